@@ -1,0 +1,10 @@
+/** What a CLI command may use of the process; main.ts provides it, tests provide their own. */
+export interface CliContext {
+  readonly stdout: NodeJS.WritableStream & import('node:stream').Writable;
+  readonly stderr: NodeJS.WritableStream & import('node:stream').Writable;
+  readonly isTTY: boolean;
+  /** Unix seconds. */
+  now(): number;
+  /** Resolves on SIGTERM/SIGINT (long-running commands await it, then clean up). */
+  untilShutdown(): Promise<void>;
+}

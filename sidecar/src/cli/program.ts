@@ -1,0 +1,20 @@
+/** The `foresight` command line: one commander program, a subcommand per file. */
+import { Command } from 'commander';
+import type { CliContext } from './context';
+import { addSimulateCommand } from './simulate';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('foresight')
+    .description('Foresight: predictive monitoring for Prometheus and Grafana')
+    .version(VERSION)
+    .showHelpAfterError()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+    })
+    .exitOverride();
+  addSimulateCommand(program, ctx);
+  return program;
+}

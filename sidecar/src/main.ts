@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * Process handling for the `foresight` CLI, and only here: argv, signals, exit codes.
+ * Exit codes: 0 success, 1 failure at run time, 2 bad usage or bad input (flag, value, config).
+ */
+import { CommanderError } from 'commander';
+import { buildProgram } from './cli/program';
+import { UsageError } from './cli/errors';
+import type { CliContext } from './cli/context';
+
+async function main(argv: string[]): Promise<number> {
+  let shutdown: () => void = () => undefined;
+  const shutdownRequested = new Promise<void>((resolve) => (shutdown = resolve));
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => {
+      process.stderr.write(`${sig}: shutting down\n`);
+      shutdown();
+    });
+  }
+  const ctx: CliContext = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    isTTY: process.stderr.isTTY === true,
+    now: () => Date.now() / 1000,
+    untilShutdown: () => shutdownRequested,
+  };
+  try {
+    await buildProgram(ctx).parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof UsageError) {
+      process.stderr.write(`foresight: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`foresight: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`foresight: ${String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,116 @@
+/**
+ * Server profiles (ARCHITECTURE.md "Server profiles"): the names are a contract, the patterns
+ * and thresholds are defaults that the sidecar's config may override.
+ *
+ * Thresholds are in each metric's own unit (see `METRICS` in ../source/promql.ts): percent for
+ * cpu, memory, disk and iowait; load1 per core for load; bytes per second for network.
+ */
+
+/** The metrics Foresight forecasts by default, in publication order. */
+export const METRIC_NAMES = ['cpu', 'memory', 'disk', 'iowait', 'load', 'network'] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+
+export const PROFILE_NAMES = [
+  'ml_compute',
+  'database',
+  'web_api',
+  'conductor_mgmt',
+  'data_ingest',
+  'risk_analytics',
+  'generic',
+] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+export interface Threshold {
+  /** Value at which the metric starts to matter for this profile. */
+  readonly warning: number;
+  /** Value at which the metric is an incident for this profile. */
+  readonly critical: number;
+}
+
+export type ProfileThresholds = Readonly<Record<MetricName, Threshold>>;
+
+/** 1 GbE carries about 125 MB/s; defaults assume that NIC. */
+const NET_WARN = 80e6;
+const NET_CRIT = 110e6;
+
+/**
+ * Default thresholds per profile. The reasoning for each is in the README ("Profiles").
+ * A critical threshold above the metric's range (e.g. cpu 101 for ml_compute) means
+ * "never an incident by itself": training runs at 100% CPU are the job, not a fault.
+ */
+export const DEFAULT_THRESHOLDS: Readonly<Record<ProfileName, ProfileThresholds>> = {
+  ml_compute: {
+    cpu: { warning: 100, critical: 101 },
+    memory: { warning: 92, critical: 98 },
+    disk: { warning: 85, critical: 95 },
+    iowait: { warning: 25, critical: 50 },
+    load: { warning: 2, critical: 4 },
+    network: { warning: NET_WARN, critical: NET_CRIT },
+  },
+  database: {
+    cpu: { warning: 75, critical: 90 },
+    memory: { warning: 99.5, critical: 99.9 },
+    disk: { warning: 80, critical: 90 },
+    iowait: { warning: 15, critical: 30 },
+    load: { warning: 1.5, critical: 3 },
+    network: { warning: NET_WARN, critical: NET_CRIT },
+  },
+  web_api: {
+    cpu: { warning: 70, critical: 85 },
+    memory: { warning: 85, critical: 95 },
+    disk: { warning: 85, critical: 95 },
+    iowait: { warning: 15, critical: 30 },
+    load: { warning: 1, critical: 2 },
+    network: { warning: NET_WARN, critical: NET_CRIT },
+  },
+  conductor_mgmt: {
+    cpu: { warning: 50, critical: 75 },
+    memory: { warning: 70, critical: 85 },
+    disk: { warning: 80, critical: 90 },
+    iowait: { warning: 10, critical: 25 },
+    load: { warning: 0.7, critical: 1.5 },
+    network: { warning: NET_WARN, critical: NET_CRIT },
+  },
+  data_ingest: {
+    cpu: { warning: 80, critical: 95 },
+    memory: { warning: 85, critical: 95 },
+    disk: { warning: 80, critical: 90 },
+    iowait: { warning: 20, critical: 40 },
+    load: { warning: 1.5, critical: 3 },
+    network: { warning: 90e6, critical: 115e6 },
+  },
+  risk_analytics: {
+    cpu: { warning: 99, critical: 101 },
+    memory: { warning: 88, critical: 95 },
+    disk: { warning: 85, critical: 95 },
+    iowait: { warning: 20, critical: 40 },
+    load: { warning: 2, critical: 4 },
+    network: { warning: NET_WARN, critical: NET_CRIT },
+  },
+  generic: {
+    cpu: { warning: 80, critical: 95 },
+    memory: { warning: 85, critical: 95 },
+    disk: { warning: 85, critical: 95 },
+    iowait: { warning: 20, critical: 40 },
+    load: { warning: 1.5, critical: 3 },
+    network: { warning: NET_WARN, critical: NET_CRIT },
+  },
+};
+
+/** Default ordered instance rules; the first match wins, anything else is `generic`. */
+export const DEFAULT_INSTANCE_PATTERNS: ReadonlyArray<{ readonly pattern: string; readonly profile: ProfileName }> = [
+  { pattern: '^ppml', profile: 'ml_compute' },
+  { pattern: '^ppdb', profile: 'database' },
+  { pattern: '^ppweb', profile: 'web_api' },
+  { pattern: '^ppcon', profile: 'conductor_mgmt' },
+  { pattern: '^ppdi', profile: 'data_ingest' },
+  { pattern: '^ppra', profile: 'risk_analytics' },
+];
+
+export function isProfileName(value: string): value is ProfileName {
+  return (PROFILE_NAMES as readonly string[]).includes(value);
+}
+
+/** Metrics published as percentages, bounded to 0–100 everywhere they are published. */
+export const PERCENT_METRICS: ReadonlySet<MetricName> = new Set(['cpu', 'memory', 'disk', 'iowait']);
