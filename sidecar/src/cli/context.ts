@@ -1,7 +1,9 @@
+import type { Writable } from 'node:stream';
+
 /** What a CLI command may use of the process; main.ts provides it, tests provide their own. */
 export interface CliContext {
-  readonly stdout: NodeJS.WritableStream & import('node:stream').Writable;
-  readonly stderr: NodeJS.WritableStream & import('node:stream').Writable;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
   readonly isTTY: boolean;
   /** Unix seconds. */
   now(): number;

@@ -95,7 +95,7 @@ export function createSimulatorApp(opts: SimulatorAppOptions): AppHandle {
         if (typeof instance !== 'string') throw new IncidentError('"instance" is required (a string)');
         const kind = body['kind'];
         if (kind !== undefined && !(INCIDENT_KINDS as readonly unknown[]).includes(kind)) {
-          throw new IncidentError(`unknown incident kind "${String(kind)}" (expected one of: ${INCIDENT_KINDS.join(', ')})`);
+          throw new IncidentError(`unknown incident kind ${JSON.stringify(kind)} (expected one of: ${INCIDENT_KINDS.join(', ')})`);
         }
         const rampMinutes = body['rampMinutes'];
         if (rampMinutes !== undefined && (typeof rampMinutes !== 'number' || !Number.isFinite(rampMinutes))) {
