@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'eslint.config.mjs', 'jest.config.js'] },
+  { ignores: ['dist/**', 'coverage/**', 'eslint.config.mjs', 'jest.config.js', 'test/environment.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

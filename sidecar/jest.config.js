@@ -1,6 +1,6 @@
 /** Jest for the sidecar: swc transpiles TypeScript (typechecking is `npm run typecheck`). */
 module.exports = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/environment.js',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },

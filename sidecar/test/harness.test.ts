@@ -33,7 +33,7 @@ describeWith(['alertmanager'])('alertmanager harness', () => {
         body: JSON.stringify([{ labels: { alertname: 'HarnessCheck', instance: 'ppml0001', severity: 'critical' } }]),
       });
       expect(res.status).toBe(200);
-      const got = await waitFor('a webhook delivery', async () => hook.received[0], 15_000, 100);
+      const got = await waitFor('a webhook delivery', () => Promise.resolve(hook.received[0]), 15_000, 100);
       expect(got.path).toBe('/hook');
       expect(got.message.alerts.map((a) => a.labels)).toEqual([{ alertname: 'HarnessCheck', instance: 'ppml0001', severity: 'critical' }]);
       // without --cluster.listen-address= this takes ~10 s

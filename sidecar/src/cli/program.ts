@@ -1,7 +1,9 @@
 /** The `foresight` command line: one commander program, a subcommand per file. */
 import { Command } from 'commander';
 import type { CliContext } from './context';
+import path from 'node:path';
 import { addSimulateCommand } from './simulate';
+import { addEvalCommand } from './eval';
 
 export const VERSION = '0.1.0';
 
@@ -16,5 +18,7 @@ export function buildProgram(ctx: CliContext): Command {
     })
     .exitOverride();
   addSimulateCommand(program, ctx);
+  // dist/cli -> repository root
+  addEvalCommand(program, ctx, path.resolve(__dirname, '..', '..', '..'));
   return program;
 }

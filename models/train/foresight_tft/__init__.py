@@ -1,0 +1,1 @@
+"""Foresight's Temporal Fusion Transformer: training, export and the model contract."""
