@@ -1,0 +1,144 @@
+/**
+ * The sidecar's configuration (`foresight.yml`), parsed once, strictly, into a frozen object.
+ * Every option is documented here with its default and unit; the README's reference table is
+ * generated from these descriptions (`npm run docs:config`).
+ */
+import { z } from 'zod';
+import { formatDuration, parseDuration } from './duration';
+import { METRIC_NAMES, PROFILE_NAMES } from '../profiles/profiles';
+import { SCENARIO_NAMES } from '../simulator/scenario';
+
+/** A Prometheus duration string (30s, 5m, 1h30m), parsed to seconds. */
+const duration = (what: string) =>
+  z.string().transform((text, ctx) => {
+    const s = parseDuration(text);
+    if (s === undefined || s <= 0) {
+      ctx.addIssue({ code: 'custom', message: `must be a duration like 30s, 5m or 1h (got ${JSON.stringify(text)})` });
+      return z.NEVER;
+    }
+    return s;
+  }).describe(what);
+
+const listen = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464 or :9464')
+  .describe('Address the HTTP server listens on (host:port). Env: FORESIGHT_LISTEN.');
+
+const tls = z
+  .strictObject({
+    ca_file: z.string().optional().describe('CA bundle (PEM) to verify the server.'),
+    cert_file: z.string().optional().describe('Client certificate (PEM) for mutual TLS.'),
+    key_file: z.string().optional().describe('Client key (PEM) for mutual TLS.'),
+    insecure_skip_verify: z.boolean().default(false).describe('Do not verify the server certificate (testing only).'),
+  })
+  .describe('TLS toward Prometheus.');
+
+const prometheus = z
+  .strictObject({
+    url: z.url().describe('Base URL of a Prometheus-compatible query API (Prometheus, Thanos, Mimir with /prometheus, VictoriaMetrics). Env: FORESIGHT_PROMETHEUS_URL.'),
+    timeout: duration('Timeout of one query_range request.').prefault('30s'),
+    retries: z.number().int().min(0).max(10).default(2).describe('Retries for errors a retry can fix (network, 5xx, 429), with exponential backoff.'),
+    basic_auth: z
+      .strictObject({
+        username: z.string().min(1).describe('Basic auth user name.'),
+        password_file: z.string().min(1).describe('File holding the password (secrets only from files).'),
+      })
+      .optional()
+      .describe('HTTP basic authentication.'),
+    bearer_token_file: z.string().min(1).optional().describe('File holding a bearer token (e.g. a service-account token).'),
+    tls: tls.optional(),
+    headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. X-Scope-OrgID for Mimir tenants. Not for secrets.'),
+  })
+  .refine((p) => !(p.basic_auth && p.bearer_token_file), { message: 'basic_auth and bearer_token_file cannot both be set', path: ['bearer_token_file'] })
+  .describe('Where metrics are read from (read-only: only /api/v1/query_range is called).');
+
+const simulator = z
+  .strictObject({
+    fleet: z.string().optional().describe('Fleet as profile=count,… (default: the 20-server demo fleet).'),
+    servers: z.number().int().min(1).max(100000).optional().describe('Fleet of this many servers in the default mix (instead of fleet).'),
+    seed: z.number().int().min(0).default(1).describe('Random seed of the simulated fleet.'),
+    scenario: z.enum(SCENARIO_NAMES).default('healthy').describe('Starting scenario; switch at run time with POST /simulator/scenario.'),
+    history: duration('History the simulated fleet starts with.').prefault('2d'),
+  })
+  .describe('The built-in simulated fleet (the embedded default).');
+
+const source = z
+  .strictObject({
+    type: z.enum(['prometheus', 'simulator']).default('prometheus').describe('prometheus: query a real server; simulator: the built-in fleet.'),
+    step: duration('Resolution of the history read; must equal the model step.').prefault('5m'),
+    prometheus: prometheus.optional(),
+    simulator: simulator.prefault({}),
+  })
+  .superRefine((s, ctx) => {
+    if (s.type === 'prometheus' && !s.prometheus) ctx.addIssue({ code: 'custom', message: 'required when source.type is prometheus', path: ['prometheus'] });
+  })
+  .describe('Where history comes from.');
+
+const metricsOverride = z
+  .strictObject(Object.fromEntries(METRIC_NAMES.map((m) => [m, z.strictObject({ expr: z.string().min(1).describe(`PromQL for ${m}: one series per instance label.`) }).optional()])) as Record<(typeof METRIC_NAMES)[number], z.ZodOptional<z.ZodObject<{ expr: z.ZodString }>>>)
+  .prefault({})
+  .describe('Override the default PromQL of any of the six metrics (see README, "Default metrics").');
+
+const model = z
+  .strictObject({
+    path: z.string().min(1).default('models/foresight-tft').describe('Directory with model.onnx and model.json (relative to the repository root or absolute). Env: FORESIGHT_MODEL.'),
+    device: z.enum(['auto', 'cuda', 'cpu']).default('auto').describe('auto: CUDA if it can be created, else CPU (reason logged); cuda: fail if unavailable; cpu.'),
+    threads: z.number().int().min(1).max(256).default(2).describe('ONNX Runtime intra-op threads per worker.'),
+    batch_size: z.number().int().min(1).max(65536).default(64).describe('Series per inference call.'),
+  })
+  .describe('The forecasting model.');
+
+const forecast = z
+  .strictObject({
+    horizons: z.array(z.string()).min(1).default(['30m', '1h', '2h', '3h', '4h', '6h', '8h']).describe('Horizons published (the horizon label), up to the model\'s decoder length.'),
+    percentiles: z.array(z.number().gt(0).lt(100)).min(1).default([10, 50, 90]).describe('Percentiles published (the percentile label); each must be a quantile the model produces.'),
+    min_history: duration('An instance is forecast once this much of the target\'s history is present in the encoder window; until then foresight_instance_ready is 0.').prefault('19h'),
+    calibration_series: z.number().int().min(0).default(500).describe('At most this many series (chosen by hash) are tracked for live calibration.'),
+  })
+  .describe('What is forecast and published.');
+
+const profiles = z
+  .strictObject({
+    rules: z
+      .array(z.strictObject({ pattern: z.string().min(1).describe('Regular expression on instance.'), profile: z.enum(PROFILE_NAMES).describe('Profile to use.') }))
+      .optional()
+      .describe('Ordered instance rules (first match wins); default: ^ppml → ml_compute, ^ppdb → database, ^ppweb → web_api, ^ppcon → conductor_mgmt, ^ppdi → data_ingest, ^ppra → risk_analytics; otherwise generic.'),
+  })
+  .prefault({})
+  .describe('How instances get their profile.');
+
+const sharding = z
+  .strictObject({
+    total: z.number().int().min(1).default(1).describe('Number of replicas sharing the fleet.'),
+    index: z.number().int().min(0).default(0).describe('This replica (0-based); instances with hash(instance) mod total = index are its own.'),
+  })
+  .refine((s) => s.index < s.total, { message: 'must be less than sharding.total', path: ['index'] })
+  .prefault({})
+  .describe('Split the fleet across replicas by a stable hash of instance.');
+
+export const ConfigSchema = z
+  .strictObject({
+    listen: listen.default('127.0.0.1:9464'),
+    source: source.prefault({}),
+    metrics: metricsOverride,
+    model: model.prefault({}),
+    forecast: forecast.prefault({}),
+    profiles,
+    sharding,
+  })
+  .superRefine((c, ctx) => {
+    c.forecast.horizons.forEach((h, i) => {
+      const s = parseDuration(h);
+      if (s === undefined || s <= 0) {
+        ctx.addIssue({ code: 'custom', path: ['forecast', 'horizons', i], message: `must be a duration like 30m or 2h (got ${JSON.stringify(h)})` });
+      } else if (s % c.source.step !== 0) {
+        ctx.addIssue({ code: 'custom', path: ['forecast', 'horizons', i], message: `must be a multiple of source.step (got ${h}, step ${formatDuration(c.source.step)})` });
+      }
+    });
+    if (new Set(c.forecast.percentiles).size !== c.forecast.percentiles.length) {
+      ctx.addIssue({ code: 'custom', path: ['forecast', 'percentiles'], message: 'must not repeat a percentile' });
+    }
+  })
+  .describe('foresight.yml');
+
+export type Config = z.output<typeof ConfigSchema>;

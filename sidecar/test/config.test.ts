@@ -1,0 +1,61 @@
+/** Config: one fixture per way a config can be wrong, with the exact message asserted. */
+import path from 'node:path';
+import { loadConfig, parseConfig, ConfigError } from '../src/config/load';
+
+const fixture = (name: string): string => path.join(__dirname, 'fixtures', 'config', name);
+
+describe('foresight.yml', () => {
+  test('when the config is valid, then defaults fill what it leaves out and the result is frozen', async () => {
+    const { config } = await loadConfig(fixture('valid.yml'), {});
+    expect(config.listen).toBe('0.0.0.0:9464');
+    expect(config.source.step).toBe(300);
+    expect(config.source.prometheus).toMatchObject({ url: 'http://prometheus:9090', timeout: 10, retries: 2 });
+    expect(config.forecast).toEqual({ horizons: ['30m', '1h', '8h'], percentiles: [10, 50, 90], min_history: 19 * 3600, calibration_series: 500 });
+    expect(config.model).toEqual({ path: 'models/foresight-tft', device: 'auto', threads: 2, batch_size: 64 });
+    expect(Object.isFrozen(config.forecast.horizons)).toBe(true);
+  });
+
+  test('when there is no config, then the embedded default is the simulated fleet on localhost', async () => {
+    const { config, origin } = await loadConfig(undefined, {});
+    expect(origin).toBe('embedded default');
+    expect(config.source.type).toBe('simulator');
+    expect(config.source.simulator).toEqual({ seed: 1, scenario: 'healthy', history: 2 * 86400 });
+    expect(config.listen).toBe('127.0.0.1:9464');
+  });
+
+  test('when environment overrides are set, then they win over the file', async () => {
+    const { config } = await loadConfig(fixture('valid.yml'), {
+      FORESIGHT_PROMETHEUS_URL: 'https://thanos.example:10902',
+      FORESIGHT_LISTEN: ':9999',
+      FORESIGHT_MODEL: '/models/x',
+    });
+    expect(config.source.prometheus?.url).toBe('https://thanos.example:10902');
+    expect(config.listen).toBe(':9999');
+    expect(config.model.path).toBe('/models/x');
+  });
+
+  test.each([
+    ['unknown-key.yml', 'source.bogus: unknown key (allowed here: see the configuration reference)'],
+    ['horizon-not-multiple.yml', 'forecast.horizons[2]: must be a multiple of source.step (got 7m, step 5m)'],
+    ['missing-prometheus.yml', 'source.prometheus: required when source.type is prometheus'],
+    ['bad-url.yml', 'source.prometheus.url: must be a URL like http://prometheus:9090'],
+    ['bad-duration.yml', 'source.prometheus.timeout: must be a duration like 30s, 5m or 1h (got "soon")'],
+    ['missing-secret.yml', 'source.prometheus.basic_auth.password_file: cannot read /nonexistent/password (ENOENT)'],
+    ['bad-enum.yml', 'model.device: must be one of auto, cuda, cpu'],
+    ['shard-index.yml', 'sharding.index: must be less than sharding.total'],
+    ['bad-listen.yml', 'listen: must be a string (expected string, received number)'],
+    ['yaml-syntax.yml', 'YAML syntax at line 5, column 1: All mapping items must start at the same column'],
+    ['repeated-percentile.yml', 'forecast.percentiles: must not repeat a percentile'],
+    ['two-auth.yml', 'source.prometheus.bearer_token_file: basic_auth and bearer_token_file cannot both be set'],
+  ])('when the config is %s, then the error names the key: %s', async (name, message) => {
+    await expect(loadConfig(fixture(name), {})).rejects.toThrow(new ConfigError(`${fixture(name)}: ${message}`));
+  });
+
+  test('when the file does not exist, then the error names it', async () => {
+    await expect(loadConfig('/nonexistent/foresight.yml', {})).rejects.toThrow(new ConfigError('/nonexistent/foresight.yml: cannot read (ENOENT)'));
+  });
+
+  test('when the document is not a mapping, then the error says so', async () => {
+    await expect(parseConfig(['a'], 'x.yml')).rejects.toThrow(new ConfigError('x.yml: (root): must be a mapping of keys to values'));
+  });
+});
