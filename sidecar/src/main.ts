@@ -17,12 +17,16 @@ async function main(argv: string[]): Promise<number> {
       shutdown();
     });
   }
+  let reload: () => void = () => process.stderr.write('SIGHUP: nothing to reload\n');
+  process.on('SIGHUP', () => reload());
   const ctx: CliContext = {
     stdout: process.stdout,
     stderr: process.stderr,
     isTTY: process.stderr.isTTY === true,
     now: () => Date.now() / 1000,
     untilShutdown: () => shutdownRequested,
+    onReload: (fn) => (reload = fn),
+    env: process.env,
   };
   try {
     await buildProgram(ctx).parseAsync(argv);

@@ -9,4 +9,7 @@ export interface CliContext {
   now(): number;
   /** Resolves on SIGTERM/SIGINT (long-running commands await it, then clean up). */
   untilShutdown(): Promise<void>;
+  /** Registers what SIGHUP does (reload). */
+  onReload(fn: () => void): void;
+  readonly env: NodeJS.ProcessEnv;
 }

@@ -4,6 +4,7 @@ import type { CliContext } from './context';
 import path from 'node:path';
 import { addSimulateCommand } from './simulate';
 import { addEvalCommand } from './eval';
+import { addServeCommand } from './serve';
 
 export const VERSION = '0.1.0';
 
@@ -17,8 +18,10 @@ export function buildProgram(ctx: CliContext): Command {
       writeErr: (s) => ctx.stderr.write(s),
     })
     .exitOverride();
+  // dist/cli (or src/cli) -> repository root
+  const repoRoot = path.resolve(__dirname, '..', '..', '..');
+  addServeCommand(program, ctx, repoRoot);
   addSimulateCommand(program, ctx);
-  // dist/cli -> repository root
-  addEvalCommand(program, ctx, path.resolve(__dirname, '..', '..', '..'));
+  addEvalCommand(program, ctx, repoRoot);
   return program;
 }

@@ -66,6 +66,8 @@ const source = z
   .strictObject({
     type: z.enum(['prometheus', 'simulator']).default('prometheus').describe('prometheus: query a real server; simulator: the built-in fleet.'),
     step: duration('Resolution of the history read; must equal the model step.').prefault('5m'),
+    interval: duration('Run a cycle this often instead of once per step (aligned to the step). Shorter re-reads the same window; for tests and demos.').optional(),
+    delay: duration('Wait this long after each step boundary before reading, so the latest scrape has landed.').prefault('10s'),
     prometheus: prometheus.optional(),
     simulator: simulator.prefault({}),
   })

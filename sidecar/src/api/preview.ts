@@ -1,0 +1,39 @@
+/**
+ * GET /: a preview page for trying Foresight without Grafana. Until the panel plugin lands
+ * (issue 7) it shows the fleet table and forecast numbers from the sidecar's own API; every
+ * label value is inserted as text (textContent), never as HTML.
+ */
+export function renderPreviewPage(): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Foresight preview</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
+table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}
+td:first-child,th:first-child{text-align:left}.stale{color:#b00}
+</style></head>
+<body>
+<h1>Foresight</h1>
+<p id="status">loading…</p>
+<table id="fleet"><thead><tr><th>instance</th><th>profile</th><th>ready</th><th>cpu %</th><th>memory %</th><th>disk %</th><th>iowait %</th><th>load/core</th><th>network B/s</th></tr></thead><tbody></tbody></table>
+<p>Series: <a href="/metrics">/metrics</a> · API: <a href="/api/v1/fleet">/api/v1/fleet</a></p>
+<script>
+const cols = ['cpu','memory','disk','iowait','load','network'];
+async function refresh() {
+  const r = await fetch('/api/v1/fleet'); const f = await r.json();
+  const status = document.getElementById('status');
+  status.textContent = f.origin ? 'forecast origin ' + new Date(f.origin * 1000).toISOString() + (f.stale ? ' — source down, showing the last good forecasts' : '') : 'waiting for the first cycle';
+  status.className = f.stale ? 'stale' : '';
+  const body = document.querySelector('#fleet tbody'); body.replaceChildren();
+  for (const i of f.instances) {
+    const tr = document.createElement('tr');
+    for (const v of [i.instance, i.profile, i.ready ? 'yes' : 'no', ...cols.map(c => i.current[c] == null ? '' : (c === 'network' ? Math.round(i.current[c]) : i.current[c].toFixed(1)))]) {
+      const td = document.createElement('td'); td.textContent = String(v); tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+}
+refresh(); new EventSource('/api/v1/stream').addEventListener('cycle', refresh);
+</script>
+</body></html>
+`;
+}

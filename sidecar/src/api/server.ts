@@ -1,0 +1,154 @@
+/**
+ * The sidecar's HTTP surface (ARCHITECTURE.md "HTTP surface"): /metrics, /-/healthy, /-/ready,
+ * /-/reload, /api/v1/fleet, /api/v1/instances/{instance}/forecast, /api/v1/stream (SSE), / (preview),
+ * and, with the embedded simulator, /simulator/scenario and /simulator/incidents.
+ * The handlers only read what the app hands them; nothing here computes forecasts.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Simulation } from '../simulator/simulation';
+import type { SimulatorSource } from '../source/simulator';
+import { ScenarioError, parseScenario } from '../simulator/scenario';
+import { IncidentError } from '../simulator/incidents';
+import { renderPreviewPage } from './preview';
+
+export interface ApiDeps {
+  readonly listen: string;
+  readonly metrics: () => string;
+  readonly ready: () => boolean;
+  readonly reload: () => Promise<void>;
+  readonly fleet: () => unknown;
+  /** undefined when the instance is unknown. */
+  readonly forecast: (instance: string) => unknown;
+  readonly subscribe: (listener: (event: unknown) => void) => () => void;
+  readonly simulation: () => { readonly sim: Simulation; readonly source: SimulatorSource } | undefined;
+  readonly now: () => number;
+}
+
+export interface ApiServer {
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 64 * 1024;
+
+function send(res: http.ServerResponse, status: number, body: string, type: string): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(body);
+}
+const json = (res: http.ServerResponse, status: number, body: unknown): void => send(res, status, JSON.stringify(body) + '\n', 'application/json');
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new Error(`request body larger than ${MAX_BODY} bytes`);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
+  const streams = new Set<http.ServerResponse>();
+  const heartbeat = setInterval(() => {
+    for (const s of streams) s.write(': keep-alive\n\n');
+  }, 15000);
+  heartbeat.unref();
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    const p = url.pathname;
+    if (method === 'GET' && p === '/metrics') return send(res, 200, d.metrics(), 'text/plain; version=0.0.4; charset=utf-8');
+    if (method === 'GET' && p === '/-/healthy') return send(res, 200, 'Foresight is Healthy.\n', 'text/plain');
+    if (method === 'GET' && p === '/-/ready') {
+      return d.ready() ? send(res, 200, 'Foresight is Ready.\n', 'text/plain') : send(res, 503, 'Foresight is not ready: no forecast cycle has succeeded yet.\n', 'text/plain');
+    }
+    if ((method === 'POST' || method === 'PUT') && p === '/-/reload') {
+      try {
+        await d.reload();
+        return send(res, 200, 'reloaded\n', 'text/plain');
+      } catch (e) {
+        return send(res, 500, `failed to reload config and model (still serving the previous ones): ${e instanceof Error ? e.message : String(e)}\n`, 'text/plain');
+      }
+    }
+    if (method === 'GET' && p === '/api/v1/fleet') return json(res, 200, d.fleet());
+    const m = /^\/api\/v1\/instances\/([^/]+)\/forecast$/.exec(p);
+    if (method === 'GET' && m) {
+      const instance = decodeURIComponent(m[1]!);
+      const body = d.forecast(instance);
+      return body === undefined ? json(res, 404, { error: `no forecast for instance ${JSON.stringify(instance)}` }) : json(res, 200, body);
+    }
+    if (method === 'GET' && p === '/api/v1/stream') {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      res.write(': foresight cycle events\n\n');
+      streams.add(res);
+      const unsubscribe = d.subscribe((event) => res.write(`event: cycle\ndata: ${JSON.stringify(event)}\n\n`));
+      req.on('close', () => {
+        unsubscribe();
+        streams.delete(res);
+      });
+      return;
+    }
+    if (method === 'GET' && p === '/') return send(res, 200, renderPreviewPage(), 'text/html; charset=utf-8');
+    const sim = d.simulation();
+    if (sim && p === '/simulator/scenario') {
+      if (method === 'GET') return json(res, 200, { scenario: sim.sim.timeline.scenarioAt(d.now()) });
+      if (method === 'POST') {
+        const body = (await readBody(req)).trim();
+        let name = url.searchParams.get('name') ?? body;
+        if (name.startsWith('{')) name = String((JSON.parse(name) as { scenario?: unknown }).scenario ?? '');
+        const at = d.now();
+        sim.sim.switchScenario(parseScenario(name), at);
+        sim.source.invalidateFrom(at - 3600);
+        return json(res, 200, { scenario: name, at });
+      }
+    }
+    if (sim && p === '/simulator/incidents') {
+      if (method === 'GET') return json(res, 200, sim.sim.incidents.list());
+      if (method === 'POST') {
+        const body = JSON.parse((await readBody(req)) || '{}') as { instance?: unknown; rampMinutes?: unknown };
+        if (typeof body.instance !== 'string') throw new IncidentError('"instance" is required (a string)');
+        const at = d.now();
+        const inc = sim.sim.injectIncident({ instance: body.instance, onset: at, rampSeconds: typeof body.rampMinutes === 'number' ? body.rampMinutes * 60 : undefined });
+        sim.source.invalidateFrom(at - 3600);
+        return json(res, 201, inc);
+      }
+    }
+    return json(res, 404, { error: `no route ${method} ${p}` });
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      const bad = e instanceof ScenarioError || e instanceof IncidentError || e instanceof SyntaxError;
+      if (!res.headersSent) json(res, bad ? 400 : 500, { error: e instanceof Error ? e.message : String(e) });
+      else res.end();
+    });
+  });
+  const m = /^(.*):(\d+)$/.exec(d.listen)!;
+  const host = m[1]!.replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(m[2]), host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    address: `http://${shownHost}:${addr.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(heartbeat);
+        for (const s of streams) s.end();
+        const t = setTimeout(() => server.closeAllConnections(), 2000);
+        server.close(() => {
+          clearTimeout(t);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,373 @@
+/**
+ * The sidecar as a handle: `createApp(config)` wires source → forecast → (risk) → exporter and
+ * the HTTP API; `start` runs the first cycle and schedules the next ones aligned to the step,
+ * never overlapping; `stop` undoes start-up in reverse order, bounded in time, idempotent.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { LoadedConfig } from '../config/load';
+import { ConfigError, loadConfig } from '../config/load';
+import type { Config } from '../config/schema';
+import { formatDuration, parseDuration } from '../config/duration';
+import type { ModelManifest } from '../forecast/manifest';
+import { loadModelFiles } from '../forecast/manifest';
+import type { InferenceRunner } from '../forecast/runner';
+import { startInferenceRunner } from '../forecast/runner';
+import type { ForecastResult } from '../forecast/forecaster';
+import { forecastWindow } from '../forecast/forecaster';
+import { Calibration } from '../forecast/calibration';
+import type { ForecastSnapshot, HorizonSpec, PercentileSpec, SelfState } from '../exporter/exposition';
+import { renderForecasts, renderSelf } from '../exporter/exposition';
+import { CYCLE_BUCKETS } from '../exporter/metrics';
+import type { MetricName, ProfileName } from '../profiles/profiles';
+import { METRIC_NAMES } from '../profiles/profiles';
+import { profileMatcher } from '../profiles/match';
+import { METRICS } from '../source/promql';
+import type { HistorySource, HistoryWindow } from '../source/source';
+import { SourceError } from '../source/source';
+import { PrometheusSource } from '../source/prometheus';
+import { SimulatorSource } from '../source/simulator';
+import { inShard } from '../source/sharding';
+import { Simulation } from '../simulator/simulation';
+import { DEFAULT_FLEET, parseFleetSpec, scaleFleet } from '../simulator/fleet';
+import { startApiServer } from '../api/server';
+import type { ApiServer } from '../api/server';
+
+export const VERSION = '0.1.0';
+
+export interface AppOptions {
+  readonly loaded: LoadedConfig;
+  /** The file to re-read on reload; undefined for the embedded default. */
+  readonly configFile?: string | undefined;
+  /** Where relative model paths are looked up when not found from the working directory. */
+  readonly repoRoot: string;
+  readonly now?: () => number;
+  readonly log?: (line: string) => void;
+  /** Environment for config reloads. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface App {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** http://host:port once started. */
+  address(): string;
+  /** Re-reads config and model; on any error keeps the old ones and rejects with the reason. */
+  reload(): Promise<void>;
+  /** Runs one cycle now (tests and the bench). */
+  runCycle(): Promise<void>;
+}
+
+/** Everything a config + model produce; swapped as a whole on reload. */
+export interface Runtime {
+  readonly config: Config;
+  readonly manifest: ModelManifest;
+  readonly modelDir: string;
+  readonly runner: InferenceRunner;
+  readonly source: HistorySource;
+  readonly simulation: { readonly sim: Simulation; readonly source: SimulatorSource } | undefined;
+  readonly horizons: readonly HorizonSpec[];
+  readonly percentiles: readonly PercentileSpec[];
+  readonly profileOf: (instance: string) => ProfileName;
+  readonly calibration: Calibration;
+}
+
+function resolveModelDir(p: string, repoRoot: string): string {
+  if (path.isAbsolute(p)) return p;
+  const fromCwd = path.resolve(p);
+  return existsSync(fromCwd) ? fromCwd : path.resolve(repoRoot, p);
+}
+
+/** Horizons and percentiles the config asks for, checked against what the model produces. */
+function publicationSpecs(config: Config, manifest: ModelManifest, origin: string): { horizons: HorizonSpec[]; percentiles: PercentileSpec[] } {
+  if (manifest.step_seconds !== config.source.step) {
+    throw new ConfigError(`${origin}: source.step: the model works in steps of ${formatDuration(manifest.step_seconds)} (got ${formatDuration(config.source.step)})`);
+  }
+  const horizons = config.forecast.horizons.map((label, i) => {
+    const steps = parseDuration(label)! / config.source.step;
+    if (steps > manifest.decoder_length) {
+      throw new ConfigError(`${origin}: forecast.horizons[${i}]: ${label} is beyond the model's ${formatDuration(manifest.decoder_length * manifest.step_seconds)} forecast`);
+    }
+    return { label, index: steps - 1 };
+  });
+  const percentiles = config.forecast.percentiles.map((p, i) => {
+    const index = manifest.quantiles.findIndex((q) => Math.abs(q * 100 - p) < 1e-9);
+    if (index < 0) {
+      throw new ConfigError(`${origin}: forecast.percentiles[${i}]: ${p} is not a quantile the model produces (${manifest.quantiles.map((q) => +(q * 100).toFixed(6)).join(', ')})`);
+    }
+    return { label: String(p), index };
+  });
+  return { horizons, percentiles };
+}
+
+export async function createRuntime(loaded: LoadedConfig, repoRoot: string, now: number): Promise<Runtime> {
+  const { config, secrets, origin } = loaded;
+  const modelDir = resolveModelDir(config.model.path, repoRoot);
+  const { manifest } = await loadModelFiles(modelDir);
+  const { horizons, percentiles } = publicationSpecs(config, manifest, origin);
+  const accept = (instance: string): boolean => inShard(instance, config.sharding.total, config.sharding.index);
+  let source: HistorySource;
+  let simulation: Runtime['simulation'];
+  if (config.source.type === 'simulator') {
+    const s = config.source.simulator;
+    const fleet = s.fleet !== undefined ? parseFleetSpec(s.fleet) : s.servers !== undefined ? scaleFleet(s.servers) : DEFAULT_FLEET;
+    const sim = new Simulation({ fleet, seed: s.seed, scenario: s.scenario });
+    const simSource = new SimulatorSource(sim, now - s.history, accept);
+    source = simSource;
+    simulation = { sim, source: simSource };
+  } else {
+    const queries = Object.fromEntries(METRIC_NAMES.map((m) => [m, config.metrics[m]?.expr ?? METRICS[m].expr])) as Record<MetricName, string>;
+    source = new PrometheusSource({ config: config.source.prometheus!, secrets, queries, accept });
+  }
+  // the model loads last: its worker is the most expensive thing to undo
+  const runner = await startInferenceRunner(modelDir, config.model.device, config.model.threads);
+  return {
+    config,
+    manifest,
+    modelDir,
+    runner,
+    source,
+    simulation,
+    horizons,
+    percentiles,
+    profileOf: profileMatcher(config.profiles.rules),
+    calibration: new Calibration(horizons, manifest.quantiles, config.source.step, config.forecast.calibration_series),
+  };
+}
+
+async function disposeRuntime(r: Runtime): Promise<void> {
+  await r.runner.stop();
+  if (r.source instanceof PrometheusSource) r.source.close();
+}
+
+export function createApp(opts: AppOptions): App {
+  const now = opts.now ?? ((): number => Date.now() / 1000);
+  const log = opts.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
+  let runtime: Runtime | undefined;
+  let api: ApiServer | undefined;
+  let snapshot: ForecastSnapshot | undefined;
+  let lastWindow: HistoryWindow | undefined;
+  let lastSuccess: number | undefined;
+  let sourceUp = false;
+  let cycling: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let stopping: Promise<void> | undefined;
+  const errors = new Map<string, number>();
+  const durations = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  const listeners = new Set<(event: unknown) => void>();
+
+  const countError = (stage: string, reason: string, n = 1): void => void errors.set(`${stage}|${reason}`, (errors.get(`${stage}|${reason}`) ?? 0) + n);
+  for (const [stage, reasons] of [['source', ['timeout', 'network', 'http_5xx', 'http_429', 'http_4xx', 'auth', 'bad_response', 'query', 'non_finite_value']], ['forecast', ['inference', 'nan_output']], ['reload', ['config', 'model']]] as const) {
+    for (const r of reasons) errors.set(`${stage}|${r}`, 0);
+  }
+  const observe = (stage: string, seconds: number): void => {
+    const h = durations.get(stage) ?? { buckets: CYCLE_BUCKETS.map(() => 0), sum: 0, count: 0 };
+    CYCLE_BUCKETS.forEach((le, i) => {
+      if (seconds <= le) h.buckets[i]!++;
+    });
+    h.sum += seconds;
+    h.count++;
+    durations.set(stage, h);
+  };
+
+  async function cycle(): Promise<void> {
+    const rt = runtime;
+    if (!rt) return;
+    const t0 = performance.now();
+    const step = rt.config.source.step;
+    const end = Math.floor(now() / step) * step;
+    let window: HistoryWindow;
+    try {
+      window = await rt.source.fetch(end, rt.manifest.encoder_length, step);
+    } catch (e) {
+      sourceUp = false;
+      if (e instanceof SourceError) {
+        countError('source', e.reason);
+        log(`source: ${e.message}${e.retryable ? ' (will retry next cycle)' : ''}; keeping the last forecasts`);
+        return;
+      }
+      throw e;
+    }
+    const t1 = performance.now();
+    observe('source', (t1 - t0) / 1000);
+    sourceUp = window.failed.length === 0;
+    for (const f of window.failed) {
+      countError('source', f.error.reason);
+      log(`source: ${f.metric}: ${f.error.message}`);
+    }
+    for (const n of Object.values(window.skipped)) if (n) countError('source', 'non_finite_value', n);
+    rt.calibration.observe(window);
+    let result: ForecastResult;
+    try {
+      result = await forecastWindow(window, {
+        manifest: rt.manifest,
+        runner: rt.runner,
+        profileOf: rt.profileOf,
+        minHistoryPoints: Math.ceil(rt.config.forecast.min_history / step),
+        batchSize: rt.config.model.batch_size,
+      });
+    } catch (e) {
+      countError('forecast', 'inference');
+      log(`forecast: ${e instanceof Error ? e.message : String(e)}; keeping the last forecasts`);
+      return;
+    }
+    for (const [reason, n] of Object.entries(result.errors)) countError('forecast', reason, n);
+    const t2 = performance.now();
+    observe('forecast', (t2 - t1) / 1000);
+    rt.calibration.record(result);
+    snapshot = { origin: result.origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: result.instances };
+    lastWindow = window;
+    lastSuccess = now();
+    observe('total', (performance.now() - t0) / 1000);
+    const event = { type: 'cycle', origin: result.origin, instances: result.instances.length, ready: result.instances.filter((i) => i.ready).length, seconds: (performance.now() - t0) / 1000 };
+    for (const l of listeners) l(event);
+  }
+
+  /** Runs a cycle unless one is running (then waits for it): cycles never overlap. */
+  function runCycle(): Promise<void> {
+    cycling ??= cycle()
+      .catch((e: unknown) => log(`cycle failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`))
+      .finally(() => (cycling = undefined));
+    return cycling;
+  }
+
+  function schedule(): void {
+    if (stopped || !runtime) return;
+    const { step, interval, delay } = runtime.config.source;
+    const t = now();
+    const next = interval !== undefined ? t + interval : (Math.floor(t / step) + 1) * step + (runtime.config.source.type === 'simulator' ? 0 : delay);
+    timer = setTimeout(() => void runCycle().then(schedule), Math.max(0, (next - t) * 1000));
+    timer.unref?.();
+  }
+
+  const selfState = (): SelfState => ({
+    version: VERSION,
+    model: runtime ? { name: runtime.manifest.name, version: runtime.manifest.version, provider: runtime.runner.provider } : undefined,
+    cycleDurations: durations,
+    lastSuccess,
+    sourceUp,
+    errors,
+    instances: snapshot?.instances.length ?? 0,
+    calibration: runtime?.calibration.snapshot() ?? [],
+  });
+
+  async function reload(): Promise<void> {
+    if (!runtime) throw new Error('not started');
+    let next: Runtime;
+    try {
+      const loaded = opts.configFile === undefined ? opts.loaded : await loadConfig(opts.configFile, opts.env ?? process.env);
+      if (loaded.config.listen !== runtime.config.listen) log(`reload: listen changed to ${loaded.config.listen}; it takes effect on restart`);
+      next = await createRuntime(loaded, opts.repoRoot, now());
+    } catch (e) {
+      countError('reload', e instanceof ConfigError ? 'config' : 'model');
+      const msg = e instanceof Error ? e.message : String(e);
+      log(`reload failed, still serving the previous config and model: ${msg}`);
+      throw e;
+    }
+    const old = runtime;
+    // wait for a running cycle so it finishes on the runtime it started with
+    await cycling;
+    runtime = next;
+    snapshot = undefined;
+    await disposeRuntime(old);
+    log(`reloaded: model ${next.manifest.name} ${next.manifest.version} on ${next.runner.provider}`);
+    await runCycle();
+  }
+
+  return {
+    async start(): Promise<void> {
+      if (runtime) return;
+      runtime = await createRuntime(opts.loaded, opts.repoRoot, now());
+      const rt = runtime;
+      log(`model ${rt.manifest.name} ${rt.manifest.version} from ${rt.modelDir} on ${rt.runner.provider}${rt.runner.fallbackReason ? ` (${rt.runner.fallbackReason})` : ''}`);
+      try {
+        api = await startApiServer({
+          listen: rt.config.listen,
+          metrics: () => (snapshot ? renderForecasts(snapshot) : '') + renderSelf(selfState()),
+          ready: () => snapshot !== undefined,
+          reload,
+          fleet: () => fleetJson(snapshot, lastWindow, sourceUp, lastSuccess),
+          forecast: (instance) => forecastJson(instance, snapshot, lastWindow, runtime),
+          subscribe: (l) => {
+            listeners.add(l);
+            return () => listeners.delete(l);
+          },
+          simulation: () => runtime?.simulation,
+          now,
+        });
+      } catch (e) {
+        await disposeRuntime(rt);
+        runtime = undefined;
+        throw e;
+      }
+      await runCycle();
+      schedule();
+    },
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+        await Promise.race([cycling, new Promise((r) => setTimeout(r, 5000))]);
+        await api?.close();
+        if (runtime) await disposeRuntime(runtime);
+      })();
+      return stopping;
+    },
+    address(): string {
+      if (!api) throw new Error('not started');
+      return api.address;
+    },
+    reload,
+    runCycle,
+  };
+}
+
+function fleetJson(s: ForecastSnapshot | undefined, w: HistoryWindow | undefined, sourceUp: boolean, lastSuccess: number | undefined): unknown {
+  return {
+    origin: s?.origin ?? null,
+    stale: !sourceUp,
+    lastSuccess: lastSuccess ?? null,
+    step: w?.step ?? null,
+    instances: (s?.instances ?? []).map((i) => ({
+      instance: i.instance,
+      profile: i.profile,
+      ready: i.ready,
+      current: Object.fromEntries(Object.entries(i.current).map(([k, v]) => [k, Number.isFinite(v) ? v : null])),
+    })),
+  };
+}
+
+function forecastJson(instance: string, s: ForecastSnapshot | undefined, w: HistoryWindow | undefined, rt: Runtime | undefined): unknown {
+  const inst = s?.instances.find((i) => i.instance === instance);
+  if (!s || !inst || !w || !rt) return undefined;
+  const td = rt.manifest.decoder_length;
+  const nq = rt.manifest.quantiles.length;
+  const start = w.end - (w.length - 1) * w.step;
+  const hist = w.instances.get(instance) ?? {};
+  return {
+    instance,
+    profile: inst.profile,
+    ready: inst.ready,
+    origin: s.origin,
+    step: w.step,
+    percentiles: rt.manifest.quantiles.map((q) => +(q * 100).toFixed(6)),
+    metrics: Object.fromEntries(
+      METRIC_NAMES.filter((m) => hist[m]).map((m) => {
+        const f = inst.forecasts[m];
+        return [
+          m,
+          {
+            history: Array.from(hist[m]!, (v, k) => [start + k * w.step, Number.isFinite(v) ? v : null]),
+            forecast: f
+              ? {
+                  times: Array.from({ length: td }, (_, h) => s.origin + (h + 1) * w.step),
+                  quantiles: Object.fromEntries(rt.manifest.quantiles.map((q, k) => [String(+(q * 100).toFixed(6)), Array.from({ length: td }, (_, h) => f.quantiles[h * nq + k])])),
+                }
+              : null,
+          },
+        ];
+      }),
+    ),
+  };
+}

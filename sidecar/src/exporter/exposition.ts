@@ -1,0 +1,110 @@
+/**
+ * Snapshot → Prometheus text exposition (format 0.0.4). Pure: the HTTP handler calls it with
+ * the latest snapshot and never computes anything else. Values that are not finite are never
+ * published (except +Inf where the contract says so).
+ */
+import type { MetricDef } from './metrics';
+import { CYCLE_BUCKETS, SERIES } from './metrics';
+import type { MetricName } from '../profiles/profiles';
+import type { InstanceForecast } from '../forecast/forecaster';
+
+export interface HorizonSpec {
+  readonly label: string;
+  /** Decoder step index (0-based) of this horizon. */
+  readonly index: number;
+}
+export interface PercentileSpec {
+  readonly label: string;
+  /** Index into the model's quantiles. */
+  readonly index: number;
+}
+
+/** What the forecast and risk stages produced in the last good cycle. */
+export interface ForecastSnapshot {
+  readonly origin: number;
+  readonly quantileCount: number;
+  readonly horizons: readonly HorizonSpec[];
+  readonly percentiles: readonly PercentileSpec[];
+  readonly instances: readonly InstanceForecast[];
+}
+
+/** The sidecar's health, read when /metrics is scraped. */
+export interface SelfState {
+  readonly version: string;
+  readonly model: { readonly name: string; readonly version: string; readonly provider: string } | undefined;
+  readonly cycleDurations: ReadonlyMap<string, { readonly buckets: readonly number[]; readonly sum: number; readonly count: number }>;
+  readonly lastSuccess: number | undefined;
+  readonly sourceUp: boolean;
+  readonly errors: ReadonlyMap<string, number>;
+  readonly instances: number;
+  readonly calibration: ReadonlyArray<{ readonly metric: MetricName; readonly horizon: string; readonly coverage: number; readonly pinball: number }>;
+}
+
+export function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function header(d: MetricDef): string {
+  return `# HELP ${d.name} ${d.help}\n# TYPE ${d.name} ${d.type}\n`;
+}
+
+function fmt(v: number): string {
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
+/** Renders the forecast series of a snapshot. */
+export function renderForecasts(s: ForecastSnapshot): string {
+  const parts: string[] = [];
+  parts.push(header(SERIES.instanceReady));
+  for (const i of s.instances) parts.push(`foresight_instance_ready{instance="${escapeLabel(i.instance)}",profile="${i.profile}"} ${i.ready ? 1 : 0}\n`);
+  parts.push(header(SERIES.metricValue));
+  for (const i of s.instances) {
+    const base = `instance="${escapeLabel(i.instance)}",profile="${i.profile}"`;
+    for (const [metric, v] of Object.entries(i.current)) if (Number.isFinite(v)) parts.push(`foresight_metric_value{${base},metric="${metric}"} ${fmt(v)}\n`);
+  }
+  parts.push(header(SERIES.forecast));
+  for (const i of s.instances) {
+    const base = `instance="${escapeLabel(i.instance)}",profile="${i.profile}"`;
+    for (const [metric, f] of Object.entries(i.forecasts)) {
+      if (!f) continue;
+      for (const h of s.horizons) {
+        for (const p of s.percentiles) {
+          const v = f.quantiles[h.index * s.quantileCount + p.index]!;
+          if (Number.isFinite(v)) parts.push(`foresight_forecast{${base},metric="${metric}",horizon="${h.label}",percentile="${p.label}"} ${fmt(v)}\n`);
+        }
+      }
+    }
+  }
+  return parts.join('');
+}
+
+/** Renders the self-monitoring series. */
+export function renderSelf(st: SelfState): string {
+  let out = header(SERIES.buildInfo) + `foresight_build_info{version="${escapeLabel(st.version)}",nodejs="${process.version}"} 1\n`;
+  if (st.model) {
+    out += header(SERIES.modelInfo) + `foresight_model_info{model="${escapeLabel(st.model.name)}",version="${escapeLabel(st.model.version)}",execution_provider="${st.model.provider}"} 1\n`;
+  }
+  out += header(SERIES.cycleDuration);
+  for (const [stage, h] of st.cycleDurations) {
+    CYCLE_BUCKETS.forEach((le, i) => (out += `foresight_cycle_duration_seconds_bucket{stage="${stage}",le="${le}"} ${h.buckets[i]}\n`));
+    out += `foresight_cycle_duration_seconds_bucket{stage="${stage}",le="+Inf"} ${h.count}\n`;
+    out += `foresight_cycle_duration_seconds_sum{stage="${stage}"} ${h.sum}\n`;
+    out += `foresight_cycle_duration_seconds_count{stage="${stage}"} ${h.count}\n`;
+  }
+  if (st.lastSuccess !== undefined) out += header(SERIES.lastSuccess) + `foresight_last_success_timestamp_seconds ${st.lastSuccess}\n`;
+  out += header(SERIES.sourceUp) + `foresight_source_up ${st.sourceUp ? 1 : 0}\n`;
+  out += header(SERIES.errors);
+  for (const [key, n] of st.errors) {
+    const [stage, reason] = key.split('|') as [string, string];
+    out += `foresight_errors_total{stage="${stage}",reason="${reason}"} ${n}\n`;
+  }
+  out += header(SERIES.instances) + `foresight_instances ${st.instances}\n`;
+  const cal = st.calibration.filter((c) => Number.isFinite(c.coverage));
+  out += header(SERIES.coverage);
+  for (const c of cal) out += `foresight_forecast_coverage_ratio{metric="${c.metric}",horizon="${c.horizon}"} ${c.coverage}\n`;
+  out += header(SERIES.pinball);
+  for (const c of cal) if (Number.isFinite(c.pinball)) out += `foresight_forecast_pinball_loss{metric="${c.metric}",horizon="${c.horizon}"} ${c.pinball}\n`;
+  return out;
+}

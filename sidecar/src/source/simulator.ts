@@ -1,0 +1,87 @@
+/**
+ * The embedded simulator as a history source: the same values the default PromQL would give
+ * for the simulated fleet (CPU, I/O wait and network averaged over the step, as `rate()` does;
+ * memory, disk and load at the instant), without a Prometheus in between.
+ */
+import type { MetricName } from '../profiles/profiles';
+import type { Simulation } from '../simulator/simulation';
+import { metricsFromGauges } from '../simulator/simulation';
+import type { HistorySource, HistoryWindow } from './source';
+
+/** Rates are averaged over the step at this resolution (seconds). */
+const INNER = 60;
+
+export class SimulatorSource implements HistorySource {
+  readonly description: string;
+  /** Per grid timestamp: the fleet's six metrics, [server × 6]. */
+  private readonly cache = new Map<number, Float64Array>();
+
+  constructor(
+    readonly sim: Simulation,
+    /** Unix seconds; no data before this (the fleet's "history" starts here). */
+    private readonly historyStart: number,
+    private readonly accept?: (instance: string) => boolean,
+  ) {
+    this.description = `simulator (${sim.servers.length} servers)`;
+  }
+
+  /** Forgets cached values from `t` on (after a scenario switch or incident, the future changed). */
+  invalidateFrom(t: number): void {
+    for (const k of this.cache.keys()) if (k >= t) this.cache.delete(k);
+  }
+
+  private valuesAt(t: number, step: number): Float64Array {
+    const hit = this.cache.get(t);
+    if (hit) return hit;
+    const n = this.sim.servers.length;
+    const out = new Float64Array(n * 6).fill(NaN);
+    if (t >= this.historyStart) {
+      const inner = Math.max(1, Math.round(step / INNER));
+      this.sim.servers.forEach((s, i) => {
+        const now = metricsFromGauges(this.sim.gauges(s, t));
+        let cpu = 0;
+        let iowait = 0;
+        let net = 0;
+        for (let j = 0; j < inner; j++) {
+          const g = this.sim.gauges(s, t - j * (step / inner));
+          cpu += g.cpu;
+          iowait += g.iowait;
+          net += g.rx + g.tx;
+        }
+        const o = i * 6;
+        out[o] = cpu / inner;
+        out[o + 1] = now.memory;
+        out[o + 2] = now.disk;
+        out[o + 3] = iowait / inner;
+        out[o + 4] = now.load;
+        out[o + 5] = net / inner;
+      });
+    }
+    this.cache.set(t, out);
+    if (this.cache.size > 5000) {
+      // keep memory bounded: drop the oldest entries
+      const keys = [...this.cache.keys()].sort((a, b) => a - b);
+      for (const k of keys.slice(0, this.cache.size - 4000)) this.cache.delete(k);
+    }
+    return out;
+  }
+
+  fetch(end: number, length: number, step: number): Promise<HistoryWindow> {
+    const names: MetricName[] = ['cpu', 'memory', 'disk', 'iowait', 'load', 'network'];
+    const instances = new Map<string, Partial<Record<MetricName, Float64Array>>>();
+    const rows = this.sim.servers.map((s) => {
+      if (this.accept && !this.accept(s.instance)) return undefined;
+      const row = Object.fromEntries(names.map((m) => [m, new Float64Array(length)])) as Record<MetricName, Float64Array>;
+      instances.set(s.instance, row);
+      return row;
+    });
+    for (let k = 0; k < length; k++) {
+      const v = this.valuesAt(end - (length - 1 - k) * step, step);
+      rows.forEach((row, i) => {
+        if (!row) return;
+        names.forEach((m, j) => (row[m][k] = v[i * 6 + j]!));
+      });
+    }
+    return Promise.resolve({ end, step, length, instances, skipped: {}, failed: [] });
+  }
+}

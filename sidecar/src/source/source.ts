@@ -1,0 +1,41 @@
+/**
+ * The source stage: windows of history per instance, aligned on the model's step. Prometheus
+ * and the embedded simulator are two implementations of the same small interface.
+ */
+import type { MetricName } from '../profiles/profiles';
+
+/** History of every instance on one time grid: timestamps end - (length-1)·step … end. */
+export interface HistoryWindow {
+  /** Unix seconds of the last point (the forecast origin). */
+  readonly end: number;
+  readonly step: number;
+  readonly length: number;
+  /** instance → metric → values (NaN where missing); metrics with no data are absent. */
+  readonly instances: ReadonlyMap<string, Partial<Record<MetricName, Float64Array>>>;
+  /** Non-finite samples (NaN, ±Inf) that were skipped, per metric. */
+  readonly skipped: Readonly<Partial<Record<MetricName, number>>>;
+  /** Metrics whose query failed (the window has no data for them), with the reason. */
+  readonly failed: ReadonlyArray<{ readonly metric: MetricName; readonly error: SourceError }>;
+}
+
+export type SourceErrorReason = 'timeout' | 'network' | 'http_5xx' | 'http_429' | 'http_4xx' | 'auth' | 'bad_response' | 'query';
+
+/** A failure to read history, classified where it happens: can a retry help? */
+export class SourceError extends Error {
+  override readonly name = 'SourceError';
+  constructor(
+    message: string,
+    readonly reason: SourceErrorReason,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** What the loop asks of a source. */
+export interface HistorySource {
+  /** Human-readable, for logs: "prometheus http://…" or "simulator (20 servers)". */
+  readonly description: string;
+  /** History of `length` points ending at `end`; throws SourceError when nothing at all could be read. */
+  fetch(end: number, length: number, step: number): Promise<HistoryWindow>;
+}
