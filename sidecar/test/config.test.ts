@@ -1,5 +1,8 @@
 /** Config: one fixture per way a config can be wrong, with the exact message asserted. */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parse } from 'yaml';
+import { ConfigSchema } from '../src/config/schema';
 import { loadConfig, parseConfig, ConfigError } from '../src/config/load';
 
 const fixture = (name: string): string => path.join(__dirname, 'fixtures', 'config', name);
@@ -57,5 +60,13 @@ describe('foresight.yml', () => {
 
   test('when the document is not a mapping, then the error says so', async () => {
     await expect(parseConfig(['a'], 'x.yml')).rejects.toThrow(new ConfigError('x.yml: (root): must be a mapping of keys to values'));
+  });
+});
+
+describe('example configs in provisioning/foresight', () => {
+  const dir = path.join(__dirname, '..', '..', 'provisioning', 'foresight');
+  test.each(['foresight.yml', 'thanos.yml', 'mimir.yml', 'victoriametrics.yml', 'simulator.yml'])('when %s is validated, then it passes the schema', async (name) => {
+    const r = ConfigSchema.safeParse(parse(await readFile(path.join(dir, name), 'utf8')));
+    expect(r.success ? 'ok' : JSON.stringify(r.error.issues[0])).toBe('ok');
   });
 });

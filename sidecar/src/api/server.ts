@@ -98,7 +98,10 @@ export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
       if (method === 'POST') {
         const body = (await readBody(req)).trim();
         let name = url.searchParams.get('name') ?? body;
-        if (name.startsWith('{')) name = String((JSON.parse(name) as { scenario?: unknown }).scenario ?? '');
+        if (name.startsWith('{')) {
+          const v = (JSON.parse(name) as { scenario?: unknown }).scenario;
+          name = typeof v === 'string' ? v : '';
+        }
         const at = d.now();
         sim.sim.switchScenario(parseScenario(name), at);
         sim.source.invalidateFrom(at - 3600);

@@ -146,6 +146,8 @@ export function createApp(opts: AppOptions): App {
   let runtime: Runtime | undefined;
   let api: ApiServer | undefined;
   let snapshot: ForecastSnapshot | undefined;
+  // rendered once per cycle: /metrics only concatenates, so it stays fast while a cycle runs
+  let forecastText = '';
   let lastWindow: HistoryWindow | undefined;
   let lastSuccess: number | undefined;
   let sourceUp = false;
@@ -217,6 +219,7 @@ export function createApp(opts: AppOptions): App {
     observe('forecast', (t2 - t1) / 1000);
     rt.calibration.record(result);
     snapshot = { origin: result.origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: result.instances };
+    forecastText = renderForecasts(snapshot);
     lastWindow = window;
     lastSuccess = now();
     observe('total', (performance.now() - t0) / 1000);
@@ -269,7 +272,6 @@ export function createApp(opts: AppOptions): App {
     // wait for a running cycle so it finishes on the runtime it started with
     await cycling;
     runtime = next;
-    snapshot = undefined;
     await disposeRuntime(old);
     log(`reloaded: model ${next.manifest.name} ${next.manifest.version} on ${next.runner.provider}`);
     await runCycle();
@@ -284,7 +286,7 @@ export function createApp(opts: AppOptions): App {
       try {
         api = await startApiServer({
           listen: rt.config.listen,
-          metrics: () => (snapshot ? renderForecasts(snapshot) : '') + renderSelf(selfState()),
+          metrics: () => forecastText + renderSelf(selfState()),
           ready: () => snapshot !== undefined,
           reload,
           fleet: () => fleetJson(snapshot, lastWindow, sourceUp, lastSuccess),

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { addSimulateCommand } from './simulate';
 import { addEvalCommand } from './eval';
 import { addServeCommand } from './serve';
+import { addBenchCommand } from './bench';
+import { addDocsCommand } from './docs';
 
 export const VERSION = '0.1.0';
 
@@ -23,5 +25,7 @@ export function buildProgram(ctx: CliContext): Command {
   addServeCommand(program, ctx, repoRoot);
   addSimulateCommand(program, ctx);
   addEvalCommand(program, ctx, repoRoot);
+  addBenchCommand(program, ctx, repoRoot);
+  addDocsCommand(program, ctx, repoRoot);
   return program;
 }

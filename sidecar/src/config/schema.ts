@@ -8,9 +8,12 @@ import { formatDuration, parseDuration } from './duration';
 import { METRIC_NAMES, PROFILE_NAMES } from '../profiles/profiles';
 import { SCENARIO_NAMES } from '../simulator/scenario';
 
+/** Schemas that are durations, so the generated reference can say so. */
+export const DURATION_SCHEMAS = new WeakSet<object>();
+
 /** A Prometheus duration string (30s, 5m, 1h30m), parsed to seconds. */
-const duration = (what: string) =>
-  z.string().transform((text, ctx) => {
+const duration = (what: string) => {
+  const s = z.string().transform((text, ctx) => {
     const s = parseDuration(text);
     if (s === undefined || s <= 0) {
       ctx.addIssue({ code: 'custom', message: `must be a duration like 30s, 5m or 1h (got ${JSON.stringify(text)})` });
@@ -18,6 +21,9 @@ const duration = (what: string) =>
     }
     return s;
   }).describe(what);
+  DURATION_SCHEMAS.add(s);
+  return s;
+};
 
 const listen = z
   .string()
@@ -95,7 +101,7 @@ const forecast = z
     horizons: z.array(z.string()).min(1).default(['30m', '1h', '2h', '3h', '4h', '6h', '8h']).describe('Horizons published (the horizon label), up to the model\'s decoder length.'),
     percentiles: z.array(z.number().gt(0).lt(100)).min(1).default([10, 50, 90]).describe('Percentiles published (the percentile label); each must be a quantile the model produces.'),
     min_history: duration('An instance is forecast once this much of the target\'s history is present in the encoder window; until then foresight_instance_ready is 0.').prefault('19h'),
-    calibration_series: z.number().int().min(0).default(500).describe('At most this many series (chosen by hash) are tracked for live calibration.'),
+    calibration_series: z.number().int().min(0).default(500).describe('At most this many series (the first seen) are tracked for live calibration.'),
   })
   .describe('What is forecast and published.');
 

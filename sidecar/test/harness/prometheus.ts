@@ -112,6 +112,8 @@ export interface PrometheusOptions {
   readonly alertmanager?: string;
   readonly scrapeInterval?: string;
   readonly evaluationInterval?: string;
+  /** Listen on this port (default: a free one); lets a test restart Prometheus where clients expect it. */
+  readonly port?: number;
 }
 
 export interface PromSample {
@@ -146,7 +148,7 @@ export async function startPrometheus(o: PrometheusOptions = {}): Promise<Promet
   if (o.alertmanager) config['alerting'] = { alertmanagers: [{ static_configs: [{ targets: [o.alertmanager] }] }] };
   const configFile = path.join(dir, 'prometheus.yml');
   await writeFile(configFile, stringify(config));
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const proc = startProcess(BINARIES.prometheus, [
     `--config.file=${configFile}`,

@@ -1,0 +1,112 @@
+/**
+ * The sidecar against a real Prometheus backfilled from the simulator, with the shipped model:
+ * forecasts for the whole fleet, readable back through a Prometheus scraping the sidecar, and
+ * staying up (stale but published) while Prometheus is down.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { BINARIES, describeWith } from './harness/integration';
+import { removeTempDirs, simulatedHistory, startPrometheus } from './harness/prometheus';
+import type { PrometheusHandle, SimulatedHistory } from './harness/prometheus';
+import { freePort, waitFor } from './harness/processes';
+import { parseExposition } from './harness/exposition';
+import type { Sample } from './harness/exposition';
+import { parseConfig } from '../src/config/load';
+import { createApp } from '../src/app/app';
+import type { App } from '../src/app/app';
+import { PERCENT_METRICS } from '../src/profiles/profiles';
+import type { MetricName } from '../src/profiles/profiles';
+
+jest.setTimeout(240_000);
+
+const REPO = path.join(__dirname, '..', '..');
+const HOUR = 3600;
+
+async function metrics(app: App): Promise<{ text: string; samples: Sample[] }> {
+  const text = await (await fetch(`${app.address()}/metrics`)).text();
+  return { text, samples: parseExposition(text) };
+}
+
+describeWith(['prometheus', 'promtool'])('sidecar with a real Prometheus', () => {
+  let h: SimulatedHistory;
+  let prom: PrometheusHandle;
+  let app: App;
+  let port: number;
+  let promPort: number;
+
+  beforeAll(async () => {
+    // the same cached two days the simulator tests use, ending on the hour before now
+    h = await simulatedHistory({ days: 2, end: Math.floor(Date.now() / 1000 / HOUR) * HOUR, schedule: 'healthy,40h:critical', incidents: 4, incidentsWindow: [3 * HOUR, 34 * HOUR] });
+    port = await freePort();
+    promPort = await freePort();
+    prom = await startPrometheus({
+      blocksDir: h.blocksDir,
+      port: promPort,
+      scrapeConfigs: [{ job_name: 'foresight', honor_labels: true, scrape_interval: '1s', static_configs: [{ targets: [`127.0.0.1:${port}`] }] }],
+    });
+    const loaded = await parseConfig(
+      {
+        listen: `127.0.0.1:${port}`,
+        source: { type: 'prometheus', interval: '1s', prometheus: { url: prom.url, timeout: '5s', retries: 0 } },
+        model: { path: path.join(REPO, 'models', 'foresight-tft'), device: 'cpu' },
+      },
+      'test config',
+    );
+    // the history ends on the hour: read windows ending there
+    app = createApp({ loaded, repoRoot: REPO, now: () => h.end - h.step, log: () => undefined });
+    await app.start();
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await prom?.stop();
+    await removeTempDirs();
+  });
+
+  test('when a cycle has run, then /metrics has 20 × 6 × 7 × 3 forecasts, monotone, finite and in range, and passes promtool', async () => {
+    const { text, samples } = await metrics(app);
+    const f = samples.filter((s) => s.name === 'foresight_forecast');
+    expect(f).toHaveLength(20 * 6 * 7 * 3);
+    expect(new Set(f.map((s) => s.labels['instance']))).toEqual(new Set(h.sim.servers.map((s) => s.instance)));
+    expect(new Set(f.map((s) => s.labels['horizon']))).toEqual(new Set(['30m', '1h', '2h', '3h', '4h', '6h', '8h']));
+    const groups = new Map<string, Record<string, number>>();
+    for (const s of f) {
+      expect(Number.isFinite(s.value)).toBe(true);
+      expect(s.value).toBeGreaterThanOrEqual(0);
+      if (PERCENT_METRICS.has(s.labels['metric'] as MetricName)) expect(s.value).toBeLessThanOrEqual(100);
+      const key = `${s.labels['instance']}|${s.labels['metric']}|${s.labels['horizon']}`;
+      groups.set(key, { ...groups.get(key), [s.labels['percentile']!]: s.value });
+    }
+    for (const [key, p] of groups) {
+      if (!(p['10']! <= p['50']! && p['50']! <= p['90']!)) throw new Error(`${key}: percentiles cross: ${JSON.stringify(p)}`);
+    }
+    expect(text).not.toMatch(/\bNaN\b/);
+    expect(samples.filter((s) => s.name === 'foresight_instance_ready' && s.value === 1)).toHaveLength(20);
+    expect(samples.find((s) => s.name === 'foresight_model_info')?.labels['execution_provider']).toBe('cpu');
+    const r = spawnSync(BINARIES.promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect({ status: r.status, output: r.stdout + r.stderr }).toEqual({ status: 0, output: '' });
+  });
+
+  test('when Prometheus scrapes the sidecar with honor_labels, then the forecasts keep the original instance labels', async () => {
+    const result = await waitFor('forecasts scraped back', async () => {
+      const r = await prom.query('count by (instance) (foresight_forecast{metric="memory",percentile="50"})');
+      return r.length === 20 ? r : undefined;
+    }, 60_000, 500);
+    expect(result.map((r) => r.metric['instance']).sort()).toEqual(h.sim.servers.map((s) => s.instance).sort());
+    expect(result.every((r) => r.value[1] === '7')).toBe(true);
+  });
+
+  test('when Prometheus dies mid-run, then the sidecar stays up with the last forecasts, marks the source down, and recovers', async () => {
+    const before = (await metrics(app)).samples.filter((s) => s.name === 'foresight_forecast').length;
+    await prom.stop();
+    await waitFor('foresight_source_up 0', async () => ((await metrics(app)).samples.find((s) => s.name === 'foresight_source_up')?.value === 0 ? true : undefined), 30_000, 250);
+    const down = await metrics(app);
+    expect(down.samples.filter((s) => s.name === 'foresight_forecast')).toHaveLength(before);
+    expect(down.text).not.toMatch(/\bNaN\b/);
+    const errors = down.samples.filter((s) => s.name === 'foresight_errors_total' && s.labels['stage'] === 'source' && s.value > 0);
+    expect(errors.map((e) => e.labels['reason'])).toContain('network');
+    expect((await fetch(`${app.address()}/-/healthy`)).status).toBe(200);
+
+    prom = await startPrometheus({ blocksDir: h.blocksDir, port: promPort });
+    await waitFor('foresight_source_up 1', async () => ((await metrics(app)).samples.find((s) => s.name === 'foresight_source_up')?.value === 1 ? true : undefined), 60_000, 250);
+  });
+});

@@ -1,0 +1,149 @@
+/**
+ * `foresight serve` as users run it (the built CLI): the embedded default, broken configs and
+ * devices at start, reloads that keep the old config and model, and sharding.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort, waitFor } from './harness/processes';
+import { parseExposition } from './harness/exposition';
+import { loadConfig, parseConfig } from '../src/config/load';
+import { createApp } from '../src/app/app';
+import { inShard } from '../src/source/sharding';
+import { buildFleet, scaleFleet } from '../src/simulator/fleet';
+
+jest.setTimeout(120_000);
+
+const REPO = path.join(__dirname, '..', '..');
+const MAIN = path.join(__dirname, '..', 'dist', 'main.js');
+
+function serve(args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof spawnSync> {
+  return spawnSync(process.execPath, [MAIN, 'serve', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+}
+
+describe('foresight serve', () => {
+  let dir: string;
+  beforeAll(async () => (dir = await mkdtemp(path.join(tmpdir(), 'foresight-serve-'))));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  test('when the config is broken at start, then it exits 2 naming the key', async () => {
+    const file = path.join(dir, 'broken.yml');
+    await writeFile(file, 'source:\n  type: prometheus\n  prometheus:\n    url: http://x:9090\nforecast:\n  horizons: [30m, 7m]\n');
+    const r = serve(['--config', file]);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 2, stderr: `foresight: ${file}: forecast.horizons[1]: must be a multiple of source.step (got 7m, step 5m)\n` });
+  });
+
+  test('when a percentile is not one the model produces, then it exits 2 naming the key and the model\'s quantiles', async () => {
+    const file = path.join(dir, 'percentile.yml');
+    await writeFile(file, 'source:\n  type: simulator\nforecast:\n  percentiles: [10, 50, 99]\n');
+    const r = serve(['--config', file]);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({
+      status: 2,
+      stderr: `foresight: ${file}: forecast.percentiles[2]: 99 is not a quantile the model produces (5, 10, 25, 50, 75, 90, 95)\n`,
+    });
+  });
+
+  test('when device is cuda on a machine without CUDA, then it fails at start with a clear message', async () => {
+    const file = path.join(dir, 'cuda.yml');
+    await writeFile(file, 'source:\n  type: simulator\nmodel:\n  device: cuda\n');
+    const r = serve(['--config', file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^foresight: device: cuda requested but the CUDA execution provider could not be created: .+\n$/);
+  });
+
+  test('when it starts with no config, then the embedded default serves forecasts for the simulated fleet within a minute', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [MAIN, 'serve'], { env: { ...process.env, FORESIGHT_LISTEN: `127.0.0.1:${port}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    try {
+      const started = Date.now();
+      await waitFor('/-/ready', async () => ((await fetch(`http://127.0.0.1:${port}/-/ready`)).ok ? true : undefined), 60_000, 250);
+      expect(Date.now() - started).toBeLessThan(60_000);
+      const samples = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+      expect(new Set(samples.filter((s) => s.name === 'foresight_forecast').map((s) => s.labels['instance'])).size).toBe(20);
+      // device auto on a machine without CUDA: serves on CPU and says why
+      expect(samples.find((s) => s.name === 'foresight_model_info')?.labels['execution_provider']).toBe('cpu');
+      expect(out).toMatch(/on cpu \(CUDA execution provider unavailable \(.+\); using CPU\)/);
+      expect(out).toContain(`preview:  http://127.0.0.1:${port}/`);
+    } finally {
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      expect(code).toBe(0);
+    }
+  });
+});
+
+describe('reload', () => {
+  test('when the config or model is broken on reload, then the old ones keep serving and the reason is returned', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'foresight-reload-'));
+    const file = path.join(dir, 'foresight.yml');
+    const port = await freePort();
+    await writeFile(file, `listen: 127.0.0.1:${port}\nsource:\n  type: simulator\n`);
+    const app = createApp({ loaded: await loadConfig(file, {}), configFile: file, repoRoot: REPO, log: () => undefined, env: {} });
+    await app.start();
+    try {
+      const count = async (): Promise<number> => parseExposition(await (await fetch(`${app.address()}/metrics`)).text()).filter((s) => s.name === 'foresight_forecast').length;
+      const before = await count();
+      expect(before).toBe(20 * 6 * 7 * 3);
+
+      await writeFile(file, `listen: 127.0.0.1:${port}\nsource:\n  type: simulator\n  bogus: true\n`);
+      let res = await fetch(`${app.address()}/-/reload`, { method: 'POST' });
+      expect({ status: res.status, body: await res.text() }).toEqual({
+        status: 500,
+        body: `failed to reload config and model (still serving the previous ones): ${file}: source.bogus: unknown key (allowed here: see the configuration reference)\n`,
+      });
+      expect(await count()).toBe(before);
+
+      await writeFile(file, `listen: 127.0.0.1:${port}\nsource:\n  type: simulator\nmodel:\n  path: ${dir}/no-model\n`);
+      res = await fetch(`${app.address()}/-/reload`, { method: 'POST' });
+      expect(res.status).toBe(500);
+      expect(await res.text()).toContain(`${dir}/no-model/model.json: cannot read (ENOENT)`);
+      expect(await count()).toBe(before);
+      const errs = parseExposition(await (await fetch(`${app.address()}/metrics`)).text()).filter((s) => s.name === 'foresight_errors_total' && s.labels['stage'] === 'reload');
+      expect(Object.fromEntries(errs.map((e) => [e.labels['reason'], e.value]))).toEqual({ config: 1, model: 1 });
+
+      await writeFile(file, `listen: 127.0.0.1:${port}\nsource:\n  type: simulator\nforecast:\n  horizons: [1h]\n`);
+      res = await fetch(`${app.address()}/-/reload`, { method: 'POST' });
+      expect(res.status).toBe(200);
+      expect(await count()).toBe(20 * 6 * 1 * 3);
+    } finally {
+      await app.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sharding', () => {
+  test('when 1,000 instances are hashed into 3 shards, then each lands in exactly one and the shards are balanced', () => {
+    const fleet = buildFleet(scaleFleet(1000), 1);
+    const sizes = [0, 1, 2].map((i) => fleet.filter((s) => inShard(s.instance, 3, i)).length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(1000);
+    for (const s of fleet) expect([0, 1, 2].filter((i) => inShard(s.instance, 3, i))).toHaveLength(1);
+    for (const n of sizes) expect(n).toBeGreaterThan(250);
+  });
+
+  test('when two sidecars shard the simulated fleet, then together they cover it exactly once', async () => {
+    const apps = await Promise.all(
+      [0, 1].map(async (index) => {
+        const loaded = await parseConfig({ listen: '127.0.0.1:0', source: { type: 'simulator' }, sharding: { total: 2, index } }, `shard ${index}`);
+        const app = createApp({ loaded, repoRoot: REPO, log: () => undefined });
+        await app.start();
+        return app;
+      }),
+    );
+    try {
+      const sets = await Promise.all(
+        apps.map(async (a) => ((await (await fetch(`${a.address()}/api/v1/fleet`)).json()) as { instances: Array<{ instance: string }> }).instances.map((i) => i.instance)),
+      );
+      expect(sets[0]!.length).toBeGreaterThan(0);
+      expect(sets[1]!.length).toBeGreaterThan(0);
+      expect(sets[0]!.filter((i) => sets[1]!.includes(i))).toEqual([]);
+      expect([...sets[0]!, ...sets[1]!].sort()).toEqual(buildFleet(scaleFleet(20), 1).map((s) => s.instance).sort());
+    } finally {
+      await Promise.all(apps.map((a) => a.stop()));
+    }
+  });
+});
