@@ -59,7 +59,7 @@ describe('risk scoring: behaviour cases', () => {
     // prediction-aware: only p90 crossing within 1 h is one level lower than p50 would be (warning, not danger)
     ['generic CPU 40 % now, only p90 crosses in 50 min', 'generic', { cpu: { recent: recent(40), forecast: forecast(40, 82, 10, 12) } }, 3, 3],
   ] as const)('when %s, then the level is in range', (_name, profile, metrics, lo, hi) => {
-    const r = level(profile as ProfileName, metrics as Partial<Record<MetricName, MetricInput>>);
+    const r = level(profile, metrics);
     expect({ ..._nameless(r), ok: atLeast(r.level) >= lo && atLeast(r.level) <= hi }).toEqual({ ..._nameless(r), ok: true });
   });
 

@@ -31,6 +31,10 @@ import { inShard } from '../source/sharding';
 import { Simulation } from '../simulator/simulation';
 import { DEFAULT_FLEET, parseFleetSpec, scaleFleet } from '../simulator/fleet';
 import { startApiServer } from '../api/server';
+import { assessFleet } from '../risk/assess';
+import type { InstanceRisk } from '../risk/assess';
+import { LEVELS } from '../risk/levels';
+import { DEFAULT_THRESHOLDS } from '../profiles/profiles';
 import type { ApiServer } from '../api/server';
 
 export const VERSION = '0.1.0';
@@ -156,6 +160,7 @@ export function createApp(opts: AppOptions): App {
   let stopped = false;
   let stopping: Promise<void> | undefined;
   const errors = new Map<string, number>();
+  const previousLevels = new Map<string, number>();
   const durations = new Map<string, { buckets: number[]; sum: number; count: number }>();
   const listeners = new Set<(event: unknown) => void>();
 
@@ -218,7 +223,11 @@ export function createApp(opts: AppOptions): App {
     const t2 = performance.now();
     observe('forecast', (t2 - t1) / 1000);
     rt.calibration.record(result);
-    snapshot = { origin: result.origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: result.instances };
+    const risk = assessFleet(window, result.instances, (p) => DEFAULT_THRESHOLDS[p], rt.manifest.quantiles, rt.horizons, previousLevels);
+    previousLevels.clear();
+    for (const [i, r] of risk) previousLevels.set(i, r.level);
+    observe('risk', (performance.now() - t2) / 1000);
+    snapshot = { origin: result.origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: result.instances, risk };
     forecastText = renderForecasts(snapshot);
     lastWindow = window;
     lastSuccess = now();
@@ -335,8 +344,21 @@ function fleetJson(s: ForecastSnapshot | undefined, w: HistoryWindow | undefined
       instance: i.instance,
       profile: i.profile,
       ready: i.ready,
+      ...riskJson(s?.risk.get(i.instance)),
       current: Object.fromEntries(Object.entries(i.current).map(([k, v]) => [k, Number.isFinite(v) ? v : null])),
     })),
+  };
+}
+
+function riskJson(r: InstanceRisk | undefined): Record<string, unknown> {
+  if (!r) return {};
+  return {
+    score: Math.round(r.score * 100) / 100,
+    level: r.level,
+    severity: LEVELS[r.level]!.name,
+    topDriver: r.topDriver ?? null,
+    drivers: Object.fromEntries(Object.entries(r.drivers).map(([k, v]) => [k, Math.round(v * 100) / 100])),
+    predicted: r.predicted,
   };
 }
 

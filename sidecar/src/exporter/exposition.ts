@@ -7,6 +7,7 @@ import type { MetricDef } from './metrics';
 import { CYCLE_BUCKETS, SERIES } from './metrics';
 import type { MetricName } from '../profiles/profiles';
 import type { InstanceForecast } from '../forecast/forecaster';
+import type { InstanceRisk } from '../risk/assess';
 
 export interface HorizonSpec {
   readonly label: string;
@@ -26,6 +27,8 @@ export interface ForecastSnapshot {
   readonly horizons: readonly HorizonSpec[];
   readonly percentiles: readonly PercentileSpec[];
   readonly instances: readonly InstanceForecast[];
+  /** Risk per instance (every instance, ready or not). */
+  readonly risk: ReadonlyMap<string, InstanceRisk>;
 }
 
 /** The sidecar's health, read when /metrics is scraped. */
@@ -48,6 +51,10 @@ function header(d: MetricDef): string {
   return `# HELP ${d.name} ${d.help}\n# TYPE ${d.name} ${d.type}\n`;
 }
 
+function round(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
 function fmt(v: number): string {
   if (v === Infinity) return '+Inf';
   if (v === -Infinity) return '-Inf';
@@ -63,6 +70,43 @@ export function renderForecasts(s: ForecastSnapshot): string {
   for (const i of s.instances) {
     const base = `instance="${escapeLabel(i.instance)}",profile="${i.profile}"`;
     for (const [metric, v] of Object.entries(i.current)) if (Number.isFinite(v)) parts.push(`foresight_metric_value{${base},metric="${metric}"} ${fmt(v)}\n`);
+  }
+  parts.push(header(SERIES.riskScore));
+  const labelsOf = (i: InstanceForecast): string => `instance="${escapeLabel(i.instance)}",profile="${i.profile}"`;
+  for (const i of s.instances) {
+    const r = s.risk.get(i.instance);
+    if (r) parts.push(`foresight_risk_score{${labelsOf(i)}} ${round(r.score)}\n`);
+  }
+  parts.push(header(SERIES.severityLevel));
+  for (const i of s.instances) {
+    const r = s.risk.get(i.instance);
+    if (r) parts.push(`foresight_severity_level{${labelsOf(i)}} ${r.level}\n`);
+  }
+  parts.push(header(SERIES.predictedRiskScore));
+  for (const i of s.instances) {
+    const r = s.risk.get(i.instance);
+    if (!r || !i.ready) continue;
+    for (const h of s.horizons) {
+      const v = r.predicted[h.label];
+      if (v !== undefined) parts.push(`foresight_predicted_risk_score{${labelsOf(i)},horizon="${h.label}"} ${round(v)}\n`);
+    }
+  }
+  parts.push(header(SERIES.riskDriver));
+  for (const i of s.instances) {
+    const r = s.risk.get(i.instance);
+    if (!r) continue;
+    for (const [driver, v] of Object.entries(r.drivers)) parts.push(`foresight_risk_driver{${labelsOf(i)},driver="${driver}"} ${round(v)}\n`);
+  }
+  parts.push(header(SERIES.timeToBreach));
+  for (const i of s.instances) {
+    const r = s.risk.get(i.instance);
+    if (!r) continue;
+    for (const [metric, byP] of Object.entries(r.timeToBreach)) {
+      for (const p of s.percentiles) {
+        const v = byP?.[p.label];
+        if (v !== undefined && !Number.isNaN(v)) parts.push(`foresight_time_to_breach_seconds{${labelsOf(i)},metric="${metric}",percentile="${p.label}"} ${fmt(Math.round(v))}\n`);
+      }
+    }
   }
   parts.push(header(SERIES.forecast));
   for (const i of s.instances) {

@@ -4,7 +4,7 @@
  *
  * The rules (documented in the README, "Risk scoring"):
  * - level points per metric: a fuzzy membership relative to the profile's thresholds — 0 at
- *   zero, 30 (watch) at warning − (critical − warning), 60 (warning) at the warning threshold,
+ *   zero, 30 (watch) at warning − (critical − warning) (at least warning / 2), 60 (warning) at the warning threshold,
  *   85 (critical) at the critical threshold, 100 beyond it — times the metric's weight;
  * - trend points: the rise over the last hour (least-squares slope) as a share of the headroom
  *   left to the critical threshold, × 90;
@@ -54,14 +54,15 @@ const HOUR = 3600;
 export function levelPoints(v: number, t: Threshold, metric: MetricName): number {
   if (!Number.isFinite(v)) return 0;
   const span = Math.max(1e-9, t.critical - t.warning);
-  const watch = t.warning - span;
+  // where "watch" starts: one threshold gap below warning, but never below half of warning
+  // (so a metric with a wide gap, like load 2 → 4, is not on watch at 0.2)
+  const watch = Math.max(t.warning - span, t.warning / 2);
   if (v >= t.critical) {
     const top = PERCENT_METRICS.has(metric) ? Math.max(100, t.critical) : t.critical + span;
     return 85 + 15 * Math.min(1, (v - t.critical) / Math.max(1e-9, top - t.critical));
   }
   if (v >= t.warning) return 60 + (25 * (v - t.warning)) / span;
   if (v >= watch) return 30 + (30 * (v - watch)) / span;
-  if (watch <= 0) return 30;
   return 30 * Math.max(0, v / watch) ** 2;
 }
 
