@@ -7,6 +7,7 @@ import { addEvalCommand } from './eval';
 import { addServeCommand } from './serve';
 import { addBenchCommand } from './bench';
 import { addDocsCommand } from './docs';
+import { addK8sCommand } from './k8s';
 
 export const VERSION = '0.1.0';
 
@@ -27,5 +28,6 @@ export function buildProgram(ctx: CliContext): Command {
   addEvalCommand(program, ctx, repoRoot);
   addBenchCommand(program, ctx, repoRoot);
   addDocsCommand(program, ctx, repoRoot);
+  addK8sCommand(program, ctx, repoRoot);
   return program;
 }
