@@ -8,6 +8,7 @@ import { addServeCommand } from './serve';
 import { addBenchCommand } from './bench';
 import { addDocsCommand } from './docs';
 import { addK8sCommand } from './k8s';
+import { addRiskEvalCommand } from './eval-risk';
 
 export const VERSION = '0.1.0';
 
@@ -29,5 +30,6 @@ export function buildProgram(ctx: CliContext): Command {
   addBenchCommand(program, ctx, repoRoot);
   addDocsCommand(program, ctx, repoRoot);
   addK8sCommand(program, ctx, repoRoot);
+  addRiskEvalCommand(program, ctx, repoRoot);
   return program;
 }
