@@ -230,7 +230,8 @@ export function createApp(opts: AppOptions): App {
     snapshot = { origin: result.origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: result.instances, risk };
     forecastText = renderForecasts(snapshot);
     lastWindow = window;
-    lastSuccess = now();
+    // wall-clock time (not the data clock): alerts compare it with Prometheus' time()
+    lastSuccess = Date.now() / 1000;
     observe('total', (performance.now() - t0) / 1000);
     const event = { type: 'cycle', origin: result.origin, instances: result.instances.length, ready: result.instances.filter((i) => i.ready).length, seconds: (performance.now() - t0) / 1000 };
     for (const l of listeners) l(event);

@@ -58,6 +58,8 @@ export interface SimulatedHistoryOptions {
   readonly incidents?: number;
   /** Incidents are placed in [start + incidentsFrom, start + incidentsTo) seconds. */
   readonly incidentsWindow?: readonly [number, number];
+  /** Incidents at chosen places: onset in seconds after the start, ramp in seconds. */
+  readonly incidentSpecs?: ReadonlyArray<{ readonly instance: string; readonly onsetOffset: number; readonly rampSeconds: number }>;
   readonly step?: number;
 }
 
@@ -75,7 +77,10 @@ export async function simulatedHistory(o: SimulatedHistoryOptions): Promise<Simu
   const start = end - Math.round((o.days * 86400) / step) * step;
   for (const sw of schedule.switches) sim.switchScenario(sw.scenario, start + sw.offsetSeconds);
   const [from, to] = o.incidentsWindow ?? [3 * 3600, o.days * 86400];
-  const incidents = scheduleIncidents(sim, o.incidents ?? 0, start + from, start + to).map((i) => i.toJSON());
+  const incidents = [
+    ...scheduleIncidents(sim, o.incidents ?? 0, start + from, start + to),
+    ...(o.incidentSpecs ?? []).map((spec) => sim.injectIncident({ instance: spec.instance, onset: start + spec.onsetOffset, rampSeconds: spec.rampSeconds })),
+  ].map((i) => i.toJSON());
 
   const key = createHash('sha256').update(JSON.stringify({ v: 1, o, step, seed, end })).digest('hex').slice(0, 16);
   const cacheRoot = path.join(tmpdir(), 'foresight-test-cache');
