@@ -1,6 +1,7 @@
 /**
- * The main-thread side of inference: a worker thread that owns the ONNX session.
- * `startInferenceRunner` resolves once the model is loaded (or rejects with the reason).
+ * The main-thread side of inference: sessions that live in the process's one inference worker
+ * (see worker.ts for why there is only one). `startInferenceRunner` resolves once the model is
+ * loaded there, or rejects with the reason.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ export interface InferenceRunner {
   readonly provider: ExecutionProvider;
   readonly fallbackReason: string | undefined;
   run(inputs: ModelInputs): Promise<ModelOutputs>;
+  /** Releases the session (the worker stays for the next one). Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -24,55 +26,74 @@ function workerScript(): string {
   throw new ModelError(`inference worker not found at ${local} or ${built}: run npm run build`);
 }
 
-export async function startInferenceRunner(modelDir: string, device: Device, threads: number): Promise<InferenceRunner> {
-  const worker = new Worker(workerScript(), { workerData: { modelDir, device, threads } });
-  const pending = new Map<number, { resolve: (o: ModelOutputs) => void; reject: (e: Error) => void }>();
-  let nextId = 1;
-  let dead: Error | undefined;
-  const ready = await new Promise<{ provider: ExecutionProvider; fallbackReason: string | undefined }>((resolve, reject) => {
-    worker.once('message', (m: { type: string; provider?: ExecutionProvider; fallbackReason?: string; message?: string }) => {
-      if (m.type === 'ready') resolve({ provider: m.provider!, fallbackReason: m.fallbackReason });
-      else reject(new ModelError(m.message ?? 'inference worker failed to start'));
+interface Reply {
+  id: number;
+  error?: string;
+  [k: string]: unknown;
+}
+
+class InferenceWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private dead: Error | undefined;
+
+  constructor() {
+    this.worker = new Worker(workerScript());
+    // the worker must not keep the process alive on its own
+    this.worker.unref();
+    this.worker.on('message', (m: Reply) => {
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (!p) return;
+      if (m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve(m);
     });
-    worker.once('error', (e) => reject(new ModelError(`inference worker crashed: ${e.message}`)));
-  }).catch(async (e: unknown) => {
-    await worker.terminate();
-    throw e;
-  });
-  worker.on('message', (m: { id?: number; outputs?: ModelOutputs; error?: string }) => {
-    if (m.id === undefined) return;
-    const p = pending.get(m.id);
-    pending.delete(m.id);
-    if (!p) return;
-    if (m.outputs) p.resolve(m.outputs);
-    else p.reject(new Error(m.error ?? 'inference failed'));
-  });
-  const fail = (e: Error): void => {
-    dead = e;
-    for (const p of pending.values()) p.reject(e);
-    pending.clear();
-  };
-  worker.on('error', (e) => fail(new Error(`inference worker crashed: ${e.message}`)));
-  worker.on('exit', (code) => fail(new Error(`inference worker exited (${code})`)));
+    const fail = (e: Error): void => {
+      this.dead = e;
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+      if (shared === this) shared = undefined;
+    };
+    this.worker.on('error', (e) => fail(new Error(`inference worker crashed: ${e.message}`)));
+    this.worker.on('exit', (code) => fail(new Error(`inference worker exited (${code})`)));
+  }
+
+  request(msg: Record<string, unknown>): Promise<Reply> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...msg, id });
+    });
+  }
+}
+
+let shared: InferenceWorker | undefined;
+
+export async function startInferenceRunner(modelDir: string, device: Device, threads: number): Promise<InferenceRunner> {
+  shared ??= new InferenceWorker();
+  const worker = shared;
+  let loaded: Reply;
+  try {
+    loaded = await worker.request({ type: 'load', modelDir, device, threads });
+  } catch (e) {
+    throw new ModelError(e instanceof Error ? e.message : String(e));
+  }
+  const session = loaded['session'] as number;
   let stopping: Promise<void> | undefined;
   return {
-    ...ready,
-    run(inputs: ModelInputs): Promise<ModelOutputs> {
-      if (dead) return Promise.reject(dead);
-      const id = nextId++;
-      return new Promise<ModelOutputs>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        worker.postMessage({ id, inputs });
-      });
+    provider: loaded['provider'] as ExecutionProvider,
+    fallbackReason: loaded['fallbackReason'] as string | undefined,
+    async run(inputs: ModelInputs): Promise<ModelOutputs> {
+      const r = await worker.request({ type: 'run', session, inputs });
+      return r['outputs'] as ModelOutputs;
     },
     stop(): Promise<void> {
-      stopping ??= (async () => {
-        worker.removeAllListeners('exit');
-        worker.postMessage({ type: 'close' });
-        const timer = setTimeout(() => void worker.terminate(), 2000);
-        await new Promise<void>((r) => worker.once('exit', () => r()));
-        clearTimeout(timer);
-      })();
+      stopping ??= worker.request({ type: 'release', session }).then(
+        () => undefined,
+        () => undefined,
+      );
       return stopping;
     },
   };

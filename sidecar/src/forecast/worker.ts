@@ -1,43 +1,55 @@
 /**
- * Inference worker thread: loads the model once and runs batches, so a long inference never
+ * Inference worker thread: owns every ONNX session of the process, so a long inference never
  * blocks the event loop that serves /metrics (ORT's run() computes on the calling thread).
  *
- * Messages in: { id, inputs } → out: { id, outputs } | { id, error }.
- * At start it posts { type: 'ready', provider, fallbackReason } or { type: 'failed', message }.
+ * One worker per process, for its whole life: onnxruntime-node's native addon cannot be loaded
+ * again in another thread once loaded ("Module did not self-register"), so reloads add a session
+ * here and release the old one instead of starting a new worker.
+ *
+ * Messages in:  { type: 'load', id, modelDir, device, threads } | { type: 'run', id, session, inputs } | { type: 'release', id, session }
+ * Messages out: { id, provider, fallbackReason, session } | { id, outputs } | { id, released } | { id, error }
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { loadModelFiles } from './manifest';
 import { createModelSession } from './session';
 import type { Device, ModelInputs, ModelSession } from './session';
 
-interface WorkerConfig {
-  readonly modelDir: string;
-  readonly device: Device;
-  readonly threads: number;
-}
+type Message =
+  | { type: 'load'; id: number; modelDir: string; device: Device; threads: number }
+  | { type: 'run'; id: number; session: number; inputs: ModelInputs }
+  | { type: 'release'; id: number; session: number };
 
-async function main(): Promise<void> {
-  const port = parentPort;
-  if (!port) return;
-  const cfg = workerData as WorkerConfig;
-  let session: ModelSession;
-  try {
-    session = await createModelSession(await loadModelFiles(cfg.modelDir), cfg.device, cfg.threads);
-  } catch (e) {
-    port.postMessage({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
-    return;
-  }
-  port.postMessage({ type: 'ready', provider: session.provider, fallbackReason: session.fallbackReason });
-  port.on('message', (msg: { id: number; inputs: ModelInputs } | { type: 'close' }) => {
-    if ('type' in msg) {
-      void session.release().finally(() => port.close());
-      return;
+const sessions = new Map<number, ModelSession>();
+let nextSession = 1;
+
+async function handle(msg: Message): Promise<unknown> {
+  switch (msg.type) {
+    case 'load': {
+      const s = await createModelSession(await loadModelFiles(msg.modelDir), msg.device, msg.threads);
+      const session = nextSession++;
+      sessions.set(session, s);
+      return { id: msg.id, session, provider: s.provider, fallbackReason: s.fallbackReason };
     }
-    session.run(msg.inputs).then(
-      (outputs) => port.postMessage({ id: msg.id, outputs }, [outputs.quantiles.buffer, outputs.encoder_weights.buffer] as ArrayBuffer[]),
-      (e: unknown) => port.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) }),
-    );
-  });
+    case 'run': {
+      const s = sessions.get(msg.session);
+      if (!s) throw new Error(`no session ${msg.session}`);
+      return { id: msg.id, outputs: await s.run(msg.inputs) };
+    }
+    case 'release': {
+      await sessions.get(msg.session)?.release();
+      sessions.delete(msg.session);
+      return { id: msg.id, released: true };
+    }
+  }
 }
 
-void main();
+parentPort?.on('message', (msg: Message) => {
+  handle(msg).then(
+    (reply) => {
+      const r = reply as { outputs?: { quantiles: Float32Array; encoder_weights: Float32Array } };
+      const transfer = r.outputs ? ([r.outputs.quantiles.buffer, r.outputs.encoder_weights.buffer] as ArrayBuffer[]) : [];
+      parentPort!.postMessage(reply, transfer);
+    },
+    (e: unknown) => parentPort!.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) }),
+  );
+});

@@ -7,7 +7,7 @@
  *   zero, 30 (watch) at warning − (critical − warning) (at least warning / 2), 60 (warning) at the warning threshold,
  *   85 (critical) at the critical threshold, 100 beyond it — times the metric's weight;
  * - trend points: the rise over the last hour (least-squares slope) as a share of the headroom
- *   left to the critical threshold, × 90;
+ *   left to the critical threshold, × 90, at most 30 points;
  * - compound: 0.6 × the points above 40 of every other metric, when several are elevated;
  * - current risk = the worst metric's level + trend, plus compound;
  * - blend = 0.7 × current + 0.3 × predicted (the worst horizon's risk on the p50 forecast);
@@ -49,6 +49,8 @@ export interface RiskResult {
 }
 
 const HOUR = 3600;
+/** The most points a trend alone adds. */
+const TREND_CAP = 30;
 
 /** Level points (0–100) of a value against a metric's thresholds, before weighting. */
 export function levelPoints(v: number, t: Threshold, metric: MetricName): number {
@@ -92,7 +94,9 @@ export function hourlyRise(recent: ArrayLike<number>, step: number): number {
 function trendPoints(now: number, rise: number, t: Threshold): number {
   if (!(rise > 0) || !Number.isFinite(now)) return 0;
   const headroom = Math.max(t.critical - now, (t.critical - t.warning) * 0.25);
-  return 90 * Math.min(1, rise / headroom);
+  // capped: a trend alone lifts a server by a level or so (to watch), it never pages on its own;
+  // bursts and batch windows ramp fast and are normal
+  return Math.min(TREND_CAP, 90 * Math.min(1, rise / headroom));
 }
 
 /**
