@@ -77,10 +77,10 @@ describe('risk scoring: behaviour cases', () => {
       horizons: HORIZONS,
     });
     expect(Object.values(r.drivers).reduce((a, b) => a + b, 0)).toBeCloseTo(r.score, 6);
-    // CPU rising 15 points an hour (the biggest share: its trend) is the worst current metric; memory adds compound stress and
+    // CPU rising 15 points an hour is the worst current metric (its level the biggest share, the trend capped); memory adds compound stress and
     // its forecast crossing 95 % within ~2 h raises the floor
     expect(Object.keys(r.drivers).sort()).toEqual(['compound', 'cpu', 'cpu_trend', 'memory_forecast']);
-    expect(r.topDriver).toBe('cpu_trend');
+    expect(r.topDriver).toBe('cpu');
   });
 });
 

@@ -185,17 +185,17 @@ export function baselineGauges(seed: number, s: SimServer, t: number, busy: bool
   return g;
 }
 
-/** Where a scenario drives a profile's key metrics: [degrading low, high, critical low, high]. */
+/** Where a scenario drives a profile's key metrics: [degrading low, high, critical low, high]. The critical range lies past each profile's critical threshold (profiles.ts). */
 type StressTargets = Partial<Record<'cpu' | 'memory' | 'dataDisk' | 'rootDisk' | 'iowait' | 'load', readonly [number, number, number, number]>>;
 const TARGET_CHANNEL: Readonly<Record<keyof StressTargets, number>> = { cpu: 1, memory: 2, dataDisk: 3, rootDisk: 4, iowait: 5, load: 6 };
 const STRESS_TARGETS: Readonly<Record<ProfileName, StressTargets>> = {
-  ml_compute: { memory: [86, 91, 96, 99.5], load: [1.2, 1.5, 2.5, 3.5] },
+  ml_compute: { memory: [86, 91, 98.5, 99.8], load: [1.2, 1.5, 2.5, 3.5] },
   database: { dataDisk: [82, 86, 93, 97], iowait: [14, 18, 32, 40] },
   web_api: { cpu: [72, 80, 92, 99], load: [0.9, 1.1, 2.2, 3] },
   conductor_mgmt: { cpu: [55, 65, 90, 97], memory: [70, 74, 86, 92] },
-  data_ingest: { dataDisk: [82, 86, 93, 98], iowait: [16, 20, 35, 45] },
-  risk_analytics: { memory: [87, 91, 95, 99], cpu: [80, 85, 92, 98] },
-  generic: { cpu: [80, 86, 94, 99], memory: [85, 88, 95, 98] },
+  data_ingest: { dataDisk: [82, 86, 96, 99], iowait: [16, 20, 35, 45] },
+  risk_analytics: { memory: [87, 91, 96, 99.5], cpu: [80, 85, 92, 98] },
+  generic: { cpu: [80, 86, 96, 99.5], memory: [85, 88, 96, 99] },
 };
 
 /** The server's gauges at t: baseline, then scenario stress, then any incident, bounded to physical ranges. */

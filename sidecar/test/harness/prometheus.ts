@@ -82,7 +82,10 @@ export async function simulatedHistory(o: SimulatedHistoryOptions): Promise<Simu
     ...(o.incidentSpecs ?? []).map((spec) => sim.injectIncident({ instance: spec.instance, onset: start + spec.onsetOffset, rampSeconds: spec.rampSeconds })),
   ].map((i) => i.toJSON());
 
-  const key = createHash('sha256').update(JSON.stringify({ v: 1, o, step, seed, end })).digest('hex').slice(0, 16);
+  // the key covers the simulator's code too, so a change in behaviour never reuses stale blocks
+  const simDir = path.join(__dirname, '..', '..', 'src', 'simulator');
+  const code = await Promise.all(['behaviour.ts', 'scenario.ts', 'incidents.ts', 'node-exporter.ts', 'fleet.ts', 'history.ts', 'random.ts'].map((f) => readFile(path.join(simDir, f), 'utf8')));
+  const key = createHash('sha256').update(JSON.stringify({ v: 2, o, step, seed, end, code })).digest('hex').slice(0, 16);
   const cacheRoot = path.join(tmpdir(), 'foresight-test-cache');
   const blocksDir = path.join(cacheRoot, key);
   const exists = await access(path.join(blocksDir, 'DONE')).then(
