@@ -15,22 +15,22 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { describeWith } from './harness/integration';
-import { removeTempDirs, simulatedHistory, startPrometheus, tempDir } from './harness/prometheus';
-import type { PrometheusHandle, SimulatedHistory } from './harness/prometheus';
-import { startAlertmanager } from './harness/alertmanager';
-import type { AlertmanagerHandle } from './harness/alertmanager';
-import { startWebhookReceiver } from './harness/webhook';
-import type { WebhookReceiver } from './harness/webhook';
-import { freePort, waitFor } from './harness/processes';
-import { parseConfig } from '../src/config/load';
-import { createApp } from '../src/app/app';
-import type { App } from '../src/app/app';
-import { stressedCount } from '../src/simulator/scenario';
+import { describeWith } from '../harness/integration';
+import { removeTempDirs, simulatedHistory, startPrometheus, tempDir } from '../harness/prometheus';
+import type { PrometheusHandle, SimulatedHistory } from '../harness/prometheus';
+import { startAlertmanager } from '../harness/alertmanager';
+import type { AlertmanagerHandle } from '../harness/alertmanager';
+import { startWebhookReceiver } from '../harness/webhook';
+import type { WebhookReceiver } from '../harness/webhook';
+import { freePort, waitFor } from '../harness/processes';
+import { parseConfig } from '../../src/config/load';
+import { createApp } from '../../src/app/app';
+import type { App } from '../../src/app/app';
+import { stressedCount } from '../../src/simulator/scenario';
 
 jest.setTimeout(420_000);
 
-const REPO = path.join(__dirname, '..', '..');
+const REPO = path.join(__dirname, '..', '..', '..');
 const PROV = path.join(REPO, 'provisioning');
 const HOUR = 3600;
 const SIM_SECONDS_PER_REAL_SECOND = 120;
