@@ -45,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv).then(
   (code) => {
     process.exitCode = code;
+    // Normally the process ends here by itself once output is flushed. The inference worker
+    // thread (onnxruntime) can keep it alive after the command is done: exit after a grace
+    // period in that case, without cutting off pending output before it.
+    setTimeout(() => process.exit(code), 2000).unref();
   },
   (e: unknown) => {
     process.stderr.write(`foresight: ${String(e)}\n`);
