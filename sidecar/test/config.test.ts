@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { ConfigSchema } from '../src/config/schema';
 import { loadConfig, parseConfig, ConfigError } from '../src/config/load';
+import { DEFAULT_THRESHOLDS, resolveThresholds } from '../src/profiles/profiles';
 
 const fixture = (name: string): string => path.join(__dirname, 'fixtures', 'config', name);
 
@@ -49,9 +50,19 @@ describe('foresight.yml', () => {
     ['bad-listen.yml', 'listen: must be a string (expected string, received number)'],
     ['yaml-syntax.yml', 'YAML syntax at line 5, column 1: All mapping items must start at the same column'],
     ['repeated-percentile.yml', 'forecast.percentiles: must not repeat a percentile'],
+    ['threshold-order.yml', 'profiles.thresholds.database.cpu.critical: warning (75) must be below critical (70)'],
+    ['unknown-metric.yml', 'profiles.thresholds.database.gpu: unknown key (allowed here: see the configuration reference)'],
     ['two-auth.yml', 'source.prometheus.bearer_token_file: basic_auth and bearer_token_file cannot both be set'],
   ])('when the config is %s, then the error names the key: %s', async (name, message) => {
     await expect(loadConfig(fixture(name), {})).rejects.toThrow(new ConfigError(`${fixture(name)}: ${message}`));
+  });
+
+  test('when profiles.thresholds overrides one key, then only that key changes and the rest keep their defaults', async () => {
+    const { config } = await parseConfig({ source: { type: 'simulator' }, profiles: { thresholds: { database: { iowait: { warning: 10 } } } } }, 'x.yml');
+    const t = resolveThresholds(config.profiles.thresholds);
+    expect(t.database.iowait).toEqual({ ...DEFAULT_THRESHOLDS.database.iowait, warning: 10 });
+    expect(t.database.cpu).toEqual(DEFAULT_THRESHOLDS.database.cpu);
+    expect(t.web_api).toEqual(DEFAULT_THRESHOLDS.web_api);
   });
 
   test('when the file does not exist, then the error names it', async () => {

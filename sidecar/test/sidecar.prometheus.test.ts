@@ -42,7 +42,12 @@ describeWith(['prometheus', 'promtool'])('sidecar with a real Prometheus', () =>
     prom = await startPrometheus({
       blocksDir: h.blocksDir,
       port: promPort,
-      scrapeConfigs: [{ job_name: 'foresight', honor_labels: true, scrape_interval: '1s', static_configs: [{ targets: [`127.0.0.1:${port}`] }] }],
+      scrapeConfigs: [
+        { job_name: 'foresight', honor_labels: true, scrape_interval: '1s', static_configs: [{ targets: [`127.0.0.1:${port}`] }] },
+        // a target labelled profile="database" for ppweb001 (Prometheus scraping itself under that
+        // name): the sidecar's profiles.label_query finds it on `up`
+        { job_name: 'profile-label', scrape_interval: '1s', static_configs: [{ targets: [`127.0.0.1:${promPort}`], labels: { instance: 'ppweb001', profile: 'database' } }] },
+      ],
     });
     const loaded = await parseConfig(
       {
@@ -93,6 +98,15 @@ describeWith(['prometheus', 'promtool'])('sidecar with a real Prometheus', () =>
     }, 60_000, 500);
     expect(result.map((r) => r.metric['instance']).sort()).toEqual(h.sim.servers.map((s) => s.instance).sort());
     expect(result.every((r) => r.value[1] === '7')).toBe(true);
+  });
+
+  test('when a target carries a profile label, then that profile wins over the instance rules', async () => {
+    const profileOf = async (instance: string): Promise<string | undefined> =>
+      (await metrics(app)).samples.find((x) => x.name === 'foresight_risk_score' && x.labels['instance'] === instance)?.labels['profile'];
+    await waitFor('ppweb001 scored as database', async () => ((await profileOf('ppweb001')) === 'database' ? true : undefined), 60_000, 500);
+    // instances without the label keep the profile their name implies
+    expect(await profileOf('ppweb002')).toBe('web_api');
+    expect(await profileOf('ppdb001')).toBe('database');
   });
 
   test('when Prometheus dies mid-run, then the sidecar stays up with the last forecasts, marks the source down, and recovers', async () => {

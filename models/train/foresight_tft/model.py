@@ -57,6 +57,10 @@ class TemporalFusionTransformer(nn.Module):
         pos = torch.arange(t).unsqueeze(0)  # [1,T]
         qpos = torch.arange(te, t).unsqueeze(1)  # [Td,1]
         self.register_buffer("causal_mask", torch.where(pos <= qpos, 0.0, -1e9))  # [Td,T]
+        # post-hoc band calibration (calibrate.py, fitted on validation hosts after training):
+        # every quantile's distance from p50 is multiplied by band_scale[profile, step] > 0, which
+        # keeps the quantiles ordered. Ones = uncalibrated; training never touches it.
+        self.register_buffer("band_scale", torch.ones(len(spec.profiles), td))  # [P,Td]
         self.scaler = Scaler()
 
         # input embeddings: one per variable (value and presence for observed ones)
@@ -97,6 +101,7 @@ class TemporalFusionTransformer(nn.Module):
         q, loc, scale, is_log, static_weights, past_weights, future_weights, attention = self.normalised(
             past_target, past_target_mask, past_observed, past_observed_mask, known, static_profile, static_metric
         )
+        q = self.calibrated(q, static_profile)
         z = loc.unsqueeze(-1) + scale.unsqueeze(-1) * q  # [B,1,1] broadcast -> [B,Td,Q]
         log_flag = is_log.unsqueeze(-1)  # [B,1,1]
         # back to metric units; both maps are monotone, so quantiles stay ordered
@@ -110,6 +115,12 @@ class TemporalFusionTransformer(nn.Module):
             future_weights.mean(dim=1),  # [B,Vf]
             attention.mean(dim=1),  # [B,T]: how much each position mattered to the forecast
         )
+
+    def calibrated(self, q: torch.Tensor, static_profile: torch.Tensor) -> torch.Tensor:
+        """q [B,Td,Q] in scaled units -> the same with each band around p50 widened or narrowed by
+        band_scale (monotone for any positive scale, so quantiles still cannot cross)."""
+        mid = q[..., self.spec.quantiles.index(0.5)].unsqueeze(-1)  # [B,Td,1]
+        return mid + self.band_scale[static_profile].unsqueeze(-1) * (q - mid)
 
     def normalised(
         self,

@@ -17,6 +17,7 @@ from typing import Dict, List
 import numpy as np
 import torch
 
+from .calibrate import fit_band_scale
 from .data import STEP, TIME_SPLIT, Host, load_all, make_batch, split_hosts, window_index
 from .export import export
 from .model import INPUT_NAMES, TemporalFusionTransformer
@@ -132,6 +133,7 @@ def main(argv: List[str]) -> int:
         if val < best[0]:
             best = (val, {k: v.clone() for k, v in model.state_dict().items()}, epoch + 1)
     model.load_state_dict(best[1])
+    calibration = fit_band_scale(model, hosts, split["val"], spec, stride, log)
 
     fixture_idx = val_idx[np.linspace(0, len(val_idx) - 1, 4).astype(int)]
     fixture = make_batch(hosts, fixture_idx, spec)
@@ -156,6 +158,7 @@ def main(argv: List[str]) -> int:
         "epochs": history,
         "best_epoch": best[2],
         "best_val_loss": round(best[0], 5),
+        "calibration": calibration,
         "minutes": round((time.time() - started) / 60, 1),
     }
     manifest = export(model, spec, a.out, fixture, training, "foresight-tft-smoke" if a.smoke else "foresight-tft")

@@ -19,9 +19,10 @@ import { Calibration } from '../forecast/calibration';
 import type { ForecastSnapshot, HorizonSpec, PercentileSpec, SelfState } from '../exporter/exposition';
 import { renderForecasts, renderSelf } from '../exporter/exposition';
 import { CYCLE_BUCKETS } from '../exporter/metrics';
-import type { MetricName, ProfileName } from '../profiles/profiles';
+import type { MetricName } from '../profiles/profiles';
 import { METRIC_NAMES } from '../profiles/profiles';
 import { profileMatcher } from '../profiles/match';
+import type { ProfileOf } from '../profiles/match';
 import { METRICS } from '../source/promql';
 import type { HistorySource, HistoryWindow } from '../source/source';
 import { SourceError } from '../source/source';
@@ -34,7 +35,8 @@ import { startApiServer } from '../api/server';
 import { assessFleet } from '../risk/assess';
 import type { InstanceRisk } from '../risk/assess';
 import { LEVELS } from '../risk/levels';
-import { DEFAULT_THRESHOLDS } from '../profiles/profiles';
+import type { FleetThresholds } from '../profiles/profiles';
+import { resolveThresholds } from '../profiles/profiles';
 import type { ApiServer } from '../api/server';
 
 export const VERSION = '0.1.0';
@@ -72,7 +74,9 @@ export interface Runtime {
   readonly simulation: { readonly sim: Simulation; readonly source: SimulatorSource } | undefined;
   readonly horizons: readonly HorizonSpec[];
   readonly percentiles: readonly PercentileSpec[];
-  readonly profileOf: (instance: string) => ProfileName;
+  readonly profileOf: ProfileOf;
+  /** Default thresholds with the config's profiles.thresholds applied. */
+  readonly thresholds: FleetThresholds;
   readonly calibration: Calibration;
 }
 
@@ -121,7 +125,7 @@ export async function createRuntime(loaded: LoadedConfig, repoRoot: string, now:
     simulation = { sim, source: simSource };
   } else {
     const queries = Object.fromEntries(METRIC_NAMES.map((m) => [m, config.metrics[m]?.expr ?? METRICS[m].expr])) as Record<MetricName, string>;
-    source = new PrometheusSource({ config: config.source.prometheus!, secrets, queries, accept });
+    source = new PrometheusSource({ config: config.source.prometheus!, secrets, queries, accept, ...(config.profiles.label_query ? { profileQuery: config.profiles.label_query } : {}) });
   }
   // the model loads last: its worker is the most expensive thing to undo
   const runner = await startInferenceRunner(modelDir, config.model.device, config.model.threads);
@@ -135,6 +139,7 @@ export async function createRuntime(loaded: LoadedConfig, repoRoot: string, now:
     horizons,
     percentiles,
     profileOf: profileMatcher(config.profiles.rules),
+    thresholds: resolveThresholds(config.profiles.thresholds),
     calibration: new Calibration(horizons, manifest.quantiles, config.source.step, config.forecast.calibration_series),
   };
 }
@@ -223,7 +228,7 @@ export function createApp(opts: AppOptions): App {
     const t2 = performance.now();
     observe('forecast', (t2 - t1) / 1000);
     rt.calibration.record(result);
-    const risk = assessFleet(window, result.instances, (p) => DEFAULT_THRESHOLDS[p], rt.manifest.quantiles, rt.horizons, previousLevels);
+    const risk = assessFleet(window, result.instances, (p) => rt.thresholds[p], rt.manifest.quantiles, rt.horizons, previousLevels);
     previousLevels.clear();
     for (const [i, r] of risk) previousLevels.set(i, r.level);
     observe('risk', (performance.now() - t2) / 1000);

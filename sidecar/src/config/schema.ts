@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { formatDuration, parseDuration } from './duration';
-import { METRIC_NAMES, PROFILE_NAMES } from '../profiles/profiles';
+import type { MetricName, ProfileName } from '../profiles/profiles';
+import { DEFAULT_THRESHOLDS, METRIC_NAMES, PROFILE_NAMES } from '../profiles/profiles';
 import { SCENARIO_NAMES } from '../simulator/scenario';
 
 /** Schemas that are durations, so the generated reference can say so. */
@@ -111,6 +112,24 @@ const profiles = z
       .array(z.strictObject({ pattern: z.string().min(1).describe('Regular expression on instance.'), profile: z.enum(PROFILE_NAMES).describe('Profile to use.') }))
       .optional()
       .describe('Ordered instance rules (first match wins); default: ^ppml → ml_compute, ^ppdb → database, ^ppweb → web_api, ^ppcon → conductor_mgmt, ^ppdi → data_ingest, ^ppra → risk_analytics; otherwise generic.'),
+    label_query: z
+      .string()
+      .default('group by (instance, profile) (up{profile!=""})')
+      .describe('Instant query whose series carry `instance` and `profile` labels (e.g. a target label set in Prometheus\' scrape config); a `profile` naming one of the seven profiles wins over `rules`. Empty: instance rules only.'),
+    thresholds: z
+      .partialRecord(
+        z.enum(PROFILE_NAMES),
+        z.partialRecord(
+          z.enum(METRIC_NAMES),
+          z.strictObject({
+            warning: z.number().optional(),
+            critical: z.number().optional(),
+            weight: z.number().min(0).max(1).optional(),
+          }),
+        ),
+      )
+      .optional()
+      .describe('Overrides of the default thresholds, per profile and metric (e.g. `database: {iowait: {warning: 10, critical: 20}}`): warning and critical in the metric\'s unit (percent; load1 per core; bytes/s), weight 0–1. Anything not named keeps its default (README "Profiles"); warning must stay below critical.'),
   })
   .prefault({})
   .describe('How instances get their profile.');
@@ -143,6 +162,16 @@ export const ConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['forecast', 'horizons', i], message: `must be a multiple of source.step (got ${h}, step ${formatDuration(c.source.step)})` });
       }
     });
+    for (const [profile, metrics] of Object.entries(c.profiles.thresholds ?? {})) {
+      for (const [metric, o] of Object.entries(metrics ?? {})) {
+        const d = DEFAULT_THRESHOLDS[profile as ProfileName][metric as MetricName];
+        const warning = o?.warning ?? d.warning;
+        const critical = o?.critical ?? d.critical;
+        if (!(warning < critical)) {
+          ctx.addIssue({ code: 'custom', path: ['profiles', 'thresholds', profile, metric, o?.critical === undefined ? 'warning' : 'critical'], message: `warning (${warning}) must be below critical (${critical})` });
+        }
+      }
+    }
     if (new Set(c.forecast.percentiles).size !== c.forecast.percentiles.length) {
       ctx.addIssue({ code: 'custom', path: ['forecast', 'percentiles'], message: 'must not repeat a percentile' });
     }

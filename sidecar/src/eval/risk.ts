@@ -12,7 +12,6 @@ import type { Runtime } from '../app/app';
 import { forecastWindow } from '../forecast/forecaster';
 import { assessFleet } from '../risk/assess';
 import { LEVELS } from '../risk/levels';
-import { DEFAULT_THRESHOLDS } from '../profiles/profiles';
 import { uniform } from '../simulator/random';
 import type { ScenarioName } from '../simulator/scenario';
 
@@ -39,7 +38,7 @@ async function replay(rt: Runtime, from: number, cycles: number, stride: number)
       minHistoryPoints: Math.ceil(rt.config.forecast.min_history / STEP),
       batchSize: rt.config.model.batch_size,
     });
-    const risk = assessFleet(window, result.instances, (p) => DEFAULT_THRESHOLDS[p], rt.manifest.quantiles, rt.horizons, previous);
+    const risk = assessFleet(window, result.instances, (p) => rt.thresholds[p], rt.manifest.quantiles, rt.horizons, previous);
     times.push(end);
     for (const [i, r] of risk) {
       previous.set(i, r.level);

@@ -284,6 +284,23 @@ export async function runEval(o: EvalOptions): Promise<{ groups: GroupResult[]; 
 
 const fmt = (x: number, d = 3): string => (!Number.isFinite(x) ? '—' : Math.abs(x) >= 1e4 ? x.toExponential(1) : x.toFixed(d));
 
+/** Every place a baseline beats the TFT or the band misses its nominal range, stated plainly. */
+export function weaknesses(groups: readonly GroupResult[]): string[] {
+  const out: string[] = [];
+  for (const g of groups) {
+    const tft = g.scores['TFT (p50)']!;
+    for (const [h] of HORIZONS) {
+      const better = Object.entries(g.scores)
+        .filter(([m, s]) => m !== 'TFT (p50)' && s[h]!.mase < tft[h]!.mase)
+        .map(([m, s]) => `${m} (${fmt(s[h]!.mase)})`);
+      if (better.length > 0) out.push(`${g.group}, ${h}: ${better.join(', ')} beat the TFT's MASE ${fmt(tft[h]!.mase)}.`);
+      const c = tft[h]!.coverage;
+      if (c < 0.75 || c > 0.85) out.push(`${g.group}, ${h}: p10–p90 coverage ${fmt(c)} is outside 0.75–0.85 (band too ${c > 0.85 ? 'wide' : 'narrow'}).`);
+    }
+  }
+  return out.length > 0 ? out : ['No baseline beats the TFT at any horizon, and coverage is within 0.75–0.85 everywhere.'];
+}
+
 async function writeReport(dir: string, groups: readonly GroupResult[], throughput: Array<{ batch: number; seriesPerSecond: number }>): Promise<void> {
   const jsonPath = path.join(dir, 'model.json');
   const manifest = JSON.parse(await readFile(jsonPath, 'utf8')) as Record<string, unknown>;
@@ -305,10 +322,11 @@ async function writeReport(dir: string, groups: readonly GroupResult[], throughp
     md += `\n### Calibration and pinball\n\n| model | ${HORIZONS.map(([h]) => `coverage ${h}`).join(' | ')} | ${HORIZONS.map(([h]) => `pinball ${h}`).join(' | ')} |\n|---|${HORIZONS.map(() => '---:').join('|')}|${HORIZONS.map(() => '---:').join('|')}|\n`;
     for (const m of ['TFT (p50)', 'augurs AutoETS', 'augurs MSTL (1d)']) {
       const s = g.scores[m]!;
-      md += `| ${m === 'TFT (p50)' ? 'TFT' : m} | ${HORIZONS.map(([h]) => fmt(s[h]!.coverage, 2)).join(' | ')} | ${HORIZONS.map(([h]) => fmt(s[h]!.pinball)).join(' | ')} |\n`;
+      md += `| ${m === 'TFT (p50)' ? 'TFT' : m} | ${HORIZONS.map(([h]) => fmt(s[h]!.coverage, 3)).join(' | ')} | ${HORIZONS.map(([h]) => fmt(s[h]!.pinball)).join(' | ')} |\n`;
     }
     md += `\nTime per forecast on this machine: TFT ${fmt(g.msPerForecast['TFT (p50)']!, 2)} ms (batched by 64, onnxruntime-node CPU, 2 threads), AutoETS ${fmt(g.msPerForecast['augurs AutoETS']!, 1)} ms, MSTL ${fmt(g.msPerForecast['augurs MSTL (1d)']!, 1)} ms (one series each, fit + predict).\n\n`;
   }
+  md += `## Where it is weak\n\n${weaknesses(groups).map((w) => `- ${w}`).join('\n')}\n\n`;
   md += `## Inference speed (onnxruntime-node, CPU, 2 threads)\n\n| batch | series/s |\n|---:|---:|\n${throughput.map((t) => `| ${t.batch} | ${t.seriesPerSecond.toFixed(0)} |`).join('\n')}\n\n`;
   md += `## Charts\n\n![MASE by horizon](${charts.mase})\n\n![Example forecasts](${charts.examples})\n`;
   await writeFile(path.join(dir, 'EVAL.md'), md);

@@ -4,6 +4,7 @@
  * enough history marked not ready instead of invented.
  */
 import type { MetricName, ProfileName } from '../profiles/profiles';
+import type { ProfileOf } from '../profiles/match';
 import { METRIC_NAMES, PERCENT_METRICS } from '../profiles/profiles';
 import type { HistoryWindow } from '../source/source';
 import type { ModelManifest } from './manifest';
@@ -43,7 +44,7 @@ export interface ForecastResult {
 export interface ForecastOptions {
   readonly manifest: ModelManifest;
   readonly runner: BatchRunner;
-  readonly profileOf: (instance: string) => ProfileName;
+  readonly profileOf: ProfileOf;
   /** Observed target points needed in the encoder window to forecast a series. */
   readonly minHistoryPoints: number;
   readonly batchSize: number;
@@ -82,7 +83,7 @@ export async function forecastWindow(window: HistoryWindow, o: ForecastOptions):
   const jobs: Array<{ instance: string; metric: MetricName; window: SeriesWindow }> = [];
   const instances: Array<{ instance: string; profile: ProfileName; current: Record<MetricName, number>; ready: boolean; forecasts: Partial<Record<MetricName, SeriesForecast>> }> = [];
   for (const [instance, metrics] of window.instances) {
-    const profile = o.profileOf(instance);
+    const profile = o.profileOf(instance, window.profiles?.get(instance));
     const current = Object.fromEntries(METRIC_NAMES.map((m) => [m, latest(metrics[m])])) as Record<MetricName, number>;
     const values: Partial<Record<MetricName, Float64Array>> = {};
     for (const m of METRIC_NAMES) {

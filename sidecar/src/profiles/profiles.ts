@@ -120,3 +120,22 @@ export function isProfileName(value: string): value is ProfileName {
 
 /** Metrics published as percentages, bounded to 0–100 everywhere they are published. */
 export const PERCENT_METRICS: ReadonlySet<MetricName> = new Set(['cpu', 'memory', 'disk', 'iowait']);
+
+export type ThresholdOverrides = Partial<Record<ProfileName, Partial<Record<MetricName, Partial<Threshold>>>>>;
+export type FleetThresholds = Readonly<Record<ProfileName, ProfileThresholds>>;
+
+/** The defaults with the config's overrides (profiles.thresholds) applied key by key. */
+export function resolveThresholds(overrides: ThresholdOverrides | undefined): FleetThresholds {
+  if (!overrides) return DEFAULT_THRESHOLDS;
+  const out = {} as Record<ProfileName, ProfileThresholds>;
+  for (const p of PROFILE_NAMES) {
+    const perMetric = {} as Record<MetricName, Threshold>;
+    for (const m of METRIC_NAMES) {
+      const o = overrides[p]?.[m];
+      const d = DEFAULT_THRESHOLDS[p][m];
+      perMetric[m] = o ? { ...d, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } : d;
+    }
+    out[p] = perMetric;
+  }
+  return out;
+}

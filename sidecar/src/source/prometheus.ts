@@ -29,6 +29,8 @@ export interface PrometheusSourceOptions {
   readonly secrets: Secrets;
   /** PromQL per metric. */
   readonly queries: Readonly<Record<MetricName, string>>;
+  /** Instant query whose series carry `instance` and `profile` labels; none when undefined. */
+  readonly profileQuery?: string;
   /** Keep only these instances (sharding); all when undefined. */
   readonly accept?: (instance: string) => boolean;
   /** Sleeps between retries; injected so tests need not wait. */
@@ -41,6 +43,8 @@ export class PrometheusSource implements HistorySource {
   private readonly agent: http.Agent;
   private readonly headers: Record<string, string>;
   private readonly sleep: (ms: number) => Promise<void>;
+  /** Last good answer to profileQuery: a failed lookup keeps the profiles instances had. */
+  private profiles: ReadonlyMap<string, string> | undefined;
 
   constructor(private readonly o: PrometheusSourceOptions) {
     this.base = new URL(o.config.url.endsWith('/') ? o.config.url : `${o.config.url}/`);
@@ -69,6 +73,7 @@ export class PrometheusSource implements HistorySource {
     const instances = new Map<string, Partial<Record<MetricName, Float64Array>>>();
     const skipped: Partial<Record<MetricName, number>> = {};
     const failed: Array<{ metric: MetricName; error: SourceError }> = [];
+    const profileLookup = this.lookupProfiles();
     await Promise.all(
       METRIC_NAMES.map(async (metric) => {
         try {
@@ -101,7 +106,25 @@ export class PrometheusSource implements HistorySource {
       // nothing could be read: the cycle fails as a whole, with the first reason
       throw failed[0]!.error;
     }
-    return { end, step, length, instances, skipped, failed };
+    await profileLookup;
+    return { end, step, length, instances, skipped, failed, ...(this.profiles ? { profiles: this.profiles } : {}) };
+  }
+
+  /** The `profile` label per instance from profiles.label_query, as the server sees it now. */
+  private async lookupProfiles(): Promise<void> {
+    if (!this.o.profileQuery) return;
+    try {
+      const found = new Map<string, string>();
+      for (const s of await this.instant(this.o.profileQuery)) {
+        const instance = s.metric['instance'];
+        const profile = s.metric['profile'];
+        if (instance !== undefined && profile !== undefined && profile !== '') found.set(instance, profile);
+      }
+      this.profiles = found;
+    } catch (e) {
+      // the profile label is a refinement: without it instances fall back to the instance rules
+      if (!(e instanceof SourceError)) throw e;
+    }
   }
 
   /** query_range split into chunks of at most MAX_POINTS points, merged per series. */
@@ -125,7 +148,7 @@ export class PrometheusSource implements HistorySource {
     let attempt = 0;
     for (;;) {
       try {
-        return await this.once(url, body);
+        return await this.once<MatrixResult>(url, body, 'matrix');
       } catch (e) {
         if (!(e instanceof SourceError) || !e.retryable || attempt >= this.o.config.retries) throw e;
         attempt++;
@@ -134,10 +157,15 @@ export class PrometheusSource implements HistorySource {
     }
   }
 
-  private once(url: URL, body: string): Promise<MatrixResult[]> {
+  /** An instant query at the server's "now" (no retries: used for optional lookups). */
+  async instant(query: string): Promise<Array<{ metric: Record<string, string> }>> {
+    return this.once(new URL('api/v1/query', this.base), new URLSearchParams({ query }).toString(), 'vector');
+  }
+
+  private once<T>(url: URL, body: string, expected: 'matrix' | 'vector'): Promise<T[]> {
     const timeoutMs = this.o.config.timeout * 1000;
     const lib = url.protocol === 'https:' ? https : http;
-    return new Promise<MatrixResult[]>((resolve, reject) => {
+    return new Promise<T[]>((resolve, reject) => {
       const req = lib.request(url, { method: 'POST', agent: this.agent, headers: { ...this.headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -145,7 +173,7 @@ export class PrometheusSource implements HistorySource {
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const status = res.statusCode ?? 0;
-          let parsed: { status?: string; data?: { resultType?: string; result?: MatrixResult[] }; error?: string; errorType?: string } | undefined;
+          let parsed: { status?: string; data?: { resultType?: string; result?: T[] }; error?: string; errorType?: string } | undefined;
           try {
             parsed = JSON.parse(text) as typeof parsed;
           } catch {
@@ -157,8 +185,8 @@ export class PrometheusSource implements HistorySource {
           if (status >= 500) return reject(new SourceError(`${url.origin}: HTTP ${status}: ${detail}`, 'http_5xx', true));
           if (status === 400 || status === 422) return reject(new SourceError(`${url.origin}: query rejected (${parsed?.errorType ?? status}): ${detail}`, 'query', false));
           if (status < 200 || status >= 300) return reject(new SourceError(`${url.origin}: HTTP ${status}: ${detail}`, 'http_4xx', false));
-          if (parsed?.status !== 'success' || parsed.data?.resultType !== 'matrix' || !Array.isArray(parsed.data.result)) {
-            return reject(new SourceError(`${url.origin}: unexpected response (not a success matrix): ${text.slice(0, 200)}`, 'bad_response', false));
+          if (parsed?.status !== 'success' || parsed.data?.resultType !== expected || !Array.isArray(parsed.data.result)) {
+            return reject(new SourceError(`${url.origin}: unexpected response (not a success ${expected}): ${text.slice(0, 200)}`, 'bad_response', false));
           }
           resolve(parsed.data.result);
         });

@@ -82,6 +82,8 @@ export class SimulatorSource implements HistorySource {
         names.forEach((m, j) => (row[m][k] = v[i * 6 + j]!));
       });
     }
-    return Promise.resolve({ end, step, length, instances, skipped: {}, failed: [] });
+    // the simulated servers carry their profile as a label, as a scrape config's target label would
+    const profiles = new Map(this.sim.servers.filter((s) => instances.has(s.instance)).map((s) => [s.instance, s.profile] as const));
+    return Promise.resolve({ end, step, length, instances, profiles, skipped: {}, failed: [] });
   }
 }

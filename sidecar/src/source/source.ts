@@ -14,6 +14,8 @@ export interface HistoryWindow {
   readonly instances: ReadonlyMap<string, Partial<Record<MetricName, Float64Array>>>;
   /** Non-finite samples (NaN, ±Inf) that were skipped, per metric. */
   readonly skipped: Readonly<Partial<Record<MetricName, number>>>;
+  /** instance → its `profile` label, where the source has one (profiles.label_query). */
+  readonly profiles?: ReadonlyMap<string, string>;
   /** Metrics whose query failed (the window has no data for them), with the reason. */
   readonly failed: ReadonlyArray<{ readonly metric: MetricName; readonly error: SourceError }>;
 }
