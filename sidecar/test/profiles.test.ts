@@ -6,7 +6,7 @@ describe('profile matching', () => {
     { pattern: '^db-', profile: 'database' as const },
     { pattern: '^db-ml', profile: 'ml_compute' as const },
   ];
-  test.each([
+  test.each<[string, string | undefined, string, string]>([
     ['db-1', undefined, 'database', 'the first matching rule wins'],
     ['db-ml-1', undefined, 'database', 'rules are ordered: ^db- comes before ^db-ml'],
     ['web-1', undefined, 'generic', 'no rule matches'],
