@@ -162,6 +162,8 @@ export interface GroupResult {
   /** model -> horizon -> { mase, coverage, pinball } */
   readonly scores: Record<string, Record<string, { mase: number; coverage: number; pinball: number }>>;
   readonly msPerForecast: Record<string, number>;
+  /** Windows where any of the TFT's raw quantile outputs cross at any step (must be 0). */
+  readonly crossedWindows: number;
   readonly examples: Array<{ title: string; history: number[]; actual: number[]; p50: number[]; bands: Array<[number[], number[]]> }>;
 }
 
@@ -179,7 +181,10 @@ async function evaluateGroup(group: string, hosts: readonly EvalHost[], session:
   const ms: Record<string, number[]> = { 'augurs AutoETS': [], 'augurs MSTL (1d)': [] };
   const examples: GroupResult['examples'] = [];
   const q3 = [0.1, 0.5, 0.9];
+  let crossedWindows = 0;
   windows.forEach((w, i) => {
+    const tq = tft.forecasts[i]!.quantiles!;
+    if (tq.some((col, j) => j > 0 && col.some((x, h) => x < tq[j - 1]![h]!))) crossedWindows++;
     const v = w.host.values[w.metric];
     const hist = fillGaps(v.subarray(Math.max(0, w.origin - 3 * 288 + 1), w.origin + 1));
     const f: Record<ModelName, Forecasts> = {
@@ -234,6 +239,7 @@ async function evaluateGroup(group: string, hosts: readonly EvalHost[], session:
     hosts: new Set(windows.map((w) => w.host.name)).size,
     scores,
     msPerForecast: { 'TFT (p50)': tft.msPerForecast, 'augurs AutoETS': mean(ms['augurs AutoETS']!), 'augurs MSTL (1d)': mean(ms['augurs MSTL (1d)']!) },
+    crossedWindows,
     examples,
   };
 }
@@ -289,6 +295,7 @@ export function weaknesses(groups: readonly GroupResult[]): string[] {
   const out: string[] = [];
   for (const g of groups) {
     const tft = g.scores['TFT (p50)']!;
+    if (g.crossedWindows > 0) out.push(`${g.group}: quantiles cross in ${g.crossedWindows} windows.`);
     for (const [h] of HORIZONS) {
       const better = Object.entries(g.scores)
         .filter(([m, s]) => m !== 'TFT (p50)' && s[h]!.mase < tft[h]!.mase)
@@ -324,6 +331,7 @@ async function writeReport(dir: string, groups: readonly GroupResult[], throughp
       const s = g.scores[m]!;
       md += `| ${m === 'TFT (p50)' ? 'TFT' : m} | ${HORIZONS.map(([h]) => fmt(s[h]!.coverage, 3)).join(' | ')} | ${HORIZONS.map(([h]) => fmt(s[h]!.pinball)).join(' | ')} |\n`;
     }
+    md += `\nQuantiles monotone: ${g.crossedWindows === 0 ? `yes, on all ${g.windows} windows (raw model outputs, every step and quantile)` : `**no**: they cross in ${g.crossedWindows} of ${g.windows} windows`}.\n`;
     md += `\nTime per forecast on this machine: TFT ${fmt(g.msPerForecast['TFT (p50)']!, 2)} ms (batched by 64, onnxruntime-node CPU, 2 threads), AutoETS ${fmt(g.msPerForecast['augurs AutoETS']!, 1)} ms, MSTL ${fmt(g.msPerForecast['augurs MSTL (1d)']!, 1)} ms (one series each, fit + predict).\n\n`;
   }
   md += `## Where it is weak\n\n${weaknesses(groups).map((w) => `- ${w}`).join('\n')}\n\n`;
@@ -333,7 +341,7 @@ async function writeReport(dir: string, groups: readonly GroupResult[], throughp
   manifest['evaluation'] = {
     generated: new Date().toISOString(),
     horizons: HORIZONS.map(([h]) => h),
-    groups: groups.map((g) => ({ group: g.group, windows: g.windows, hosts: g.hosts, scores: g.scores, ms_per_forecast: g.msPerForecast })),
+    groups: groups.map((g) => ({ group: g.group, windows: g.windows, hosts: g.hosts, scores: g.scores, ms_per_forecast: g.msPerForecast, crossed_windows: g.crossedWindows })),
     throughput,
   };
   await writeFile(jsonPath, JSON.stringify(manifest, null, 2) + '\n');
