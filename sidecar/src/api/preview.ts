@@ -1,9 +1,17 @@
 /**
- * GET /: a preview page for trying Foresight without Grafana. Until the panel plugin lands
- * (issue 7) it shows the fleet table and forecast numbers from the sidecar's own API; every
- * label value is inserted as text (textContent), never as HTML.
+ * GET /: a preview page for trying Foresight without Grafana. With the plugin built
+ * (plugin/dist-preview/preview.js) it renders the panel's own heatmap and cone views from the
+ * sidecar's API; without it, a plain fleet table and a note saying how to get the views. Every
+ * label value is inserted as text, never as HTML.
  */
-export function renderPreviewPage(): string {
+export function renderPreviewPage(withViews: boolean): string {
+  if (withViews) {
+    return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Foresight preview</title>
+<style>body{font:14px/1.4 system-ui,sans-serif;margin:12px 16px;color:#24292e}h1{font-size:18px;margin:0}</style></head>
+<body><h1>Foresight</h1><div id="root"></div><script src="preview.js"></script></body></html>
+`;
+  }
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Foresight preview</title>
 <style>
@@ -14,6 +22,7 @@ td:first-child,th:first-child{text-align:left}.stale{color:#b00}
 <body>
 <h1>Foresight</h1>
 <p id="status">loading…</p>
+<p>The heatmap and forecast cones need the panel plugin built: run <code>npm run build</code> and restart.</p>
 <table id="fleet"><thead><tr><th>instance</th><th>profile</th><th>ready</th><th>cpu %</th><th>memory %</th><th>disk %</th><th>iowait %</th><th>load/core</th><th>network B/s</th></tr></thead><tbody></tbody></table>
 <p>Series: <a href="/metrics">/metrics</a> · API: <a href="/api/v1/fleet">/api/v1/fleet</a></p>
 <script>

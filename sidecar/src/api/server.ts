@@ -23,6 +23,8 @@ export interface ApiDeps {
   readonly subscribe: (listener: (event: unknown) => void) => () => void;
   readonly simulation: () => { readonly sim: Simulation; readonly source: SimulatorSource } | undefined;
   readonly now: () => number;
+  /** The preview bundle (plugin/dist-preview/preview.js) when it has been built. */
+  readonly previewScript?: () => string | undefined;
 }
 
 export interface ApiServer {
@@ -91,7 +93,11 @@ export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
       });
       return;
     }
-    if (method === 'GET' && p === '/') return send(res, 200, renderPreviewPage(), 'text/html; charset=utf-8');
+    if (method === 'GET' && p === '/') return send(res, 200, renderPreviewPage(d.previewScript?.() !== undefined), 'text/html; charset=utf-8');
+    if (method === 'GET' && p === '/preview.js') {
+      const script = d.previewScript?.();
+      return script === undefined ? send(res, 404, 'preview bundle not built: run npm run build\n', 'text/plain') : send(res, 200, script, 'text/javascript; charset=utf-8');
+    }
     const sim = d.simulation();
     if (sim && p === '/simulator/scenario') {
       if (method === 'GET') return json(res, 200, { scenario: sim.sim.timeline.scenarioAt(d.now()) });

@@ -3,7 +3,7 @@
  * the HTTP API; `start` runs the first cycle and schedules the next ones aligned to the step,
  * never overlapping; `stop` undoes start-up in reverse order, bounded in time, idempotent.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load';
 import { ConfigError, loadConfig } from '../config/load';
@@ -158,6 +158,8 @@ export function createApp(opts: AppOptions): App {
   // rendered once per cycle: /metrics only concatenates, so it stays fast while a cycle runs
   let forecastText = '';
   let lastWindow: HistoryWindow | undefined;
+  // the last RECENT_CYCLES risk scores per instance, for the preview page's past heatmap columns
+  const recentRisk = new Map<string, Array<[number, number]>>();
   let lastSuccess: number | undefined;
   let sourceUp = false;
   let cycling: Promise<void> | undefined;
@@ -234,6 +236,13 @@ export function createApp(opts: AppOptions): App {
     observe('risk', (performance.now() - t2) / 1000);
     snapshot = { origin: result.origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: result.instances, risk };
     forecastText = renderForecasts(snapshot);
+    for (const [instance, r] of risk) {
+      const list = recentRisk.get(instance) ?? [];
+      if (list.length === 0 || list[list.length - 1]![0] < result.origin) list.push([result.origin, Math.round(r.score * 100) / 100]);
+      if (list.length > RECENT_CYCLES) list.splice(0, list.length - RECENT_CYCLES);
+      recentRisk.set(instance, list);
+    }
+    for (const instance of recentRisk.keys()) if (!risk.has(instance)) recentRisk.delete(instance);
     lastWindow = window;
     // wall-clock time (not the data clock): alerts compare it with Prometheus' time()
     lastSuccess = Date.now() / 1000;
@@ -304,13 +313,14 @@ export function createApp(opts: AppOptions): App {
           metrics: () => forecastText + renderSelf(selfState()),
           ready: () => snapshot !== undefined,
           reload,
-          fleet: () => fleetJson(snapshot, lastWindow, sourceUp, lastSuccess),
+          fleet: () => fleetJson(snapshot, lastWindow, sourceUp, lastSuccess, recentRisk),
           forecast: (instance) => forecastJson(instance, snapshot, lastWindow, runtime),
           subscribe: (l) => {
             listeners.add(l);
             return () => listeners.delete(l);
           },
           simulation: () => runtime?.simulation,
+          previewScript: previewBundle(opts.repoRoot),
           now,
         });
       } catch (e) {
@@ -340,7 +350,22 @@ export function createApp(opts: AppOptions): App {
   };
 }
 
-function fleetJson(s: ForecastSnapshot | undefined, w: HistoryWindow | undefined, sourceUp: boolean, lastSuccess: number | undefined): unknown {
+/** The plugin's preview bundle, read once when first asked for (undefined until it is built). */
+function previewBundle(repoRoot: string): () => string | undefined {
+  let cached: string | undefined;
+  return () => {
+    if (cached === undefined) {
+      const file = path.join(repoRoot, 'plugin', 'dist-preview', 'preview.js');
+      if (existsSync(file)) cached = readFileSync(file, 'utf8');
+    }
+    return cached;
+  };
+}
+
+/** Risk scores kept per instance for /api/v1/fleet's `recent` (6 h of 5-minute cycles). */
+const RECENT_CYCLES = 72;
+
+function fleetJson(s: ForecastSnapshot | undefined, w: HistoryWindow | undefined, sourceUp: boolean, lastSuccess: number | undefined, recent: ReadonlyMap<string, ReadonlyArray<[number, number]>>): unknown {
   return {
     origin: s?.origin ?? null,
     stale: !sourceUp,
@@ -351,6 +376,7 @@ function fleetJson(s: ForecastSnapshot | undefined, w: HistoryWindow | undefined
       profile: i.profile,
       ready: i.ready,
       ...riskJson(s?.risk.get(i.instance)),
+      recent: recent.get(i.instance) ?? [],
       current: Object.fromEntries(Object.entries(i.current).map(([k, v]) => [k, Number.isFinite(v) ? v : null])),
     })),
   };

@@ -1,0 +1,79 @@
+import { framesToSeries, type SeriesInput } from '../series';
+import { thresholdsFor } from '../thresholds';
+import { prepareCones, type Cone } from './cones';
+import { coneFrames, raw } from './fixture';
+
+const series = framesToSeries(coneFrames);
+const H = [30, 60, 120, 180, 240, 360, 480];
+const HL = ['30m', '1h', '2h', '3h', '4h', '6h', '8h'];
+
+function cones(instances: string[], metrics: string[] = []): Cone[] {
+  const c = prepareCones(series, { instances, metrics, thresholds: thresholdsFor(undefined) });
+  if ('message' in c) {
+    throw new Error(c.message);
+  }
+  return c;
+}
+
+describe('prepareCones on frames recorded from a real sidecar + Prometheus run', () => {
+  test('when an instance is selected, then there is one cone per metric, with history and nested bands outermost first', () => {
+    const c = cones(['ppml0001']);
+    expect(c.map((x) => x.metric)).toEqual(['cpu', 'disk', 'iowait', 'load', 'memory', 'network']);
+    for (const x of c) {
+      expect(x.bands.map((b) => [b.lower, b.upper])).toEqual([
+        [10, 90],
+      ]);
+      expect(x.history.length).toBeGreaterThan(10);
+    }
+  });
+
+  test('when a band is built, then its polygon is the upper percentile forward in time and the lower one back, starting at the last observed value', () => {
+    const [mem] = cones(['ppml0001'], ['memory']);
+    const hist = raw(coneFrames, 'foresight_metric_value', { instance: 'ppml0001', metric: 'memory' });
+    const last = { t: hist.times[hist.times.length - 1]!, v: hist.values[hist.values.length - 1]! };
+    const at = (p: string): number[] => HL.map((h) => raw(coneFrames, 'foresight_forecast', { instance: 'ppml0001', metric: 'memory', horizon: h, percentile: p }).values[0]!);
+    const now = mem!.now;
+    const upper = [last, ...H.map((m, i) => ({ t: now + m * 60000, v: at('90')[i]! }))];
+    const lower = [last, ...H.map((m, i) => ({ t: now + m * 60000, v: at('10')[i]! }))];
+    expect(mem!.bands[0]!.polygon).toEqual([...upper, ...[...lower].reverse()]);
+    expect(mem!.p50).toEqual([last, ...H.map((m, i) => ({ t: now + m * 60000, v: at('50')[i]! }))]);
+    // p50 lies inside the band at every horizon
+    mem!.p50.forEach((p, i) => {
+      expect(p.v).toBeGreaterThanOrEqual(lower[i]!.v);
+      expect(p.v).toBeLessThanOrEqual(upper[i]!.v);
+    });
+  });
+
+  test("when thresholds are on, then each cone carries its profile's warning and critical", () => {
+    const [mem] = cones(['ppml0001'], ['memory']);
+    expect(mem!.thresholds).toEqual({ warning: 92, critical: 98 }); // ml_compute memory
+    const [disk] = cones(['ppdb001'], ['disk']);
+    expect(disk!.thresholds).toEqual({ warning: 80, critical: 90 }); // database disk
+  });
+});
+
+describe('prepareCones on hand-made series', () => {
+  const s = (name: string, labels: Record<string, string>, times: number[], values: number[]): SeriesInput => ({ name, labels, times, values });
+  const f = (h: string, p: string, v: number): SeriesInput => s('foresight_forecast', { instance: 'a', profile: 'generic', metric: 'cpu', horizon: h, percentile: p }, [0], [v]);
+
+  test('when the p50 crosses critical between horizons, then the breach is interpolated', () => {
+    const input = [s('foresight_metric_value', { instance: 'a', metric: 'cpu' }, [0], [85]), f('30m', '50', 90), f('1h', '50', 100)];
+    const [c] = prepareCones(input, { thresholds: thresholdsFor(undefined) }) as Cone[];
+    // generic cpu critical 95: halfway between 30m (90) and 1h (100) → 45 min
+    expect(c!.breach).toEqual({ t: 45 * 60000, seconds: 45 * 60 });
+  });
+
+  test('when all percentile pairs are present, then bands nest 5–95, 10–90, 25–75', () => {
+    const input = ['5', '10', '25', '50', '75', '90', '95'].map((p, i) => f('1h', p, 10 + i));
+    const [c] = prepareCones(input, {}) as Cone[];
+    expect(c!.bands.map((b) => [b.lower, b.upper])).toEqual([
+      [5, 95],
+      [10, 90],
+      [25, 75],
+    ]);
+  });
+
+  test('when there are no forecasts, then it says which queries it expects', () => {
+    expect(prepareCones([], {})).toEqual({ message: expect.stringContaining('foresight_forecast') });
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * Forecast cones as data: for each instance and metric, the recent history
+ * (`foresight_metric_value`), nested bands paired by `percentile` from the latest
+ * `foresight_forecast` samples (5–95, 10–90, 25–75 when present), the p50 line, the profile's
+ * thresholds, and the first p50 crossing of the critical threshold. Forecasts are published at
+ * "now" with a `horizon` label; here they are placed at now + horizon.
+ */
+import { type SeriesInput, durationSeconds, lastValue } from '../series';
+
+export interface Point {
+  /** Unix ms. */
+  readonly t: number;
+  readonly v: number;
+}
+
+export interface Band {
+  readonly lower: number;
+  readonly upper: number;
+  /** The band as a closed polygon: upper edge forward in time, lower edge back. */
+  readonly polygon: readonly Point[];
+}
+
+export interface Thresholds {
+  readonly warning: number;
+  readonly critical: number;
+}
+
+export interface Cone {
+  readonly instance: string;
+  readonly profile: string;
+  readonly metric: string;
+  /** Unix ms: the forecast origin (newest history sample). */
+  readonly now: number;
+  readonly history: readonly Point[];
+  /** Outermost first, so drawing in order leaves the inner bands on top. */
+  readonly bands: readonly Band[];
+  /** The median forecast, starting at the last observed value. */
+  readonly p50: readonly Point[];
+  readonly thresholds?: Thresholds;
+  /** The p50's first crossing of the critical threshold, interpolated between horizons. */
+  readonly breach?: { readonly t: number; readonly seconds: number };
+}
+
+export interface ConeOptions {
+  /** Instances to draw; all when empty. */
+  readonly instances?: readonly string[];
+  /** Metrics to draw; all when empty. */
+  readonly metrics?: readonly string[];
+  readonly horizons?: readonly string[];
+  /** profile → metric → thresholds, for the threshold lines and the breach marker. */
+  readonly thresholds?: (profile: string, metric: string) => Thresholds | undefined;
+}
+
+export const METRIC_VALUE = 'foresight_metric_value';
+export const FORECAST = 'foresight_forecast';
+export const CONE_QUERIES = [METRIC_VALUE, FORECAST];
+
+/** Percentile pairs drawn as bands, outermost first. */
+const PAIRS: ReadonlyArray<readonly [number, number]> = [
+  [5, 95],
+  [10, 90],
+  [25, 75],
+];
+
+export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Cone[] | { readonly message: string } {
+  const forecasts = series.filter((s) => s.name === FORECAST && s.labels['instance'] && s.labels['metric'] && s.labels['horizon'] && s.labels['percentile']);
+  if (forecasts.length === 0) {
+    return { message: `No ${FORECAST} series with instance, metric, horizon and percentile labels. Query ${FORECAST} (instant) and ${METRIC_VALUE} (range) from the Foresight sidecar.` };
+  }
+  const wantInstances = o.instances && o.instances.length > 0 ? new Set(o.instances) : undefined;
+  const wantMetrics = o.metrics && o.metrics.length > 0 ? new Set(o.metrics) : undefined;
+  const wantHorizons = o.horizons && o.horizons.length > 0 ? new Set(o.horizons) : undefined;
+  const key = (instance: string, metric: string): string => `${instance}\u0000${metric}`;
+
+  // instance|metric → percentile → horizon seconds → value
+  const grid = new Map<string, { instance: string; metric: string; profile: string; at: number; byP: Map<number, Map<number, number>> }>();
+  for (const s of forecasts) {
+    const instance = s.labels['instance']!;
+    const metric = s.labels['metric']!;
+    if ((wantInstances && !wantInstances.has(instance)) || (wantMetrics && !wantMetrics.has(metric))) {continue;}
+    const h = durationSeconds(s.labels['horizon']!);
+    const p = Number(s.labels['percentile']);
+    const last = lastValue(s);
+    if (h === undefined || !Number.isFinite(p) || !last || (wantHorizons && !wantHorizons.has(s.labels['horizon']!))) {continue;}
+    const k = key(instance, metric);
+    let g = grid.get(k);
+    if (!g) {grid.set(k, (g = { instance, metric, profile: s.labels['profile'] ?? '', at: last.time, byP: new Map() }));}
+    g.at = Math.max(g.at, last.time);
+    let byH = g.byP.get(p);
+    if (!byH) {g.byP.set(p, (byH = new Map()));}
+    byH.set(h, last.value);
+  }
+  const histories = new Map<string, Point[]>();
+  for (const s of series) {
+    if (s.name !== METRIC_VALUE || !s.labels['instance'] || !s.labels['metric']) {continue;}
+    const pts: Point[] = [];
+    s.times.forEach((t, i) => {
+      const v = s.values[i];
+      if (v !== null && v !== undefined) {pts.push({ t, v });}
+    });
+    histories.set(key(s.labels['instance'], s.labels['metric']), pts);
+  }
+
+  const cones: Cone[] = [];
+  for (const [k, g] of grid) {
+    const history = histories.get(k) ?? [];
+    const lastObs = history[history.length - 1];
+    const now = lastObs ? Math.max(lastObs.t, g.at) : g.at;
+    const curve = (p: number): Point[] | undefined => {
+      const byH = g.byP.get(p);
+      if (!byH) {return undefined;}
+      const pts = [...byH.entries()].sort((a, b) => a[0] - b[0]).map(([h, v]) => ({ t: now + h * 1000, v }));
+      // every curve starts at the present value so the cone opens from "now"
+      return lastObs ? [{ t: now, v: lastObs.v }, ...pts] : pts;
+    };
+    const bands: Band[] = [];
+    for (const [lo, hi] of PAIRS) {
+      const lower = curve(lo);
+      const upper = curve(hi);
+      if (!lower || !upper || lower.length !== upper.length) {continue;}
+      bands.push({ lower: lo, upper: hi, polygon: [...upper, ...[...lower].reverse()] });
+    }
+    const p50 = curve(50) ?? [];
+    const thresholds = o.thresholds?.(g.profile, g.metric);
+    cones.push({
+      instance: g.instance,
+      profile: g.profile,
+      metric: g.metric,
+      now,
+      history,
+      bands,
+      p50,
+      ...(thresholds ? { thresholds } : {}),
+      ...breachOf(p50, thresholds, now),
+    });
+  }
+  cones.sort((a, b) => a.instance.localeCompare(b.instance, undefined, { numeric: true }) || a.metric.localeCompare(b.metric));
+  if (cones.length === 0) {return { message: 'No forecasts for the selected instances and metrics.' };}
+  return cones;
+}
+
+function breachOf(p50: readonly Point[], th: Thresholds | undefined, now: number): { breach?: { t: number; seconds: number } } {
+  if (!th || p50.length === 0) {return {};}
+  if (p50[0]!.v >= th.critical) {return { breach: { t: p50[0]!.t, seconds: Math.max(0, (p50[0]!.t - now) / 1000) } };}
+  for (let i = 1; i < p50.length; i++) {
+    const a = p50[i - 1]!;
+    const b = p50[i]!;
+    if (b.v >= th.critical && a.v < th.critical) {
+      const t = a.t + ((th.critical - a.v) / (b.v - a.v)) * (b.t - a.t);
+      return { breach: { t, seconds: (t - now) / 1000 } };
+    }
+  }
+  return {};
+}

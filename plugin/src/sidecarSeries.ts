@@ -1,0 +1,73 @@
+/**
+ * The sidecar's own JSON (`/api/v1/fleet` and `/api/v1/instances/{instance}/forecast`) → the
+ * series a Prometheus query would return, so the preview page runs the same prepare functions
+ * and components as the Grafana panel.
+ */
+import type { SeriesInput } from './series';
+
+export interface FleetJson {
+  readonly origin: number | null;
+  readonly stale: boolean;
+  readonly instances: ReadonlyArray<{
+    readonly instance: string;
+    readonly profile: string;
+    readonly ready: boolean;
+    readonly score?: number;
+    readonly drivers?: Readonly<Record<string, number>>;
+    readonly predicted?: Readonly<Record<string, number>>;
+    /** [unix seconds, score] per recent cycle. */
+    readonly recent?: ReadonlyArray<readonly [number, number]>;
+  }>;
+}
+
+export interface ForecastJson {
+  readonly instance: string;
+  readonly profile: string;
+  readonly origin: number;
+  readonly step: number;
+  readonly metrics: Readonly<
+    Record<
+      string,
+      {
+        readonly history: ReadonlyArray<readonly [number, number | null]>;
+        readonly forecast: { readonly times: readonly number[]; readonly quantiles: Readonly<Record<string, ReadonlyArray<number | null>>> } | null;
+      }
+    >
+  >;
+}
+
+export function fleetSeries(fleet: FleetJson): SeriesInput[] {
+  const out: SeriesInput[] = [];
+  if (fleet.origin === null) {return out;}
+  const at = fleet.origin * 1000;
+  for (const i of fleet.instances) {
+    const base = { instance: i.instance, profile: i.profile };
+    const recent = i.recent && i.recent.length > 0 ? i.recent : i.score !== undefined ? [[fleet.origin, i.score] as const] : [];
+    out.push({ name: 'foresight_risk_score', labels: base, times: recent.map(([t]) => t * 1000), values: recent.map(([, v]) => v) });
+    for (const [horizon, score] of Object.entries(i.predicted ?? {})) {
+      out.push({ name: 'foresight_predicted_risk_score', labels: { ...base, horizon }, times: [at], values: [score] });
+    }
+    for (const [driver, points] of Object.entries(i.drivers ?? {})) {
+      out.push({ name: 'foresight_risk_driver', labels: { ...base, driver }, times: [at], values: [points] });
+    }
+  }
+  return out;
+}
+
+/** Full-resolution forecasts: every step becomes a horizon ("5m", "10m", …). */
+export function forecastSeries(f: ForecastJson): SeriesInput[] {
+  const out: SeriesInput[] = [];
+  const at = f.origin * 1000;
+  for (const [metric, m] of Object.entries(f.metrics)) {
+    const base = { instance: f.instance, profile: f.profile, metric };
+    out.push({ name: 'foresight_metric_value', labels: base, times: m.history.map(([t]) => t * 1000), values: m.history.map(([, v]) => v) });
+    if (!m.forecast) {continue;}
+    const times = m.forecast.times;
+    for (const [percentile, values] of Object.entries(m.forecast.quantiles)) {
+      times.forEach((t, k) => {
+        out.push({ name: 'foresight_forecast', labels: { ...base, percentile, horizon: `${Math.round((t - f.origin) / 60)}m` }, times: [at], values: [values[k] ?? null] });
+      });
+    }
+  }
+  return out;
+}
