@@ -58,6 +58,11 @@ describe('risk scoring: behaviour cases', () => {
     ['generic disk 60 % now, p50 crosses 95 % in ~6 h', 'generic', { disk: { recent: recent(60), forecast: forecast(60, 97, 78) } }, 2, 3],
     // prediction-aware: only p90 crossing within 1 h is one level lower than p50 would be (warning, not danger)
     ['generic CPU 40 % now, only p90 crosses in 50 min', 'generic', { cpu: { recent: recent(40), forecast: forecast(40, 82, 10, 12) } }, 3, 3],
+    // spikes are not states: one 5-minute burst of load on a web server (1.8 per core after an
+    // hour at 0.5) is neither a warning-level value nor a steep trend
+    ['web_api load 0.5 per core with a one-sample burst to 1.8', 'web_api', { load: { recent: [...recent(0.5).slice(0, 12), 1.8], forecast: forecast(0.6, 0.6, 96, 0.1) } }, 0, 1],
+    // …but the same load held for 15 minutes is the server's state
+    ['web_api load 1.8 per core for 15 minutes', 'web_api', { load: { recent: [...recent(0.5).slice(0, 10), 1.8, 1.8, 1.8], forecast: forecast(1.8, 1.8, 96, 0.05) } }, 3, 6],
   ] as const)('when %s, then the level is in range', (_name, profile, metrics, lo, hi) => {
     const r = level(profile, metrics);
     expect({ ..._nameless(r), ok: atLeast(r.level) >= lo && atLeast(r.level) <= hi }).toEqual({ ..._nameless(r), ok: true });

@@ -68,27 +68,38 @@ export function levelPoints(v: number, t: Threshold, metric: MetricName): number
   return 30 * Math.max(0, v / watch) ** 2;
 }
 
-/** Rise over the last hour by least squares, in the metric's unit per hour (NaN-tolerant). */
+/** Median of the finite values in a[from, to). NaN when there are none. */
+function medianOf(a: ArrayLike<number>, from: number, to: number): number {
+  const v: number[] = [];
+  for (let i = Math.max(0, from); i < Math.min(a.length, to); i++) if (Number.isFinite(a[i]!)) v.push(a[i]!);
+  if (v.length === 0) return NaN;
+  v.sort((x, y) => x - y);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}
+
+/** Samples the "current" value and the ends of the trend are medians of: 15 minutes at 5-minute steps. */
+const ROBUST_SAMPLES = 3;
+
+/**
+ * Rise over the last hour in the metric's unit per hour, robust to a single spike: the median of
+ * the hour's last three samples minus the median of its first three, over the time between them.
+ * (A least-squares slope lets one burst at the end of the hour count as a steep climb; bursty
+ * load and network made healthy servers flash "warning" for a cycle that way.)
+ */
 export function hourlyRise(recent: ArrayLike<number>, step: number): number {
   const n = Math.min(recent.length, Math.round(HOUR / step) + 1);
-  let sx = 0;
-  let sy = 0;
-  let sxx = 0;
-  let sxy = 0;
-  let k = 0;
-  for (let j = 0; j < n; j++) {
-    const y = recent[recent.length - n + j]!;
-    if (!Number.isFinite(y)) continue;
-    const x = (j * step) / HOUR;
-    sx += x;
-    sy += y;
-    sxx += x * x;
-    sxy += x * y;
-    k++;
-  }
-  if (k < 3) return 0;
-  const den = k * sxx - sx * sx;
-  return den === 0 ? 0 : (k * sxy - sx * sy) / den;
+  if (n < 2 * ROBUST_SAMPLES) return 0;
+  const first = recent.length - n;
+  const a = medianOf(recent, first, first + ROBUST_SAMPLES);
+  const b = medianOf(recent, recent.length - ROBUST_SAMPLES, recent.length);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return 0;
+  return (b - a) / (((n - ROBUST_SAMPLES) * step) / HOUR);
+}
+
+/** The value the level is scored on: the median of the last three samples, so one spike is not a state. */
+export function currentValue(recent: ArrayLike<number>): number {
+  return medianOf(recent, recent.length - ROBUST_SAMPLES, recent.length);
 }
 
 function trendPoints(now: number, rise: number, t: Threshold): number {
@@ -151,7 +162,8 @@ export function scoreRisk(input: RiskInput): RiskResult {
     const t = input.thresholds[metric];
     const w = t.weight ?? 1;
     const now = lastFinite(m.recent);
-    per.push({ metric, level: w * levelPoints(now, t, metric), trend: w * trendPoints(now, hourlyRise(m.recent, input.step), t) });
+    const steady = currentValue(m.recent);
+    per.push({ metric, level: w * levelPoints(steady, t, metric), trend: w * trendPoints(steady, hourlyRise(m.recent, input.step), t) });
     if (!m.forecast) continue;
     const ttb: Record<string, number> = {};
     input.quantiles.forEach((q, k) => (ttb[String(+(q * 100).toFixed(6))] = timeToCross(now, m.forecast!, nq, k, t.critical, input.step)));
