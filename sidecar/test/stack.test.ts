@@ -81,6 +81,25 @@ describe('Grafana dashboards', () => {
     }
   });
 
+  test('when a panel is the Foresight plugin, then it only sets options the plugin defines, with values it accepts', () => {
+    const module = readFileSync(path.join(REPO, 'plugin', 'src', 'module.ts'), 'utf8');
+    const paths = new Set([...module.matchAll(/path: '([A-Za-z]+)'/g)].map((m) => m[1]!));
+    if (module.includes('levelColors[')) paths.add('levelColors');
+    expect(paths.size).toBeGreaterThan(5);
+    let seen = 0;
+    for (const f of files) {
+      const d = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { panels: Array<{ type: string; title: string; options?: Record<string, unknown> }> };
+      for (const p of d.panels.filter((x) => x.type === 'foresight-risk-panel')) {
+        seen++;
+        expect({ panel: p.title, unknown: Object.keys(p.options ?? {}).filter((k) => !paths.has(k)) }).toEqual({ panel: p.title, unknown: [] });
+        expect(['heatmap', 'cones', 'both']).toContain(p.options?.['view']);
+        expect(['worstCurrent', 'worstPredicted', 'name']).toContain(p.options?.['sort']);
+      }
+    }
+    // the fleet heatmap, its cones, and the server's cones
+    expect(seen).toBe(3);
+  });
+
   test('when queries name Foresight series, then each exists in the metrics module or the recording rules', () => {
     for (const f of files) {
       const text = readFileSync(path.join(dir, f), 'utf8');

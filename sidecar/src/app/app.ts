@@ -17,7 +17,7 @@ import type { ForecastResult } from '../forecast/forecaster';
 import { forecastWindow } from '../forecast/forecaster';
 import { Calibration } from '../forecast/calibration';
 import type { ForecastSnapshot, HorizonSpec, PercentileSpec, SelfState } from '../exporter/exposition';
-import { renderForecasts, renderSelf } from '../exporter/exposition';
+import { renderForecastsAsync, renderSelf } from '../exporter/exposition';
 import { CYCLE_BUCKETS } from '../exporter/metrics';
 import type { MetricName } from '../profiles/profiles';
 import { METRIC_NAMES } from '../profiles/profiles';
@@ -230,12 +230,20 @@ export function createApp(opts: AppOptions): App {
     const t2 = performance.now();
     observe('forecast', (t2 - t1) / 1000);
     rt.calibration.record(result);
-    const risk = assessFleet(window, result.instances, (p) => rt.thresholds[p], rt.manifest.quantiles, rt.horizons, previousLevels);
+    // scored in slices with the event loop given back in between: /metrics stays responsive on large fleets
+    const risk = new Map<string, InstanceRisk>();
+    for (let k = 0; k < result.instances.length; k += 250) {
+      for (const [i, r] of assessFleet(window, result.instances.slice(k, k + 250), (p) => rt.thresholds[p], rt.manifest.quantiles, rt.horizons, previousLevels)) risk.set(i, r);
+      await new Promise((r) => setImmediate(r));
+    }
     previousLevels.clear();
     for (const [i, r] of risk) previousLevels.set(i, r.level);
     observe('risk', (performance.now() - t2) / 1000);
-    snapshot = { origin: result.origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: result.instances, risk };
-    forecastText = renderForecasts(snapshot);
+    const next: ForecastSnapshot = { origin: result.origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: result.instances, risk };
+    const text = await renderForecastsAsync(next);
+    // swapped together: /metrics and the API never mix two cycles
+    snapshot = next;
+    forecastText = text;
     for (const [instance, r] of risk) {
       const list = recentRisk.get(instance) ?? [];
       if (list.length === 0 || list[list.length - 1]![0] < result.origin) list.push([result.origin, Math.round(r.score * 100) / 100]);

@@ -61,54 +61,53 @@ function fmt(v: number): string {
   return String(v);
 }
 
-/** Renders the forecast series of a snapshot. */
-export function renderForecasts(s: ForecastSnapshot): string {
-  const parts: string[] = [];
-  parts.push(header(SERIES.instanceReady));
-  for (const i of s.instances) parts.push(`foresight_instance_ready{instance="${escapeLabel(i.instance)}",profile="${i.profile}"} ${i.ready ? 1 : 0}\n`);
-  parts.push(header(SERIES.metricValue));
+/** The forecast series of a snapshot, a line (or header) at a time. */
+function* forecastLines(s: ForecastSnapshot): Generator<string> {
+  yield (header(SERIES.instanceReady));
+  for (const i of s.instances) yield (`foresight_instance_ready{instance="${escapeLabel(i.instance)}",profile="${i.profile}"} ${i.ready ? 1 : 0}\n`);
+  yield (header(SERIES.metricValue));
   for (const i of s.instances) {
     const base = `instance="${escapeLabel(i.instance)}",profile="${i.profile}"`;
-    for (const [metric, v] of Object.entries(i.current)) if (Number.isFinite(v)) parts.push(`foresight_metric_value{${base},metric="${metric}"} ${fmt(v)}\n`);
+    for (const [metric, v] of Object.entries(i.current)) if (Number.isFinite(v)) yield (`foresight_metric_value{${base},metric="${metric}"} ${fmt(v)}\n`);
   }
-  parts.push(header(SERIES.riskScore));
+  yield (header(SERIES.riskScore));
   const labelsOf = (i: InstanceForecast): string => `instance="${escapeLabel(i.instance)}",profile="${i.profile}"`;
   for (const i of s.instances) {
     const r = s.risk.get(i.instance);
-    if (r) parts.push(`foresight_risk_score{${labelsOf(i)}} ${round(r.score)}\n`);
+    if (r) yield (`foresight_risk_score{${labelsOf(i)}} ${round(r.score)}\n`);
   }
-  parts.push(header(SERIES.severityLevel));
+  yield (header(SERIES.severityLevel));
   for (const i of s.instances) {
     const r = s.risk.get(i.instance);
-    if (r) parts.push(`foresight_severity_level{${labelsOf(i)}} ${r.level}\n`);
+    if (r) yield (`foresight_severity_level{${labelsOf(i)}} ${r.level}\n`);
   }
-  parts.push(header(SERIES.predictedRiskScore));
+  yield (header(SERIES.predictedRiskScore));
   for (const i of s.instances) {
     const r = s.risk.get(i.instance);
     if (!r || !i.ready) continue;
     for (const h of s.horizons) {
       const v = r.predicted[h.label];
-      if (v !== undefined) parts.push(`foresight_predicted_risk_score{${labelsOf(i)},horizon="${h.label}"} ${round(v)}\n`);
+      if (v !== undefined) yield (`foresight_predicted_risk_score{${labelsOf(i)},horizon="${h.label}"} ${round(v)}\n`);
     }
   }
-  parts.push(header(SERIES.riskDriver));
+  yield (header(SERIES.riskDriver));
   for (const i of s.instances) {
     const r = s.risk.get(i.instance);
     if (!r) continue;
-    for (const [driver, v] of Object.entries(r.drivers)) parts.push(`foresight_risk_driver{${labelsOf(i)},driver="${driver}"} ${round(v)}\n`);
+    for (const [driver, v] of Object.entries(r.drivers)) yield (`foresight_risk_driver{${labelsOf(i)},driver="${driver}"} ${round(v)}\n`);
   }
-  parts.push(header(SERIES.timeToBreach));
+  yield (header(SERIES.timeToBreach));
   for (const i of s.instances) {
     const r = s.risk.get(i.instance);
     if (!r) continue;
     for (const [metric, byP] of Object.entries(r.timeToBreach)) {
       for (const p of s.percentiles) {
         const v = byP?.[p.label];
-        if (v !== undefined && !Number.isNaN(v)) parts.push(`foresight_time_to_breach_seconds{${labelsOf(i)},metric="${metric}",percentile="${p.label}"} ${fmt(Math.round(v))}\n`);
+        if (v !== undefined && !Number.isNaN(v)) yield (`foresight_time_to_breach_seconds{${labelsOf(i)},metric="${metric}",percentile="${p.label}"} ${fmt(Math.round(v))}\n`);
       }
     }
   }
-  parts.push(header(SERIES.forecast));
+  yield (header(SERIES.forecast));
   for (const i of s.instances) {
     const base = `instance="${escapeLabel(i.instance)}",profile="${i.profile}"`;
     for (const [metric, f] of Object.entries(i.forecasts)) {
@@ -116,9 +115,31 @@ export function renderForecasts(s: ForecastSnapshot): string {
       for (const h of s.horizons) {
         for (const p of s.percentiles) {
           const v = f.quantiles[h.index * s.quantileCount + p.index]!;
-          if (Number.isFinite(v)) parts.push(`foresight_forecast{${base},metric="${metric}",horizon="${h.label}",percentile="${p.label}"} ${fmt(v)}\n`);
+          if (Number.isFinite(v)) yield (`foresight_forecast{${base},metric="${metric}",horizon="${h.label}",percentile="${p.label}"} ${fmt(v)}\n`);
         }
       }
+    }
+  }
+}
+
+/** Renders the forecast series of a snapshot. */
+export function renderForecasts(s: ForecastSnapshot): string {
+  return [...forecastLines(s)].join('');
+}
+
+/**
+ * The same text, rendered in slices that give the event loop back every `sliceMs`, so /metrics
+ * and the API keep answering while a large fleet's exposition is built.
+ */
+export async function renderForecastsAsync(s: ForecastSnapshot, sliceMs = 10): Promise<string> {
+  const parts: string[] = [];
+  let t0 = performance.now();
+  let n = 0;
+  for (const line of forecastLines(s)) {
+    parts.push(line);
+    if (++n % 2048 === 0 && performance.now() - t0 > sliceMs) {
+      await new Promise((r) => setImmediate(r));
+      t0 = performance.now();
     }
   }
   return parts.join('');

@@ -66,7 +66,7 @@ export class SimulatorSource implements HistorySource {
     return out;
   }
 
-  fetch(end: number, length: number, step: number): Promise<HistoryWindow> {
+  async fetch(end: number, length: number, step: number): Promise<HistoryWindow> {
     const names: MetricName[] = ['cpu', 'memory', 'disk', 'iowait', 'load', 'network'];
     const instances = new Map<string, Partial<Record<MetricName, Float64Array>>>();
     const rows = this.sim.servers.map((s) => {
@@ -75,7 +75,13 @@ export class SimulatorSource implements HistorySource {
       instances.set(s.instance, row);
       return row;
     });
+    let t0 = performance.now();
     for (let k = 0; k < length; k++) {
+      if (performance.now() - t0 > 10) {
+        // large simulated fleets: give the event loop back so the HTTP API keeps answering
+        await new Promise((r) => setImmediate(r));
+        t0 = performance.now();
+      }
       const v = this.valuesAt(end - (length - 1 - k) * step, step);
       rows.forEach((row, i) => {
         if (!row) return;
@@ -84,6 +90,6 @@ export class SimulatorSource implements HistorySource {
     }
     // the simulated servers carry their profile as a label, as a scrape config's target label would
     const profiles = new Map(this.sim.servers.filter((s) => instances.has(s.instance)).map((s) => [s.instance, s.profile] as const));
-    return Promise.resolve({ end, step, length, instances, profiles, skipped: {}, failed: [] });
+    return { end, step, length, instances, profiles, skipped: {}, failed: [] };
   }
 }
