@@ -31,7 +31,7 @@ export const plugin = new PanelPlugin<PanelOptions>(RiskPanel).setPanelOptions((
     .addBooleanSwitch({ path: 'showThresholds', name: 'Show thresholds', description: "The profile's warning and critical thresholds and the predicted breach", defaultValue: true })
     .addNumberInput({ path: 'maxPastColumns', name: 'Past columns', description: 'Past samples are merged (worst wins) down to this many columns', defaultValue: 120, settings: { min: 10, max: 1000, integer: true } });
   LEVELS.forEach((l, i) =>
-    builder.addColorPicker({ path: `levelColors[${i}]`, name: `${l.title} colour`, category: ['Level colours'], defaultValue: DEFAULT_LEVEL_COLORS[i] }),
+    builder.addColorPicker({ path: `levelColors[${i}]`, name: `${l.display} colour`, category: ['Level colours'], defaultValue: DEFAULT_LEVEL_COLORS[i] }),
   );
   return builder;
 });
