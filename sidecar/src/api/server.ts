@@ -14,7 +14,8 @@ import { renderPreviewPage } from './preview';
 
 export interface ApiDeps {
   readonly listen: string;
-  readonly metrics: () => string;
+  /** The exposition in parts, written one after another (a large fleet's text is never copied into one string). */
+  readonly metrics: () => readonly string[];
   readonly ready: () => boolean;
   readonly reload: () => Promise<void>;
   readonly fleet: () => unknown;
@@ -62,7 +63,13 @@ export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     const p = url.pathname;
-    if (method === 'GET' && p === '/metrics') return send(res, 200, d.metrics(), 'text/plain; version=0.0.4; charset=utf-8');
+    if (method === 'GET' && p === '/metrics') {
+      const parts = d.metrics();
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
+      for (const part of parts.slice(0, -1)) res.write(part);
+      res.end(parts[parts.length - 1] ?? '');
+      return;
+    }
     if (method === 'GET' && p === '/-/healthy') return send(res, 200, 'Foresight is Healthy.\n', 'text/plain');
     if (method === 'GET' && p === '/-/ready') {
       return d.ready() ? send(res, 200, 'Foresight is Ready.\n', 'text/plain') : send(res, 503, 'Foresight is not ready: no forecast cycle has succeeded yet.\n', 'text/plain');

@@ -318,7 +318,7 @@ export function createApp(opts: AppOptions): App {
       try {
         api = await startApiServer({
           listen: rt.config.listen,
-          metrics: () => forecastText + renderSelf(selfState()),
+          metrics: () => [forecastText, renderSelf(selfState())],
           ready: () => snapshot !== undefined,
           reload,
           fleet: () => fleetJson(snapshot, lastWindow, sourceUp, lastSuccess, recentRisk),
