@@ -4,7 +4,7 @@
  */
 import { DEFAULT_THRESHOLDS } from '../src/profiles/profiles';
 import type { MetricName, ProfileName } from '../src/profiles/profiles';
-import { scoreRisk, timeToCross } from '../src/risk/score';
+import { scoreRisk, steadyClimbSeconds, timeToCross } from '../src/risk/score';
 import type { MetricInput } from '../src/risk/score';
 import { levelOf, levelWithHysteresis, LEVELS } from '../src/risk/levels';
 
@@ -58,6 +58,11 @@ describe('risk scoring: behaviour cases', () => {
     ['generic disk 60 % now, p50 crosses 95 % in ~6 h', 'generic', { disk: { recent: recent(60), forecast: forecast(60, 97, 78) } }, 2, 3],
     // prediction-aware: only p90 crossing within 1 h is one level lower than p50 would be (warning, not danger)
     ['generic CPU 40 % now, only p90 crosses in 50 min', 'generic', { cpu: { recent: recent(40), forecast: forecast(40, 82, 10, 12) } }, 3, 3],
+    // a leak: ml_compute memory climbing steadily 80 → 90 % in the last hour while the model still
+    // forecasts recovery; the straight line reaches 98 % in under an hour, which earns warning
+    ['ml_compute memory leaking 80 → 90 % in an hour, forecast flat', 'ml_compute', { memory: { recent: recent(90, 80), forecast: forecast(88, 88, 96, 0.5) } }, 3, 4],
+    // memory that wanders up and down is not a leak, whatever its last hour's slope
+    ['web_api memory wandering 60–75 %', 'web_api', { memory: { recent: [60, 72, 63, 75, 61, 70, 64, 74, 62, 71, 66, 75, 68], forecast: forecast(68, 68, 96, 0.5) } }, 0, 1],
     // spikes are not states: one 5-minute burst of load on a web server (1.8 per core after an
     // hour at 0.5) is neither a warning-level value nor a steep trend
     ['web_api load 0.5 per core with a one-sample burst to 1.8', 'web_api', { load: { recent: [...recent(0.5).slice(0, 12), 1.8], forecast: forecast(0.6, 0.6, 96, 0.1) } }, 0, 1],
@@ -103,6 +108,22 @@ describe('hysteresis', () => {
 
   test('when a score drops far, then the level follows at once', () => {
     expect(LEVELS[levelWithHysteresis(10, 5)]!.name).toBe('healthy');
+  });
+});
+
+describe('steady climbs of filling metrics', () => {
+  test('when memory rises in a straight line, then the time to the threshold is the line\'s', () => {
+    // 1 % per 5 minutes = 12 %/h; median of the last three samples is 89 (one step back), 9 % to go at 12 %/h
+    const r = Array.from({ length: 13 }, (_, k) => 78 + k);
+    expect(steadyClimbSeconds(r, STEP, 98)).toBeCloseTo((98 - 89) / (1 / STEP), 6);
+  });
+
+  test('when the last hour is a jump, a zigzag, a fall, or already over the threshold, then it is +Inf or 0', () => {
+    const jump = [...Array(10).fill(50), 80, 80, 80] as number[];
+    expect(steadyClimbSeconds(jump, STEP, 98)).toBe(Infinity);
+    expect(steadyClimbSeconds([60, 72, 63, 75, 61, 70, 64, 74, 62, 71, 66, 75, 68], STEP, 98)).toBe(Infinity);
+    expect(steadyClimbSeconds(Array.from({ length: 13 }, (_, k) => 90 - k), STEP, 98)).toBe(Infinity);
+    expect(steadyClimbSeconds(Array.from({ length: 13 }, (_, k) => 90 + k), STEP, 98)).toBe(0);
   });
 });
 

@@ -130,6 +130,53 @@ export function timeToCross(now: number, forecast: Float32Array, nq: number, col
   return Infinity;
 }
 
+/** Metrics that fill up (memory leaks, disks): a steady climb there keeps going until something gives. */
+export const FILLING_METRICS: ReadonlySet<MetricName> = new Set(['memory', 'disk']);
+/** How straight the last hour must be (R² of a line through it) to count as a steady climb. */
+const STEADY_R2 = 0.8;
+
+/**
+ * Seconds until a steady climb reaches `threshold`, extrapolating the last hour linearly (what
+ * Prometheus' predict_linear does), or +Inf when the last hour is not a steady climb: too few
+ * samples, not rising, not straight (R² < 0.8), or no longer rising over its last 15 minutes.
+ * 0 when the value is already there.
+ *
+ * Why next to the model: the TFT forecasts typical behaviour and reverts to it; on a leak or a
+ * disk filling it keeps forecasting recovery until the threshold is crossed (eval:risk showed
+ * p90 time-to-breach at +Inf until the crossing). Leaks and fills are exactly the cases where a
+ * straight line is the better forecast, so the engine uses both.
+ */
+export function steadyClimbSeconds(recent: ArrayLike<number>, step: number, threshold: number): number {
+  const n = Math.min(recent.length, Math.round(HOUR / step) + 1);
+  let k = 0;
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  for (let j = 0; j < n; j++) {
+    const y = recent[recent.length - n + j]!;
+    if (!Number.isFinite(y)) continue;
+    const x = j * step;
+    k++;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+    syy += y * y;
+  }
+  if (k < 2 * ROBUST_SAMPLES) return Infinity;
+  const vx = k * sxx - sx * sx;
+  const vy = k * syy - sy * sy;
+  if (vx <= 0 || vy <= 0) return Infinity;
+  const slope = (k * sxy - sx * sy) / vx; // per second
+  const r2 = (k * sxy - sx * sy) ** 2 / (vx * vy);
+  const now = currentValue(recent);
+  const before = medianOf(recent, recent.length - 2 * ROBUST_SAMPLES, recent.length - ROBUST_SAMPLES);
+  if (!(slope > 0) || r2 < STEADY_R2 || !(now > before)) return Infinity;
+  return now >= threshold ? 0 : (threshold - now) / slope;
+}
+
 /** Floor on the score from how soon a forecast crosses critical (p50; p90 one level lower). */
 export function leadTimeFloor(seconds: number, percentile: 'p50' | 'p90'): number {
   const floors = percentile === 'p50' ? [80, 70, 60, 50] : [70, 60, 50, 30];
@@ -155,7 +202,7 @@ export function scoreRisk(input: RiskInput): RiskResult {
   let predictedWorst = 0;
   let predictedMetric: MetricName | undefined;
   let floor = 0;
-  let floorMetric: MetricName | undefined;
+  let floorDriver: string | undefined;
   for (const metric of METRIC_NAMES) {
     const m = input.metrics[metric];
     if (!m) continue;
@@ -164,6 +211,14 @@ export function scoreRisk(input: RiskInput): RiskResult {
     const now = lastFinite(m.recent);
     const steady = currentValue(m.recent);
     per.push({ metric, level: w * levelPoints(steady, t, metric), trend: w * trendPoints(steady, hourlyRise(m.recent, input.step), t) });
+    if (w >= 0.5 && FILLING_METRICS.has(metric)) {
+      // a steady climb towards critical counts like a p90 crossing: one level below a p50 one
+      const f = leadTimeFloor(steadyClimbSeconds(m.recent, input.step, t.critical), 'p90');
+      if (f > floor) {
+        floor = f;
+        floorDriver = `${metric}_trend`;
+      }
+    }
     if (!m.forecast) continue;
     const ttb: Record<string, number> = {};
     input.quantiles.forEach((q, k) => (ttb[String(+(q * 100).toFixed(6))] = timeToCross(now, m.forecast!, nq, k, t.critical, input.step)));
@@ -182,7 +237,7 @@ export function scoreRisk(input: RiskInput): RiskResult {
       const f90 = p90 >= 0 ? leadTimeFloor(ttb[String(90)] ?? Infinity, 'p90') : 0;
       if (Math.max(f50, f90) > floor) {
         floor = Math.max(f50, f90);
-        floorMetric = metric;
+        floorDriver = `${metric}_forecast`;
       }
     }
   }
@@ -206,7 +261,7 @@ export function scoreRisk(input: RiskInput): RiskResult {
   }
   add('compound', compound * scaleCurrent);
   if (predictedMetric) add(`${predictedMetric}_forecast`, 0.3 * predictedWorst);
-  if (score > blend && floorMetric) add(`${floorMetric}_forecast`, score - blend);
+  if (score > blend && floorDriver) add(floorDriver, score - blend);
   if (blend > 100) for (const k of Object.keys(drivers)) drivers[k] = (drivers[k]! * 100) / blend;
   const topDriver = Object.entries(drivers).sort((a, b) => b[1] - a[1])[0]?.[0];
   return { score, drivers, topDriver, predicted, timeToBreach };
