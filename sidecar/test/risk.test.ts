@@ -81,14 +81,14 @@ describe('risk scoring: behaviour cases', () => {
   test('when a score is explained, then the drivers add up to it and name metric, trend, forecast and compound', () => {
     const r = scoreRisk({
       thresholds: DEFAULT_THRESHOLDS.generic,
-      metrics: { cpu: { recent: recent(85, 70), forecast: forecast(85, 90) }, memory: { recent: recent(90), forecast: forecast(90, 100, 20) } },
+      metrics: { cpu: { recent: recent(75, 60), forecast: forecast(75, 80) }, memory: { recent: recent(80), forecast: forecast(80, 100, 20) } },
       step: STEP,
       quantiles: Q,
       horizons: HORIZONS,
     });
     expect(Object.values(r.drivers).reduce((a, b) => a + b, 0)).toBeCloseTo(r.score, 6);
-    // CPU rising 15 points an hour is the worst current metric (its level the biggest share, the trend capped); memory adds compound stress and
-    // its forecast crossing 95 % within ~2 h raises the floor
+    // CPU at 75 % rising 15 points an hour is the worst current metric (its level the biggest share, its trend lifting it to the
+    // edge of warning); memory at 80 % adds compound stress, and its forecast reaching 100 % weighs in the blend
     expect(Object.keys(r.drivers).sort()).toEqual(['compound', 'cpu', 'cpu_trend', 'memory_forecast']);
     expect(r.topDriver).toBe('cpu');
   });

@@ -102,12 +102,23 @@ export function currentValue(recent: ArrayLike<number>): number {
   return medianOf(recent, recent.length - ROBUST_SAMPLES, recent.length);
 }
 
-function trendPoints(now: number, rise: number, t: Threshold): number {
+/** Level points at the warning threshold: a trend never lifts a metric past them. */
+const TREND_CEILING = 60;
+
+/**
+ * Trend points: the hour's rise as a share of the headroom left, × 90, at most TREND_CAP, and
+ * never more than what lifts the metric to the edge of warning. A rising metric is "heading
+ * somewhere" (watch, degrading); warning takes a warning-level value, a forecast, or a steady
+ * climb of memory or disk. (Bursty load and network on healthy servers otherwise reached
+ * danger for a cycle or two: a warning-level burst plus its own steep "trend".)
+ */
+function trendPoints(now: number, rise: number, t: Threshold, metric: MetricName): number {
   if (!(rise > 0) || !Number.isFinite(now)) return 0;
   const headroom = Math.max(t.critical - now, (t.critical - t.warning) * 0.25);
   // capped: a trend alone lifts a server by a level or so (to watch), it never pages on its own;
   // bursts and batch windows ramp fast and are normal
-  return Math.min(TREND_CAP, 90 * Math.min(1, rise / headroom));
+  const room = Math.max(0, TREND_CEILING - levelPoints(now, t, metric));
+  return Math.min(TREND_CAP, room, 90 * Math.min(1, rise / headroom));
 }
 
 /**
@@ -146,7 +157,8 @@ const STEADY_R2 = 0.8;
  * p90 time-to-breach at +Inf until the crossing). Leaks and fills are exactly the cases where a
  * straight line is the better forecast, so the engine uses both.
  */
-export function steadyClimbSeconds(recent: ArrayLike<number>, step: number, threshold: number): number {
+/** Least-squares line through the last hour: slope per second and R² (0 when undefined). */
+export function lineFit(recent: ArrayLike<number>, step: number): { slope: number; r2: number; samples: number } {
   const n = Math.min(recent.length, Math.round(HOUR / step) + 1);
   let k = 0;
   let sx = 0;
@@ -165,12 +177,16 @@ export function steadyClimbSeconds(recent: ArrayLike<number>, step: number, thre
     sxy += x * y;
     syy += y * y;
   }
-  if (k < 2 * ROBUST_SAMPLES) return Infinity;
   const vx = k * sxx - sx * sx;
   const vy = k * syy - sy * sy;
-  if (vx <= 0 || vy <= 0) return Infinity;
-  const slope = (k * sxy - sx * sy) / vx; // per second
-  const r2 = (k * sxy - sx * sy) ** 2 / (vx * vy);
+  if (k < 2 || vx <= 0) return { slope: 0, r2: 0, samples: k };
+  const slope = (k * sxy - sx * sy) / vx;
+  return { slope, r2: vy <= 0 ? 0 : (k * sxy - sx * sy) ** 2 / (vx * vy), samples: k };
+}
+
+export function steadyClimbSeconds(recent: ArrayLike<number>, step: number, threshold: number): number {
+  const { slope, r2, samples } = lineFit(recent, step);
+  if (samples < 2 * ROBUST_SAMPLES) return Infinity;
   const now = currentValue(recent);
   const before = medianOf(recent, recent.length - 2 * ROBUST_SAMPLES, recent.length - ROBUST_SAMPLES);
   if (!(slope > 0) || r2 < STEADY_R2 || !(now > before)) return Infinity;
@@ -210,7 +226,7 @@ export function scoreRisk(input: RiskInput): RiskResult {
     const w = t.weight ?? 1;
     const now = lastFinite(m.recent);
     const steady = currentValue(m.recent);
-    per.push({ metric, level: w * levelPoints(steady, t, metric), trend: w * trendPoints(steady, hourlyRise(m.recent, input.step), t) });
+    per.push({ metric, level: w * levelPoints(steady, t, metric), trend: w * trendPoints(steady, hourlyRise(m.recent, input.step), t, metric) });
     if (w >= 0.5 && FILLING_METRICS.has(metric)) {
       // a steady climb towards critical counts like a p90 crossing: one level below a p50 one
       const f = leadTimeFloor(steadyClimbSeconds(m.recent, input.step, t.critical), 'p90');
