@@ -119,7 +119,7 @@ describe('steady climbs of filling metrics', () => {
   });
 
   test('when the last hour is a jump, a zigzag, a fall, or already over the threshold, then it is +Inf or 0', () => {
-    const jump = [...Array(10).fill(50), 80, 80, 80] as number[];
+    const jump = [...Array.from({ length: 10 }, () => 50), 80, 80, 80];
     expect(steadyClimbSeconds(jump, STEP, 98)).toBe(Infinity);
     expect(steadyClimbSeconds([60, 72, 63, 75, 61, 70, 64, 74, 62, 71, 66, 75, 68], STEP, 98)).toBe(Infinity);
     expect(steadyClimbSeconds(Array.from({ length: 13 }, (_, k) => 90 - k), STEP, 98)).toBe(Infinity);
