@@ -56,3 +56,10 @@ describe('foresight simulate', () => {
     }
   });
 });
+
+describe('foresight bench', () => {
+  test('when the device or batch is not one it can use, then it exits 2 naming the value before measuring anything', () => {
+    expect(foresight('bench', '--device', 'tpu')).toEqual({ status: 2, stdout: '', stderr: 'foresight: --device must be cpu, cuda or auto (got "tpu")\n' });
+    expect(foresight('bench', '--batch', '0')).toEqual({ status: 2, stdout: '', stderr: 'foresight: --batch must be a whole number from 1 to 65536 (got "0")\n' });
+  });
+});

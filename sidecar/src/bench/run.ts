@@ -32,10 +32,17 @@ function histogramSum(text: string, stage: string): number {
   return m ? Number(m[1]) : NaN;
 }
 
-async function benchOne(instances: number, repoRoot: string, log: (m: string) => void): Promise<BenchRow> {
+export interface BenchOptions {
+  /** model.device for the measured sidecar: cpu (default), cuda or auto. */
+  readonly device: 'cpu' | 'cuda' | 'auto';
+  /** model.batch_size: series per inference call (GPUs want large batches). */
+  readonly batch: number;
+}
+
+async function benchOne(instances: number, repoRoot: string, o: BenchOptions, log: (m: string) => void): Promise<BenchRow & { provider: string }> {
   const now = Math.floor(Date.now() / 1000 / 300) * 300 + 60;
   const loaded = await parseConfig(
-    { listen: '127.0.0.1:0', source: { type: 'simulator', interval: '24h', simulator: { servers: instances } }, model: { device: 'cpu' } },
+    { listen: '127.0.0.1:0', source: { type: 'simulator', interval: '24h', simulator: { servers: instances } }, model: { device: o.device, batch_size: o.batch } },
     'bench',
   );
   const app = createApp({ loaded, repoRoot, now: () => now, log: () => undefined });
@@ -67,7 +74,9 @@ async function benchOne(instances: number, repoRoot: string, log: (m: string) =>
   await app.stop();
   const delta = (stage: string): number => histogramSum(after, stage) - histogramSum(before, stage);
   const series = instances * 6;
-  const row: BenchRow = {
+  const provider = /foresight_model_info\{[^}]*execution_provider="([^"]+)"/.exec(after)?.[1] ?? 'unknown';
+  const row: BenchRow & { provider: string } = {
+    provider,
     instances,
     series,
     sourceSeconds: delta('source'),
@@ -100,13 +109,14 @@ async function autoEtsMs(): Promise<number> {
   return (performance.now() - t0) / n;
 }
 
-export async function runBench(sizes: readonly number[], repoRoot: string, log: (m: string) => void): Promise<string> {
-  const rows: BenchRow[] = [];
-  for (const n of sizes) rows.push(await benchOne(n, repoRoot, log));
+export async function runBench(sizes: readonly number[], repoRoot: string, log: (m: string) => void, o: BenchOptions = { device: 'cpu', batch: 64 }): Promise<string> {
+  const rows: Array<BenchRow & { provider: string }> = [];
+  for (const n of sizes) rows.push(await benchOne(n, repoRoot, o, log));
+  const provider = rows[0]?.provider ?? 'unknown';
   const etsMs = await autoEtsMs();
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const f = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : '—');
-  let md = `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, onnxruntime-node CPU (2 threads, batch 64), simulated fleet as the source.\n\n`;
+  let md = `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, onnxruntime-node, execution provider ${provider} (2 threads, batch ${o.batch}), simulated fleet as the source.\n\n`;
   md += '| instances | series | source s | forecast s | cycle s | inference series/s | max event-loop lag ms | max /metrics answer during cycle ms | max /metrics full body ms | /metrics size MB | peak RSS MB |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
   for (const r of rows) {
     md += `| ${r.instances} | ${r.series} | ${f(r.sourceSeconds, 2)} | ${f(r.forecastSeconds, 1)} | ${f(r.totalSeconds, 1)} | ${f(r.seriesPerSecond, 0)} | ${f(r.maxLoopLagMs, 0)} | ${f(r.maxMetricsMs, 0)} | ${f(r.maxMetricsBodyMs, 0)} | ${f(r.metricsBytes / 1e6, 1)} | ${f(r.peakRssMb, 0)} |\n`;
@@ -114,8 +124,10 @@ export async function runBench(sizes: readonly number[], repoRoot: string, log: 
   md += `\nFor comparison, augurs AutoETS (what Grafana's forecasting uses) takes ${f(etsMs, 1)} ms per series here (fit on 2 days + 8 h forecast, one series at a time), so ${f(6000 * etsMs / 1000, 0)} s for 1,000 instances × 6 metrics on one core. "source s" is the read of an in-memory window (the first cycle filled the simulator's cache); against Prometheus add its query time. Peak RSS is the whole process, inference worker included, after the largest size so far.\n`;
   const readme = path.join(repoRoot, 'README.md');
   const text = await readFile(readme, 'utf8');
-  const start = '<!-- bench:start -->';
-  const end = '<!-- bench:end -->';
+  // GPU runs (any provider but cpu) get their own README table, so the CPU table is never overwritten
+  const key = provider === 'cpu' ? 'bench' : 'bench-gpu';
+  const start = `<!-- ${key}:start -->`;
+  const end = `<!-- ${key}:end -->`;
   const i = text.indexOf(start);
   const j = text.indexOf(end);
   if (i >= 0 && j > i) await writeFile(readme, text.slice(0, i + start.length) + '\n' + md + text.slice(j));

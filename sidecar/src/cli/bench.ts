@@ -9,9 +9,14 @@ export function addBenchCommand(program: Command, ctx: CliContext, repoRoot: str
     .command('bench')
     .description('measure cycle time, inference throughput, event-loop lag and memory at 20 / 1,000 / 5,000 instances; updates the README table')
     .option('--sizes <list>', 'fleet sizes', '20,1000,5000')
-    .action(async (f: { sizes: string }) => {
+    .option('--device <device>', 'cpu, cuda or auto (a GPU run writes the README\'s GPU table, e.g. --device cuda --sizes 1000,10000,100000 --batch 1024)', 'cpu')
+    .option('--batch <n>', 'series per inference call', '64')
+    .action(async (f: { sizes: string; device: string; batch: string }) => {
       const sizes = f.sizes.split(',').map(Number);
       if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--sizes must be whole numbers (got "${f.sizes}")`);
-      ctx.stdout.write(await runBench(sizes, repoRoot, (m) => ctx.stderr.write(`bench: ${m}\n`)));
+      if (f.device !== 'cpu' && f.device !== 'cuda' && f.device !== 'auto') throw new UsageError(`--device must be cpu, cuda or auto (got "${f.device}")`);
+      const batch = Number(f.batch);
+      if (!Number.isInteger(batch) || batch < 1 || batch > 65536) throw new UsageError(`--batch must be a whole number from 1 to 65536 (got "${f.batch}")`);
+      ctx.stdout.write(await runBench(sizes, repoRoot, (m) => ctx.stderr.write(`bench: ${m}\n`), { device: f.device, batch }));
     });
 }
