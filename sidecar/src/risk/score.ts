@@ -146,17 +146,6 @@ export const FILLING_METRICS: ReadonlySet<MetricName> = new Set(['memory', 'disk
 /** How straight the last hour must be (R² of a line through it) to count as a steady climb. */
 const STEADY_R2 = 0.8;
 
-/**
- * Seconds until a steady climb reaches `threshold`, extrapolating the last hour linearly (what
- * Prometheus' predict_linear does), or +Inf when the last hour is not a steady climb: too few
- * samples, not rising, not straight (R² < 0.8), or no longer rising over its last 15 minutes.
- * 0 when the value is already there.
- *
- * Why next to the model: the TFT forecasts typical behaviour and reverts to it; on a leak or a
- * disk filling it keeps forecasting recovery until the threshold is crossed (eval:risk showed
- * p90 time-to-breach at +Inf until the crossing). Leaks and fills are exactly the cases where a
- * straight line is the better forecast, so the engine uses both.
- */
 /** Least-squares line through the last hour: slope per second and R² (0 when undefined). */
 export function lineFit(recent: ArrayLike<number>, step: number): { slope: number; r2: number; samples: number } {
   const n = Math.min(recent.length, Math.round(HOUR / step) + 1);
@@ -184,6 +173,17 @@ export function lineFit(recent: ArrayLike<number>, step: number): { slope: numbe
   return { slope, r2: vy <= 0 ? 0 : (k * sxy - sx * sy) ** 2 / (vx * vy), samples: k };
 }
 
+/**
+ * Seconds until a steady climb reaches `threshold`, extrapolating the last hour linearly (what
+ * Prometheus' predict_linear does), or +Inf when the last hour is not a steady climb: too few
+ * samples, not rising, not straight (R² < 0.8), or no longer rising over its last 15 minutes.
+ * 0 when the value is already there.
+ *
+ * Why next to the model: the TFT forecasts typical behaviour and reverts to it; on a leak or a
+ * disk filling it keeps forecasting recovery until the threshold is crossed (eval:risk showed
+ * p90 time-to-breach at +Inf until the crossing). Leaks and fills are exactly the cases where a
+ * straight line is the better forecast, so the engine uses both.
+ */
 export function steadyClimbSeconds(recent: ArrayLike<number>, step: number, threshold: number): number {
   const { slope, r2, samples } = lineFit(recent, step);
   if (samples < 2 * ROBUST_SAMPLES) return Infinity;
