@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 /** Config: one fixture per way a config can be wrong, with the exact message asserted. */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,7 +16,7 @@ describe('foresight.yml', () => {
     expect(config.source.step).toBe(300);
     expect(config.source.prometheus).toMatchObject({ url: 'http://prometheus:9090', timeout: 10, retries: 2 });
     expect(config.forecast).toEqual({ horizons: ['30m', '1h', '8h'], percentiles: [10, 50, 90], min_history: 19 * 3600, calibration_series: 500 });
-    expect(config.model).toEqual({ path: 'models/foresight-tft', device: 'auto', threads: 2, batch_size: 64 });
+    expect(config.model).toEqual({ path: 'models/foresight-tft', device: 'auto', workers: 2, threads: 1, cuda: { device_id: 0 }, batch_size: 32 });
     expect(Object.isFrozen(config.forecast.horizons)).toBe(true);
   });
 
@@ -76,7 +77,9 @@ describe('foresight.yml', () => {
 
 describe('example configs in provisioning/foresight', () => {
   const dir = path.join(__dirname, '..', '..', 'provisioning', 'foresight');
-  test.each(['foresight.yml', 'thanos.yml', 'mimir.yml', 'victoriametrics.yml', 'simulator.yml'])('when %s is validated, then it passes the schema', async (name) => {
+  const examples = readdirSync(dir).filter((f) => f.endsWith('.yml'));
+  test('the examples are all there', () => expect(examples).toEqual(expect.arrayContaining(['foresight.yml', 'foresight-gpu.yml', 'thanos.yml', 'mimir.yml', 'victoriametrics.yml', 'simulator.yml'])));
+  test.each(examples)('when %s is validated, then it passes the schema', async (name) => {
     const r = ConfigSchema.safeParse(parse(await readFile(path.join(dir, name), 'utf8')));
     expect(r.success ? 'ok' : JSON.stringify(r.error.issues[0])).toBe('ok');
   });

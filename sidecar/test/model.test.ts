@@ -13,6 +13,12 @@ import type { LoadedModel } from '../src/forecast/manifest';
 import { createModelSession } from '../src/forecast/session';
 import type { ModelInputs, ModelOutputs } from '../src/forecast/session';
 import { describeWithTorch, PYTHON } from './harness/python';
+import { startInferenceRunner } from '../src/forecast/runner';
+import { forecastWindow } from '../src/forecast/forecaster';
+import { profileMatcher } from '../src/profiles/match';
+import { Simulation } from '../src/simulator/simulation';
+import { DEFAULT_FLEET } from '../src/simulator/fleet';
+import { SimulatorSource } from '../src/source/simulator';
 
 jest.setTimeout(180_000);
 
@@ -198,5 +204,35 @@ describeWithTorch()('training smoke run', () => {
 
   test('when the smoke model is exported, then onnxruntime-node reproduces the same fixture (sidecar side of parity)', async () => {
     await expectParity(await loadModelFiles(out));
+  });
+});
+
+describe('inference workers', () => {
+  test('when two workers run a window in small batches, then every series gets the forecast one worker gives in one batch', async () => {
+    const manifest = (await loadModelFiles(SHIPPED)).manifest;
+    const now = 1_790_000_000 - (1_790_000_000 % 300);
+    const sim = new Simulation({ fleet: DEFAULT_FLEET, seed: 7, scenario: 'healthy' });
+    const window = await new SimulatorSource(sim, now - 2 * 86400).fetch(now, manifest.encoder_length, manifest.step_seconds);
+    const one = await startInferenceRunner(SHIPPED, { device: 'cpu', threads: 1, workers: 1, cudaDeviceId: 0 });
+    const two = await startInferenceRunner(SHIPPED, { device: 'cpu', threads: 1, workers: 2, cudaDeviceId: 0 });
+    try {
+      expect([one.concurrency, two.concurrency]).toEqual([1, 2]);
+      const base = { manifest, profileOf: profileMatcher(undefined), minHistoryPoints: 200 };
+      const a = await forecastWindow(window, { ...base, runner: one, batchSize: 256 });
+      const b = await forecastWindow(window, { ...base, runner: two, batchSize: 5 });
+      const flat = (r: typeof a): Record<string, number[]> =>
+        Object.fromEntries(r.instances.flatMap((i) => Object.entries(i.forecasts).map(([m, f]) => [`${i.instance}/${m}`, Array.from(f.quantiles)])));
+      const fa = flat(a);
+      const fb = flat(b);
+      expect(Object.keys(fa)).toHaveLength(20 * 6);
+      expect(Object.keys(fb).sort()).toEqual(Object.keys(fa).sort());
+      // the same numbers up to float rounding (batch size changes the order of the sums)
+      const worst = Math.max(...Object.keys(fa).flatMap((k) => fa[k]!.map((x, i) => Math.abs(x - fb[k]![i]!) / Math.max(1, Math.abs(x)))));
+      expect(worst).toBeLessThan(1e-5);
+      expect(b.errors).toEqual({});
+    } finally {
+      await one.stop();
+      await two.stop();
+    }
   });
 });

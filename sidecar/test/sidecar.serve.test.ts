@@ -3,6 +3,7 @@
  * devices at start, reloads that keep the old config and model, and sharding.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { parseExposition } from './harness/exposition';
 import { loadConfig, parseConfig } from '../src/config/load';
 import { createApp } from '../src/app/app';
 import { inShard } from '../src/source/sharding';
+import { cudaProviderLibrary } from '../src/forecast/session';
 import { buildFleet, scaleFleet } from '../src/simulator/fleet';
 
 jest.setTimeout(120_000);
@@ -50,6 +52,10 @@ describe('foresight serve', () => {
     const r = serve(['--config', file]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^foresight: device: cuda requested but the CUDA execution provider could not be created: .+\n$/);
+    // where the provider libraries are missing (CI, development machines), it names the file and how to install it
+    if (!existsSync(cudaProviderLibrary())) {
+      expect(r.stderr).toContain(`the CUDA provider libraries are not installed (${cudaProviderLibrary()} is missing; install with ONNXRUNTIME_NODE_INSTALL=cuda12, see README "GPU")`);
+    }
   });
 
   test('when it starts with no config, then the embedded default serves forecasts for the simulated fleet within a minute', async () => {

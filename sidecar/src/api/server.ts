@@ -15,7 +15,7 @@ import { renderPreviewPage } from './preview';
 export interface ApiDeps {
   readonly listen: string;
   /** The exposition in parts, written one after another (a large fleet's text is never copied into one string). */
-  readonly metrics: () => readonly string[];
+  readonly metrics: () => ReadonlyArray<string | Buffer>;
   readonly ready: () => boolean;
   readonly reload: () => Promise<void>;
   readonly fleet: () => unknown;

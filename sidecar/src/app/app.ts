@@ -128,7 +128,12 @@ export async function createRuntime(loaded: LoadedConfig, repoRoot: string, now:
     source = new PrometheusSource({ config: config.source.prometheus!, secrets, queries, accept, ...(config.profiles.label_query ? { profileQuery: config.profiles.label_query } : {}) });
   }
   // the model loads last: its worker is the most expensive thing to undo
-  const runner = await startInferenceRunner(modelDir, config.model.device, config.model.threads);
+  const runner = await startInferenceRunner(modelDir, {
+    device: config.model.device,
+    threads: config.model.threads,
+    workers: config.model.workers,
+    cudaDeviceId: config.model.cuda.device_id,
+  });
   return {
     config,
     manifest,
@@ -156,7 +161,7 @@ export function createApp(opts: AppOptions): App {
   let api: ApiServer | undefined;
   let snapshot: ForecastSnapshot | undefined;
   // rendered once per cycle: /metrics only concatenates, so it stays fast while a cycle runs
-  let forecastText = '';
+  let forecastText: readonly Buffer[] = [];
   let lastWindow: HistoryWindow | undefined;
   // the last RECENT_CYCLES risk scores per instance, for the preview page's past heatmap columns
   const recentRisk = new Map<string, Array<[number, number]>>();
@@ -232,8 +237,8 @@ export function createApp(opts: AppOptions): App {
     rt.calibration.record(result);
     // scored in slices with the event loop given back in between: /metrics stays responsive on large fleets
     const risk = new Map<string, InstanceRisk>();
-    for (let k = 0; k < result.instances.length; k += 250) {
-      for (const [i, r] of assessFleet(window, result.instances.slice(k, k + 250), (p) => rt.thresholds[p], rt.manifest.quantiles, rt.horizons, previousLevels)) risk.set(i, r);
+    for (let k = 0; k < result.instances.length; k += 100) {
+      for (const [i, r] of assessFleet(window, result.instances.slice(k, k + 100), (p) => rt.thresholds[p], rt.manifest.quantiles, rt.horizons, previousLevels)) risk.set(i, r);
       await new Promise((r) => setImmediate(r));
     }
     previousLevels.clear();
@@ -318,7 +323,7 @@ export function createApp(opts: AppOptions): App {
       try {
         api = await startApiServer({
           listen: rt.config.listen,
-          metrics: () => [forecastText, renderSelf(selfState())],
+          metrics: () => [...forecastText, renderSelf(selfState())],
           ready: () => snapshot !== undefined,
           reload,
           fleet: () => fleetJson(snapshot, lastWindow, sourceUp, lastSuccess, recentRisk),

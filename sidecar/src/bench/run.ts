@@ -8,8 +8,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { execFile } from 'node:child_process';
 import { parseConfig } from '../config/load';
 import { createApp } from '../app/app';
+import { loadModelFiles } from '../forecast/manifest';
+import { buildModelInputs } from '../forecast/inputs';
+import type { SeriesWindow } from '../forecast/inputs';
+import { startInferenceRunner } from '../forecast/runner';
+import { METRIC_NAMES, PROFILE_NAMES } from '../profiles/profiles';
 
 export interface BenchRow {
   readonly instances: number;
@@ -39,6 +46,36 @@ export interface BenchOptions {
   readonly batch: number;
 }
 
+/**
+ * The scraper: every 100 ms asks for /metrics and times the answer (status and headers); reads
+ * the whole body on every 10th poll only, as reading a large fleet's body each time would keep
+ * a core busy as no real scraper (every 15-60 s) does, and slow the cycle being measured.
+ */
+const POLLER = `
+const { parentPort, workerData } = require('node:worker_threads');
+let polling = true;
+parentPort.once('message', () => { polling = false; });
+(async () => {
+  let maxMetricsMs = 0, maxMetricsBodyMs = 0;
+  await (await fetch(workerData.url)).arrayBuffer(); // warm up: connection and fetch's own start-up
+  for (let i = 0; polling; i++) {
+    const t0 = performance.now();
+    const abort = new AbortController();
+    const res = await fetch(workerData.url, { signal: abort.signal });
+    maxMetricsMs = Math.max(maxMetricsMs, performance.now() - t0);
+    if (i % 10 === 0) {
+      await res.arrayBuffer();
+      maxMetricsBodyMs = Math.max(maxMetricsBodyMs, performance.now() - t0);
+    } else {
+      abort.abort();
+      await res.arrayBuffer().catch(() => undefined);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  parentPort.postMessage({ maxMetricsMs, maxMetricsBodyMs });
+})();
+`;
+
 async function benchOne(instances: number, repoRoot: string, o: BenchOptions, log: (m: string) => void): Promise<BenchRow & { provider: string }> {
   const now = Math.floor(Date.now() / 1000 / 300) * 300 + 60;
   const loaded = await parseConfig(
@@ -52,23 +89,17 @@ async function benchOne(instances: number, repoRoot: string, o: BenchOptions, lo
   const before = await (await fetch(`${app.address()}/metrics`)).text();
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
-  let maxMetricsMs = 0;
-  let maxMetricsBodyMs = 0;
-  let polling = true;
-  const poll = (async () => {
-    while (polling) {
-      const t0 = performance.now();
-      const res = await fetch(`${app.address()}/metrics`);
-      // answered: status and headers are back; the body of a large fleet then streams for a while
-      maxMetricsMs = Math.max(maxMetricsMs, performance.now() - t0);
-      await res.text();
-      maxMetricsBodyMs = Math.max(maxMetricsBodyMs, performance.now() - t0);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
+  // the scraper is a worker thread: reading a 95 MB body in this thread would stall the very
+  // event loop being measured
+  const poller = new Worker(POLLER, { eval: true, workerData: { url: `${app.address()}/metrics` } });
+  const polled = new Promise<{ maxMetricsMs: number; maxMetricsBodyMs: number }>((resolve, reject) => {
+    poller.once('message', resolve);
+    poller.once('error', reject);
+  });
   await app.runCycle();
-  polling = false;
-  await poll;
+  poller.postMessage('stop');
+  const { maxMetricsMs, maxMetricsBodyMs } = await polled;
+  await poller.terminate();
   lag.disable();
   const after = await (await fetch(`${app.address()}/metrics`)).text();
   await app.stop();
@@ -93,6 +124,83 @@ async function benchOne(instances: number, repoRoot: string, o: BenchOptions, lo
   return row;
 }
 
+/** GPU memory this process holds (MiB), from nvidia-smi; undefined where there is none. */
+function gpuMemoryMiB(): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    execFile('nvidia-smi', ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'], { timeout: 5000 }, (err, out) => {
+      if (err) return resolve(undefined);
+      const mine = out
+        .split('\n')
+        .map((l) => l.split(',').map((x) => x.trim()))
+        .filter(([pid]) => Number(pid) === process.pid);
+      resolve(mine.length > 0 ? mine.reduce((a, [, mb]) => a + Number(mb), 0) : 0);
+    });
+  });
+}
+
+export interface InferenceRow {
+  readonly device: 'cpu' | 'cuda' | 'auto';
+  readonly provider: string;
+  readonly workers: number;
+  readonly batch: number;
+  readonly series: number;
+  readonly seconds: number;
+  readonly seriesPerSecond: number;
+  /** Peak GPU memory of this process during the run (MiB); undefined without nvidia-smi. */
+  readonly peakGpuMiB: number | undefined;
+}
+
+/**
+ * Inference alone, through the sidecar's own runner (workers, batching, the real model): `series`
+ * series built from simulated-looking windows, no source, no exposition. This is what the
+ * 100,000-instance GPU figure is measured with; a full cycle at that size would spend its time
+ * simulating two days of history for the bench, not forecasting.
+ */
+export async function inferenceOnly(repoRoot: string, device: 'cpu' | 'cuda' | 'auto', series: number, batch: number, workers: number): Promise<InferenceRow> {
+  const modelDir = path.join(repoRoot, 'models', 'foresight-tft');
+  const { manifest } = await loadModelFiles(modelDir);
+  const te = manifest.encoder_length;
+  const origin = Math.floor(Date.now() / 1000 / 300) * 300;
+  // one batch of windows, reused: daily cycles with noise, every profile and metric
+  const windows: SeriesWindow[] = Array.from({ length: batch }, (_, k) => {
+    const values = Object.fromEntries(
+      METRIC_NAMES.map((m, j) => [m, Float64Array.from({ length: te }, (_, i) => 40 + 20 * Math.sin((2 * Math.PI * (i + k)) / 288) + 5 * Math.sin(i * 1.7 + j))]),
+    );
+    return { profile: PROFILE_NAMES[k % PROFILE_NAMES.length]!, metric: METRIC_NAMES[k % METRIC_NAMES.length]!, origin, values };
+  });
+  const inputs = buildModelInputs(windows, { encoderLength: te, decoderLength: manifest.decoder_length, stepSeconds: manifest.step_seconds });
+  const runner = await startInferenceRunner(modelDir, { device, threads: 1, workers, cudaDeviceId: 0 });
+  try {
+    await runner.run(inputs); // warm-up (CUDA kernels, arenas)
+    let peakGpu = await gpuMemoryMiB();
+    let sampling = peakGpu !== undefined;
+    const sampler = (async () => {
+      while (sampling) {
+        const m = await gpuMemoryMiB();
+        if (m !== undefined) peakGpu = Math.max(peakGpu ?? 0, m);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    const batches = Math.ceil(series / batch);
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: runner.concurrency + 1 }, async () => {
+        while (next < batches) {
+          next++;
+          await runner.run(inputs);
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    sampling = false;
+    await sampler;
+    return { device, provider: runner.provider, workers: runner.concurrency, batch, series: batches * batch, seconds, seriesPerSecond: (batches * batch) / seconds, peakGpuMiB: peakGpu };
+  } finally {
+    await runner.stop();
+  }
+}
+
 async function autoEtsMs(): Promise<number> {
   const base = path.dirname(require.resolve('@bsull/augurs'));
   const ets = await import('@bsull/augurs/ets');
@@ -109,27 +217,83 @@ async function autoEtsMs(): Promise<number> {
   return (performance.now() - t0) / n;
 }
 
-export async function runBench(sizes: readonly number[], repoRoot: string, log: (m: string) => void, o: BenchOptions = { device: 'cpu', batch: 64 }): Promise<string> {
-  const rows: Array<BenchRow & { provider: string }> = [];
-  for (const n of sizes) rows.push(await benchOne(n, repoRoot, o, log));
-  const provider = rows[0]?.provider ?? 'unknown';
-  const etsMs = await autoEtsMs();
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  const f = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : '—');
-  let md = `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, onnxruntime-node, execution provider ${provider} (2 threads, batch ${o.batch}), simulated fleet as the source.\n\n`;
-  md += '| instances | series | source s | forecast s | cycle s | inference series/s | max event-loop lag ms | max /metrics answer during cycle ms | max /metrics full body ms | /metrics size MB | peak RSS MB |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
-  for (const r of rows) {
-    md += `| ${r.instances} | ${r.series} | ${f(r.sourceSeconds, 2)} | ${f(r.forecastSeconds, 1)} | ${f(r.totalSeconds, 1)} | ${f(r.seriesPerSecond, 0)} | ${f(r.maxLoopLagMs, 0)} | ${f(r.maxMetricsMs, 0)} | ${f(r.maxMetricsBodyMs, 0)} | ${f(r.metricsBytes / 1e6, 1)} | ${f(r.peakRssMb, 0)} |\n`;
-  }
-  md += `\nFor comparison, augurs AutoETS (what Grafana's forecasting uses) takes ${f(etsMs, 1)} ms per series here (fit on 2 days + 8 h forecast, one series at a time), so ${f(6000 * etsMs / 1000, 0)} s for 1,000 instances × 6 metrics on one core. "source s" is the read of an in-memory window (the first cycle filled the simulator's cache); against Prometheus add its query time. Peak RSS is the whole process, inference worker included, after the largest size so far.\n`;
+async function writeReadmeTable(repoRoot: string, key: 'bench' | 'bench-gpu', md: string): Promise<void> {
   const readme = path.join(repoRoot, 'README.md');
   const text = await readFile(readme, 'utf8');
-  // GPU runs (any provider but cpu) get their own README table, so the CPU table is never overwritten
-  const key = provider === 'cpu' ? 'bench' : 'bench-gpu';
   const start = `<!-- ${key}:start -->`;
   const end = `<!-- ${key}:end -->`;
   const i = text.indexOf(start);
   const j = text.indexOf(end);
   if (i >= 0 && j > i) await writeFile(readme, text.slice(0, i + start.length) + '\n' + md + text.slice(j));
+}
+
+const fmt = (x: number | undefined, d = 1): string => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '—');
+
+function machine(): string {
+  return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+function gpuName(): Promise<string> {
+  return new Promise((resolve) => {
+    execFile('nvidia-smi', ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader'], { timeout: 5000 }, (err, out) => resolve(err ? 'no nvidia-smi' : out.trim().split('\n').join('; ')));
+  });
+}
+
+/** Batch sizes tried on a GPU; the best one is used for the size table. */
+const GPU_BATCHES = [256, 1024, 4096, 16384];
+/** Full cycles (simulated history, exposition) up to this size; beyond it, inference alone. */
+const GPU_CYCLE_MAX = 10_000;
+
+/**
+ * The GPU table (issue 9): inference series/s at several batch sizes, inference time and full
+ * cycle time per fleet size, peak GPU memory, and the same machine's CPU throughput for the ratio.
+ */
+async function runGpuBench(sizes: readonly number[], repoRoot: string, log: (m: string) => void, o: BenchOptions): Promise<string> {
+  const probeSeries = 60_000;
+  const sweep: InferenceRow[] = [];
+  for (const batch of [...new Set([o.batch, ...GPU_BATCHES])].sort((a, b) => a - b)) {
+    const r = await inferenceOnly(repoRoot, o.device, probeSeries, batch, 1);
+    log(`inference only, batch ${batch}: ${JSON.stringify(r)}`);
+    sweep.push(r);
+  }
+  const best = sweep.reduce((a, b) => (b.seriesPerSecond > a.seriesPerSecond ? b : a));
+  const cores = os.availableParallelism();
+  const cpu = await inferenceOnly(repoRoot, 'cpu', Math.min(probeSeries, 200 * cores * 32), 32, cores);
+  log(`cpu inference only: ${JSON.stringify(cpu)}`);
+  const rows: Array<{ instances: number; inference: InferenceRow; cycle: (BenchRow & { provider: string }) | undefined }> = [];
+  for (const n of sizes) {
+    const inference = await inferenceOnly(repoRoot, o.device, n * 6, best.batch, 1);
+    log(`${n} instances, inference only: ${JSON.stringify(inference)}`);
+    const cycle = n <= GPU_CYCLE_MAX ? await benchOne(n, repoRoot, { ...o, batch: best.batch }, log) : undefined;
+    rows.push({ instances: n, inference, cycle });
+  }
+  let md = `Measured by \`npm run bench -- --device ${o.device}\` on ${new Date().toISOString().slice(0, 10)}: GPU ${await gpuName()}; ${machine()}; execution provider ${best.provider}.\n\n`;
+  md += '| batch | inference series/s | peak GPU MiB |\n|---:|---:|---:|\n';
+  for (const r of sweep) md += `| ${r.batch} | ${fmt(r.seriesPerSecond, 0)} | ${fmt(r.peakGpuMiB, 0)} |\n`;
+  md += `\nSame machine, CPU (${cpu.workers} workers × 1 thread, batch 32): ${fmt(cpu.seriesPerSecond, 0)} series/s, so the best GPU batch (${best.batch}) is **${fmt(best.seriesPerSecond / cpu.seriesPerSecond, 1)}×** the CPU.\n\n`;
+  md += `| instances | series | inference s (batch ${best.batch}) | inference series/s | full cycle s | peak GPU MiB | peak RSS MB |\n|---:|---:|---:|---:|---:|---:|---:|\n`;
+  for (const r of rows) {
+    md += `| ${r.instances} | ${r.instances * 6} | ${fmt(r.inference.seconds, 2)} | ${fmt(r.inference.seriesPerSecond, 0)} | ${r.cycle ? fmt(r.cycle.totalSeconds, 1) : `— (> ${GPU_CYCLE_MAX})`} | ${fmt(r.inference.peakGpuMiB, 0)} | ${r.cycle ? fmt(r.cycle.peakRssMb, 0) : '—'} |\n`;
+  }
+  md += `\n"inference" runs the sidecar's own runner on prepared batches (no source, no exposition); "full cycle" is the whole sidecar on a simulated fleet, measured up to ${GPU_CYCLE_MAX.toLocaleString('en')} instances (beyond that the bench would spend its time simulating history).\n`;
+  if (best.provider === 'cuda') await writeReadmeTable(repoRoot, 'bench-gpu', md);
+  else log(`the GPU table was not written: the provider was ${best.provider}, not cuda`);
+  return md;
+}
+
+export async function runBench(sizes: readonly number[], repoRoot: string, log: (m: string) => void, o: BenchOptions = { device: 'cpu', batch: 32 }): Promise<string> {
+  if (o.device !== 'cpu') return runGpuBench(sizes, repoRoot, log, o);
+  const rows: Array<BenchRow & { provider: string }> = [];
+  for (const n of sizes) rows.push(await benchOne(n, repoRoot, o, log));
+  const provider = rows[0]?.provider ?? 'unknown';
+  const etsMs = await autoEtsMs();
+  const f = fmt;
+  let md = `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}, onnxruntime-node, execution provider ${provider} (2 workers × 1 thread, batch ${o.batch}), simulated fleet as the source.\n\n`;
+  md += '| instances | series | source s | forecast s | cycle s | inference series/s | max event-loop lag ms | max /metrics answer during cycle ms | max /metrics full body ms | /metrics size MB | peak RSS MB |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
+  for (const r of rows) {
+    md += `| ${r.instances} | ${r.series} | ${f(r.sourceSeconds, 2)} | ${f(r.forecastSeconds, 1)} | ${f(r.totalSeconds, 1)} | ${f(r.seriesPerSecond, 0)} | ${f(r.maxLoopLagMs, 0)} | ${f(r.maxMetricsMs, 0)} | ${f(r.maxMetricsBodyMs, 0)} | ${f(r.metricsBytes / 1e6, 1)} | ${f(r.peakRssMb, 0)} |\n`;
+  }
+  md += `\nFor comparison, augurs AutoETS (what Grafana's forecasting uses) takes ${f(etsMs, 1)} ms per series here (fit on 2 days + 8 h forecast, one series at a time), so ${f(6000 * etsMs / 1000, 0)} s for 1,000 instances × 6 metrics on one core. "source s" is the read of an in-memory window (the first cycle filled the simulator's cache); against Prometheus add its query time. /metrics is polled every 100 ms from a separate thread during the cycle (the whole body read every 10th time). Peak RSS is the whole process, inference workers included, after the largest size so far.\n`;
+  if (provider === 'cpu') await writeReadmeTable(repoRoot, 'bench', md);
   return md;
 }

@@ -10,7 +10,7 @@ export function addBenchCommand(program: Command, ctx: CliContext, repoRoot: str
     .description('measure cycle time, inference throughput, event-loop lag and memory at 20 / 1,000 / 5,000 instances; updates the README table')
     .option('--sizes <list>', 'fleet sizes', '20,1000,5000')
     .option('--device <device>', 'cpu, cuda or auto (a GPU run writes the README\'s GPU table, e.g. --device cuda --sizes 1000,10000,100000 --batch 1024)', 'cpu')
-    .option('--batch <n>', 'series per inference call', '64')
+    .option('--batch <n>', 'series per inference call', '32')
     .action(async (f: { sizes: string; device: string; batch: string }) => {
       const sizes = f.sizes.split(',').map(Number);
       if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--sizes must be whole numbers (got "${f.sizes}")`);

@@ -92,8 +92,15 @@ const model = z
   .strictObject({
     path: z.string().min(1).default('models/foresight-tft').describe('Directory with model.onnx and model.json (relative to the repository root or absolute). Env: FORESIGHT_MODEL.'),
     device: z.enum(['auto', 'cuda', 'cpu']).default('auto').describe('auto: CUDA if it can be created, else CPU (reason logged); cuda: fail if unavailable; cpu.'),
-    threads: z.number().int().min(1).max(256).default(2).describe('ONNX Runtime intra-op threads per worker.'),
-    batch_size: z.number().int().min(1).max(65536).default(64).describe('Series per inference call.'),
+    workers: z.number().int().min(1).max(64).default(2).describe('Inference worker threads, each with its own copy of the model, running batches in parallel (on CPU, workers × threads ≈ the cores the sidecar may use; with CUDA one worker is used). Several 1-thread workers beat one worker with several threads on this model.'),
+    threads: z.number().int().min(1).max(256).default(1).describe('ONNX Runtime intra-op threads per worker.'),
+    cuda: z
+      .strictObject({
+        device_id: z.number().int().min(0).max(63).default(0).describe('Which GPU (as nvidia-smi numbers them; CUDA_VISIBLE_DEVICES applies first).'),
+      })
+      .prefault({})
+      .describe('CUDA execution provider options. onnxruntime-node 1.23 exposes only the device id: no GPU memory limit or arena setting can be passed through it; the bench reports peak GPU memory.'),
+    batch_size: z.number().int().min(1).max(65536).default(32).describe('Series per inference call (CPU: 32 balances speed and memory; a GPU wants hundreds or thousands).'),
   })
   .describe('The forecasting model.');
 

@@ -131,18 +131,30 @@ export function renderForecasts(s: ForecastSnapshot): string {
  * The same text, rendered in slices that give the event loop back every `sliceMs`, so /metrics
  * and the API keep answering while a large fleet's exposition is built.
  */
-export async function renderForecastsAsync(s: ForecastSnapshot, sliceMs = 10): Promise<string> {
-  const parts: string[] = [];
+export async function renderForecastsAsync(s: ForecastSnapshot, sliceMs = 10): Promise<Buffer[]> {
+  // encoded to UTF-8 in ~256 KB chunks as it goes: a large fleet's exposition (95 MB at 5,000
+  // instances) is never one string to join, and every scrape writes the same bytes without
+  // encoding them again
+  const chunks: Buffer[] = [];
+  let pending: string[] = [];
+  let size = 0;
   let t0 = performance.now();
   let n = 0;
   for (const line of forecastLines(s)) {
-    parts.push(line);
+    pending.push(line);
+    size += line.length;
+    if (size >= 262_144) {
+      chunks.push(Buffer.from(pending.join('')));
+      pending = [];
+      size = 0;
+    }
     if (++n % 2048 === 0 && performance.now() - t0 > sliceMs) {
       await new Promise((r) => setImmediate(r));
       t0 = performance.now();
     }
   }
-  return parts.join('');
+  if (pending.length > 0) chunks.push(Buffer.from(pending.join('')));
+  return chunks;
 }
 
 /** Renders the self-monitoring series. */

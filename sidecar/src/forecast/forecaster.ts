@@ -15,6 +15,8 @@ import { buildModelInputs } from './inputs';
 /** Something that runs the model on a batch (the worker runner; tests hand in an object literal). */
 export interface BatchRunner {
   run(inputs: ModelInputs): Promise<ModelOutputs>;
+  /** Batches it can run at once (inference workers); 1 when absent. */
+  readonly concurrency?: number;
 }
 
 export interface SeriesForecast {
@@ -105,15 +107,15 @@ export async function forecastWindow(window: HistoryWindow, o: ForecastOptions):
     instances.push({ instance, profile, current, ready: ready && Object.keys(values).length > 0, forecasts: {} });
   }
   const byInstance = new Map(instances.map((i) => [i.instance, i]));
-  for (let s = 0; s < jobs.length; s += o.batchSize) {
-    const chunk = jobs.slice(s, s + o.batchSize);
+  const runBatch = async (start: number): Promise<void> => {
+    const chunk = jobs.slice(start, start + o.batchSize);
     let out: ModelOutputs;
     try {
       out = await o.runner.run(buildModelInputs(chunk.map((j) => j.window), { encoderLength: te, decoderLength: td, stepSeconds: window.step }));
     } catch {
       // one failed batch never stops the cycle: its series keep their last forecast
       chunk.forEach(() => count('inference'));
-      continue;
+      return;
     }
     chunk.forEach((job, k) => {
       const q = out.quantiles.slice(k * td * nq, (k + 1) * td * nq);
@@ -123,6 +125,18 @@ export async function forecastWindow(window: HistoryWindow, o: ForecastOptions):
       }
       byInstance.get(job.instance)!.forecasts[job.metric] = { quantiles: q, encoderWeights: out.encoder_weights.slice(k * nv, (k + 1) * nv) };
     });
-  }
+  };
+  // every worker busy plus one batch queued behind them, so none waits for the main thread to
+  // build its next input
+  const lanes = (o.runner.concurrency ?? 1) + 1;
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const start = next;
+      next += o.batchSize;
+      await runBatch(start);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
   return { origin: window.end, instances, errors };
 }

@@ -2,6 +2,8 @@
  * ONNX Runtime sessions for a validated model: execution-provider choice and batched runs.
  * Inference runs here, on the calling thread; the serving loop calls it from a worker thread.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { LoadedModel } from './manifest';
 import { ModelError, SERVING_CONTRACT } from './manifest';
@@ -40,11 +42,22 @@ export interface ModelSession {
 
 let logLevelSet = false;
 
+/** Where onnxruntime-node looks for the CUDA provider libraries (installed by ONNXRUNTIME_NODE_INSTALL=cuda12). */
+export function cudaProviderLibrary(): string {
+  const pkg = path.dirname(require.resolve('onnxruntime-node/package.json'));
+  return path.join(pkg, 'bin', 'napi-v6', `${process.platform}/${process.arch}`, 'libonnxruntime_providers_cuda.so');
+}
+
+/** CUDA options from the config (onnxruntime-node exposes the device id only; see README, "GPU"). */
+export interface CudaOptions {
+  readonly deviceId: number;
+}
+
 /**
  * Creates a session. `auto` tries CUDA and falls back to CPU with the reason; `cuda` fails
  * with a clear ModelError when the CUDA provider cannot be created.
  */
-export async function createModelSession(model: LoadedModel, device: Device, threads: number): Promise<ModelSession> {
+export async function createModelSession(model: LoadedModel, device: Device, threads: number, cuda: CudaOptions = { deviceId: 0 }): Promise<ModelSession> {
   if (!logLevelSet) {
     // ORT prints its own line on a failed CUDA attempt; the sidecar reports it instead
     ort.env.logLevel = 'fatal';
@@ -56,10 +69,14 @@ export async function createModelSession(model: LoadedModel, device: Device, thr
   let fallbackReason: string | undefined;
   if (device !== 'cpu') {
     try {
-      session = await ort.InferenceSession.create(model.onnx, { ...base, executionProviders: ['cuda'] });
+      session = await ort.InferenceSession.create(model.onnx, { ...base, executionProviders: [{ name: 'cuda', deviceId: cuda.deviceId }] });
       provider = 'cuda';
     } catch (e) {
-      const reason = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+      const lib = cudaProviderLibrary();
+      const reason =
+        process.platform === 'linux' && !existsSync(lib)
+          ? `the CUDA provider libraries are not installed (${lib} is missing; install with ONNXRUNTIME_NODE_INSTALL=cuda12, see README "GPU")`
+          : `device ${cuda.deviceId}: ${e instanceof Error ? e.message.split('\n')[0]! : String(e)}`;
       if (device === 'cuda') {
         throw new ModelError(`device: cuda requested but the CUDA execution provider could not be created: ${reason}`);
       }

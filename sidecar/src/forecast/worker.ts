@@ -6,18 +6,31 @@
  * again in another thread once loaded ("Module did not self-register"), so reloads add a session
  * here and release the old one instead of starting a new worker.
  *
- * Messages in:  { type: 'load', id, modelDir, device, threads } | { type: 'run', id, session, inputs } | { type: 'release', id, session }
+ * Messages in:  { type: 'load', id, modelDir, device, threads, cudaDeviceId } | { type: 'run', id, session, inputs } | { type: 'release', id, session }
  * Messages out: { id, provider, fallbackReason, session } | { id, outputs } | { id, released } | { id, error }
  */
+import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { loadModelFiles } from './manifest';
 import { createModelSession } from './session';
 import type { Device, ModelInputs, ModelSession } from './session';
 
 type Message =
-  | { type: 'load'; id: number; modelDir: string; device: Device; threads: number }
+  | { type: 'load'; id: number; modelDir: string; device: Device; threads: number; cudaDeviceId: number }
   | { type: 'run'; id: number; session: number; inputs: ModelInputs }
   | { type: 'release'; id: number; session: number };
+
+// Inference runs below the main thread's priority, so when workers keep every core busy the
+// event loop serving /metrics still gets the CPU the moment it needs it. On Linux a nice value
+// is per thread (setpriority on "process" 0 is this thread), and ONNX Runtime's intra-op threads
+// inherit it. Elsewhere it would renice the whole process, so it is Linux only.
+if (process.platform === 'linux') {
+  try {
+    os.setPriority(0, 10);
+  } catch {
+    // not allowed here (some container runtimes): inference keeps the default priority
+  }
+}
 
 const sessions = new Map<number, ModelSession>();
 let nextSession = 1;
@@ -25,7 +38,7 @@ let nextSession = 1;
 async function handle(msg: Message): Promise<unknown> {
   switch (msg.type) {
     case 'load': {
-      const s = await createModelSession(await loadModelFiles(msg.modelDir), msg.device, msg.threads);
+      const s = await createModelSession(await loadModelFiles(msg.modelDir), msg.device, msg.threads, { deviceId: msg.cudaDeviceId });
       const session = nextSession++;
       sessions.set(session, s);
       return { id: msg.id, session, provider: s.provider, fallbackReason: s.fallbackReason };

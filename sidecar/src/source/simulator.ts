@@ -30,14 +30,17 @@ export class SimulatorSource implements HistorySource {
     for (const k of this.cache.keys()) if (k >= t) this.cache.delete(k);
   }
 
-  private valuesAt(t: number, step: number): Float64Array {
+  /** The fleet at one grid time; `pause` gives the event loop back now and then (large fleets). */
+  private async valuesAt(t: number, step: number, pause: () => Promise<void>): Promise<Float64Array> {
     const hit = this.cache.get(t);
     if (hit) return hit;
     const n = this.sim.servers.length;
     const out = new Float64Array(n * 6).fill(NaN);
     if (t >= this.historyStart) {
       const inner = Math.max(1, Math.round(step / INNER));
-      this.sim.servers.forEach((s, i) => {
+      for (let i = 0; i < n; i++) {
+        if (i % 256 === 0) await pause();
+        const s = this.sim.servers[i]!;
         const now = metricsFromGauges(this.sim.gauges(s, t));
         let cpu = 0;
         let iowait = 0;
@@ -55,7 +58,7 @@ export class SimulatorSource implements HistorySource {
         out[o + 3] = iowait / inner;
         out[o + 4] = now.load;
         out[o + 5] = net / inner;
-      });
+      }
     }
     this.cache.set(t, out);
     if (this.cache.size > 5000) {
@@ -69,20 +72,29 @@ export class SimulatorSource implements HistorySource {
   async fetch(end: number, length: number, step: number): Promise<HistoryWindow> {
     const names: MetricName[] = ['cpu', 'memory', 'disk', 'iowait', 'load', 'network'];
     const instances = new Map<string, Partial<Record<MetricName, Float64Array>>>();
-    const rows = this.sim.servers.map((s) => {
-      if (this.accept && !this.accept(s.instance)) return undefined;
-      const row = Object.fromEntries(names.map((m) => [m, new Float64Array(length)])) as Record<MetricName, Float64Array>;
-      instances.set(s.instance, row);
-      return row;
-    });
     let t0 = performance.now();
-    for (let k = 0; k < length; k++) {
+    const pause = async (): Promise<void> => {
       if (performance.now() - t0 > 10) {
         // large simulated fleets: give the event loop back so the HTTP API keeps answering
         await new Promise((r) => setImmediate(r));
         t0 = performance.now();
       }
-      const v = this.valuesAt(end - (length - 1 - k) * step, step);
+    };
+    // one buffer per metric for the whole fleet, each server's window a view into it: tens of
+    // thousands of small typed arrays per cycle cost more in allocation and GC than the copy
+    const mine = this.sim.servers.filter((s) => !this.accept || this.accept(s.instance));
+    const buffers = names.map(() => new Float64Array(mine.length * length));
+    const slot = new Map(mine.map((s, i) => [s.instance, i]));
+    const rows = this.sim.servers.map((s) => {
+      const i = slot.get(s.instance);
+      if (i === undefined) return undefined;
+      const row = Object.fromEntries(names.map((m, j) => [m, buffers[j]!.subarray(i * length, (i + 1) * length)])) as Record<MetricName, Float64Array>;
+      instances.set(s.instance, row);
+      return row;
+    });
+    for (let k = 0; k < length; k++) {
+      await pause();
+      const v = await this.valuesAt(end - (length - 1 - k) * step, step, pause);
       rows.forEach((row, i) => {
         if (!row) return;
         names.forEach((m, j) => (row[m][k] = v[i * 6 + j]!));
