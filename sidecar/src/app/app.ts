@@ -13,7 +13,7 @@ import type { ModelManifest } from '../forecast/manifest';
 import { loadModelFiles } from '../forecast/manifest';
 import type { InferenceRunner } from '../forecast/runner';
 import { startInferenceRunner } from '../forecast/runner';
-import type { ForecastResult } from '../forecast/forecaster';
+import type { ForecastOptions, ForecastResult } from '../forecast/forecaster';
 import { forecastWindow } from '../forecast/forecaster';
 import { Calibration } from '../forecast/calibration';
 import type { ForecastSnapshot, HorizonSpec, PercentileSpec, SelfState } from '../exporter/exposition';
@@ -78,6 +78,18 @@ export interface Runtime {
   /** Default thresholds with the config's profiles.thresholds applied. */
   readonly thresholds: FleetThresholds;
   readonly calibration: Calibration;
+}
+
+/** What the forecast stage needs from a runtime (the sidecar's cycle and eval:risk use the same). */
+export function forecastOptions(rt: Runtime): ForecastOptions {
+  return {
+    manifest: rt.manifest,
+    runner: rt.runner,
+    profileOf: rt.profileOf,
+    minHistoryPoints: Math.ceil(rt.config.forecast.min_history / rt.config.source.step),
+    batchSize: rt.config.model.batch_size,
+    criticalOf: (profile, metric) => rt.thresholds[profile][metric].critical,
+  };
 }
 
 function resolveModelDir(p: string, repoRoot: string): string {
@@ -219,13 +231,7 @@ export function createApp(opts: AppOptions): App {
     rt.calibration.observe(window);
     let result: ForecastResult;
     try {
-      result = await forecastWindow(window, {
-        manifest: rt.manifest,
-        runner: rt.runner,
-        profileOf: rt.profileOf,
-        minHistoryPoints: Math.ceil(rt.config.forecast.min_history / step),
-        batchSize: rt.config.model.batch_size,
-      });
+      result = await forecastWindow(window, forecastOptions(rt));
     } catch (e) {
       countError('forecast', 'inference');
       log(`forecast: ${e instanceof Error ? e.message : String(e)}; keeping the last forecasts`);

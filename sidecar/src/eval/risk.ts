@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseConfig } from '../config/load';
-import { createRuntime } from '../app/app';
+import { createRuntime, forecastOptions } from '../app/app';
 import type { Runtime } from '../app/app';
 import { forecastWindow } from '../forecast/forecaster';
 import { assessFleet } from '../risk/assess';
@@ -31,13 +31,7 @@ async function replay(rt: Runtime, from: number, cycles: number, stride: number)
   for (let k = 0; k < cycles; k++) {
     const end = from + k * stride;
     const window = await rt.source.fetch(end, rt.manifest.encoder_length, STEP);
-    const result = await forecastWindow(window, {
-      manifest: rt.manifest,
-      runner: rt.runner,
-      profileOf: rt.profileOf,
-      minHistoryPoints: Math.ceil(rt.config.forecast.min_history / STEP),
-      batchSize: rt.config.model.batch_size,
-    });
+    const result = await forecastWindow(window, forecastOptions(rt));
     const risk = assessFleet(window, result.instances, (p) => rt.thresholds[p], rt.manifest.quantiles, rt.horizons, previous);
     times.push(end);
     for (const [i, r] of risk) {

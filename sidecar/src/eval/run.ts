@@ -9,6 +9,8 @@ import { PERCENT_METRICS } from '../profiles/profiles';
 import type { MetricName } from '../profiles/profiles';
 import { loadModelFiles } from '../forecast/manifest';
 import { buildModelInputs } from '../forecast/inputs';
+import { continueSteadyClimb } from '../forecast/climb';
+import { DEFAULT_THRESHOLDS } from '../profiles/profiles';
 import type { SeriesWindow } from '../forecast/inputs';
 import { createModelSession } from '../forecast/session';
 import type { ModelSession } from '../forecast/session';
@@ -111,7 +113,9 @@ async function loadAugurs(): Promise<Augurs> {
   };
 }
 
-async function tftForecasts(session: ModelSession, windows: readonly Window[], te: number, td: number, quantiles: readonly number[]): Promise<{ forecasts: Forecasts[]; msPerForecast: number }> {
+async function tftForecasts(session: ModelSession, windows: readonly Window[], te: number, td: number, quantiles: readonly number[]): Promise<{ forecasts: Forecasts[]; msPerForecast: number; climbed: number; crossed: number }> {
+  let climbed = 0;
+  let crossed = 0;
   const out: Forecasts[] = [];
   const q = quantiles.length;
   const i10 = quantiles.indexOf(0.1);
@@ -130,12 +134,18 @@ async function tftForecasts(session: ModelSession, windows: readonly Window[], t
     const t0 = performance.now();
     const res = await session.run(inputs);
     ms += performance.now() - t0;
-    chunk.forEach((_, k) => {
-      const col = (j: number): Float64Array => Float64Array.from({ length: td }, (_, h) => res.quantiles[(k * td + h) * q + j]!);
+    chunk.forEach((w, k) => {
+      // scored as served: with climb continuation (forecast/climb.ts)
+      const f = res.quantiles.slice(k * td * q, (k + 1) * td * q);
+      // raw model outputs: any quantile below the one before it, at any step?
+      if (f.some((x, i) => i % q > 0 && x < f[i - 1]!)) crossed++;
+      const recent = series[k]!.values[w.metric];
+      if (recent && continueSteadyClimb(f, recent, w.metric, STEP, quantiles, DEFAULT_THRESHOLDS[w.host.profile][w.metric].critical)) climbed++;
+      const col = (j: number): Float64Array => Float64Array.from({ length: td }, (_, h) => f[h * q + j]!);
       out.push({ point: col(i50), lower: col(i10), upper: col(i90), quantiles: quantiles.map((_, j) => col(j)) });
     });
   }
-  return { forecasts: out, msPerForecast: ms / Math.max(1, windows.length) };
+  return { forecasts: out, msPerForecast: ms / Math.max(1, windows.length), climbed, crossed };
 }
 
 function score(acc: Accumulator, w: Window, f: Forecasts, h: number, quantiles: readonly number[] | undefined): void {
@@ -164,6 +174,8 @@ export interface GroupResult {
   readonly msPerForecast: Record<string, number>;
   /** Windows where any of the TFT's raw quantile outputs cross at any step (must be 0). */
   readonly crossedWindows: number;
+  /** Windows whose TFT forecast climb continuation raised (forecast/climb.ts). */
+  readonly climbedWindows: number;
   readonly examples: Array<{ title: string; history: number[]; actual: number[]; p50: number[]; bands: Array<[number[], number[]]> }>;
 }
 
@@ -181,10 +193,8 @@ async function evaluateGroup(group: string, hosts: readonly EvalHost[], session:
   const ms: Record<string, number[]> = { 'augurs AutoETS': [], 'augurs MSTL (1d)': [] };
   const examples: GroupResult['examples'] = [];
   const q3 = [0.1, 0.5, 0.9];
-  let crossedWindows = 0;
+  const crossedWindows = tft.crossed;
   windows.forEach((w, i) => {
-    const tq = tft.forecasts[i]!.quantiles!;
-    if (tq.some((col, j) => j > 0 && col.some((x, h) => x < tq[j - 1]![h]!))) crossedWindows++;
     const v = w.host.values[w.metric];
     const hist = fillGaps(v.subarray(Math.max(0, w.origin - 3 * 288 + 1), w.origin + 1));
     const f: Record<ModelName, Forecasts> = {
@@ -240,6 +250,7 @@ async function evaluateGroup(group: string, hosts: readonly EvalHost[], session:
     scores,
     msPerForecast: { 'TFT (p50)': tft.msPerForecast, 'augurs AutoETS': mean(ms['augurs AutoETS']!), 'augurs MSTL (1d)': mean(ms['augurs MSTL (1d)']!) },
     crossedWindows,
+    climbedWindows: tft.climbed,
     examples,
   };
 }
@@ -331,6 +342,7 @@ async function writeReport(dir: string, groups: readonly GroupResult[], throughp
       const s = g.scores[m]!;
       md += `| ${m === 'TFT (p50)' ? 'TFT' : m} | ${HORIZONS.map(([h]) => fmt(s[h]!.coverage, 3)).join(' | ')} | ${HORIZONS.map(([h]) => fmt(s[h]!.pinball)).join(' | ')} |\n`;
     }
+    md += `\nClimb continuation (forecast/climb.ts, part of what is served and scored here) raised the TFT forecast in ${g.climbedWindows} of ${g.windows} windows.\n`;
     md += `\nQuantiles monotone: ${g.crossedWindows === 0 ? `yes, on all ${g.windows} windows (raw model outputs, every step and quantile)` : `**no**: they cross in ${g.crossedWindows} of ${g.windows} windows`}.\n`;
     md += `\nTime per forecast on this machine: TFT ${fmt(g.msPerForecast['TFT (p50)']!, 2)} ms (batched by 64, onnxruntime-node CPU, 2 threads), AutoETS ${fmt(g.msPerForecast['augurs AutoETS']!, 1)} ms, MSTL ${fmt(g.msPerForecast['augurs MSTL (1d)']!, 1)} ms (one series each, fit + predict).\n\n`;
   }
@@ -341,7 +353,7 @@ async function writeReport(dir: string, groups: readonly GroupResult[], throughp
   manifest['evaluation'] = {
     generated: new Date().toISOString(),
     horizons: HORIZONS.map(([h]) => h),
-    groups: groups.map((g) => ({ group: g.group, windows: g.windows, hosts: g.hosts, scores: g.scores, ms_per_forecast: g.msPerForecast, crossed_windows: g.crossedWindows })),
+    groups: groups.map((g) => ({ group: g.group, windows: g.windows, hosts: g.hosts, scores: g.scores, ms_per_forecast: g.msPerForecast, crossed_windows: g.crossedWindows, climbed_windows: g.climbedWindows })),
     throughput,
   };
   await writeFile(jsonPath, JSON.stringify(manifest, null, 2) + '\n');

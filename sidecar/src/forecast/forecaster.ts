@@ -11,6 +11,7 @@ import type { ModelManifest } from './manifest';
 import type { ModelInputs, ModelOutputs } from './session';
 import type { SeriesWindow } from './inputs';
 import { buildModelInputs } from './inputs';
+import { continueSteadyClimb } from './climb';
 
 /** Something that runs the model on a batch (the worker runner; tests hand in an object literal). */
 export interface BatchRunner {
@@ -50,6 +51,8 @@ export interface ForecastOptions {
   /** Observed target points needed in the encoder window to forecast a series. */
   readonly minHistoryPoints: number;
   readonly batchSize: number;
+  /** The critical threshold of a profile's metric (climb continuation, see climb.ts); none: never continued. */
+  readonly criticalOf?: (profile: ProfileName, metric: MetricName) => number;
 }
 
 function latest(values: Float64Array | undefined): number {
@@ -123,6 +126,8 @@ export async function forecastWindow(window: HistoryWindow, o: ForecastOptions):
         count('nan_output');
         return;
       }
+      const recent = job.window.values[job.metric];
+      if (recent && o.criticalOf) continueSteadyClimb(q, recent, job.metric, window.step, o.manifest.quantiles, o.criticalOf(job.window.profile, job.metric));
       byInstance.get(job.instance)!.forecasts[job.metric] = { quantiles: q, encoderWeights: out.encoder_weights.slice(k * nv, (k + 1) * nv) };
     });
   };

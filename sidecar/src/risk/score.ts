@@ -185,12 +185,19 @@ export function lineFit(recent: ArrayLike<number>, step: number): { slope: numbe
  * straight line is the better forecast, so the engine uses both.
  */
 export function steadyClimbSeconds(recent: ArrayLike<number>, step: number, threshold: number): number {
+  const c = steadyClimb(recent, step);
+  if (!c) return Infinity;
+  return c.now >= threshold ? 0 : (threshold - c.now) / c.slope;
+}
+
+/** The steady climb steadyClimbSeconds looks for: the value now and the slope per second, or undefined when there is none. */
+export function steadyClimb(recent: ArrayLike<number>, step: number): { now: number; slope: number } | undefined {
   const { slope, r2, samples } = lineFit(recent, step);
-  if (samples < 2 * ROBUST_SAMPLES) return Infinity;
+  if (samples < 2 * ROBUST_SAMPLES) return undefined;
   const now = currentValue(recent);
   const before = medianOf(recent, recent.length - 2 * ROBUST_SAMPLES, recent.length - ROBUST_SAMPLES);
-  if (!(slope > 0) || r2 < STEADY_R2 || !(now > before)) return Infinity;
-  return now >= threshold ? 0 : (threshold - now) / slope;
+  if (!(slope > 0) || r2 < STEADY_R2 || !(now > before)) return undefined;
+  return { now, slope };
 }
 
 /** Floor on the score from how soon a forecast crosses critical (p50; p90 one level lower). */
