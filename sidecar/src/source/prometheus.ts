@@ -2,7 +2,8 @@
  * Prometheus HTTP API client for `query_range`, for Prometheus, Thanos, Mimir and
  * VictoriaMetrics alike: read-only (POST /api/v1/query_range with a form body, which all of
  * them accept), basic or bearer auth, TLS options, timeouts, retries with backoff for what a
- * retry can fix, and ranges split to respect the 11,000-points-per-series limit.
+ * retry can fix, and ranges split to respect the 11,000-points-per-series limit. query_range
+ * answers are parsed in a worker thread (matrix.ts): a large fleet's answer is tens of MB.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -12,6 +13,8 @@ import type { Secrets } from '../config/load';
 import type { MetricName } from '../profiles/profiles';
 import { METRIC_NAMES } from '../profiles/profiles';
 import { SourceError } from './source';
+import { parseMatrix } from './matrix';
+import type { MatrixSeries } from './matrix';
 import type { HistorySource, HistoryWindow } from './source';
 
 /** Prometheus refuses query_range results of more than 11,000 points per series. */
@@ -19,10 +22,6 @@ export const MAX_POINTS = 11000;
 
 type PrometheusConfig = NonNullable<Config['source']['prometheus']>;
 
-interface MatrixResult {
-  metric: Record<string, string>;
-  values: Array<[number, string]>;
-}
 
 export interface PrometheusSourceOptions {
   readonly config: PrometheusConfig;
@@ -86,10 +85,10 @@ export class PrometheusSource implements HistorySource {
             if (!row) instances.set(instance, (row = {}));
             const values = row[metric] ?? new Float64Array(length).fill(NaN);
             row[metric] = values;
-            for (const [t, v] of s.values) {
-              const i = Math.round((t - start) / step);
+            for (let j = 0; j < s.times.length; j++) {
+              const i = Math.round((s.times[j]! - start) / step);
               if (i < 0 || i >= length) continue;
-              const x = Number(v);
+              const x = s.values[j]!;
               // garbage ("NaN", "+Inf", staleness markers) is skipped and counted, never forecast from
               if (Number.isFinite(x)) values[i] = x;
               else bad++;
@@ -128,27 +127,26 @@ export class PrometheusSource implements HistorySource {
   }
 
   /** query_range split into chunks of at most MAX_POINTS points, merged per series. */
-  async queryRange(query: string, start: number, end: number, step: number): Promise<MatrixResult[]> {
-    const merged = new Map<string, MatrixResult>();
+  async queryRange(query: string, start: number, end: number, step: number): Promise<MatrixSeries[]> {
+    const merged = new Map<string, MatrixSeries>();
     for (let chunkStart = start; chunkStart <= end; chunkStart += MAX_POINTS * step) {
       const chunkEnd = Math.min(end, chunkStart + (MAX_POINTS - 1) * step);
       for (const s of await this.request(query, chunkStart, chunkEnd, step)) {
         const key = JSON.stringify(Object.entries(s.metric).sort());
         const prev = merged.get(key);
-        if (prev) prev.values.push(...s.values);
-        else merged.set(key, s);
+        merged.set(key, prev ? { metric: s.metric, times: concat(prev.times, s.times), values: concat(prev.values, s.values) } : s);
       }
     }
     return [...merged.values()];
   }
 
-  private async request(query: string, start: number, end: number, step: number): Promise<MatrixResult[]> {
+  private async request(query: string, start: number, end: number, step: number): Promise<MatrixSeries[]> {
     const body = new URLSearchParams({ query, start: String(start), end: String(end), step: String(step) }).toString();
     const url = new URL('api/v1/query_range', this.base);
     let attempt = 0;
     for (;;) {
       try {
-        return await this.once<MatrixResult>(url, body, 'matrix');
+        return await this.once(url, body, 'matrix');
       } catch (e) {
         if (!(e instanceof SourceError) || !e.retryable || attempt >= this.o.config.retries) throw e;
         attempt++;
@@ -162,18 +160,27 @@ export class PrometheusSource implements HistorySource {
     return this.once(new URL('api/v1/query', this.base), new URLSearchParams({ query }).toString(), 'vector');
   }
 
-  private once<T>(url: URL, body: string, expected: 'matrix' | 'vector'): Promise<T[]> {
+  private once(url: URL, body: string, expected: 'matrix'): Promise<MatrixSeries[]>;
+  private once(url: URL, body: string, expected: 'vector'): Promise<Array<{ metric: Record<string, string> }>>;
+  private once(url: URL, body: string, expected: 'matrix' | 'vector'): Promise<unknown[]> {
     const timeoutMs = this.o.config.timeout * 1000;
     const lib = url.protocol === 'https:' ? https : http;
-    return new Promise<T[]>((resolve, reject) => {
+    return new Promise<unknown[]>((resolve, reject) => {
       const req = lib.request(url, { method: 'POST', agent: this.agent, headers: { ...this.headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (e) => reject(new SourceError(`${url.origin}: ${e.message}`, 'network', true)));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const bytes = Buffer.concat(chunks);
           const status = res.statusCode ?? 0;
-          let parsed: { status?: string; data?: { resultType?: string; result?: T[] }; error?: string; errorType?: string } | undefined;
+          const badResponse = (why: string): SourceError => new SourceError(`${url.origin}: unexpected response (not a success ${expected}): ${why}`, 'bad_response', false);
+          if (status >= 200 && status < 300 && expected === 'matrix') {
+            // the large answers: parsed in a worker thread (matrix.ts), never on the event loop
+            parseMatrix(bytes).then(resolve, (e: unknown) => reject(badResponse(e instanceof Error ? e.message.replace(/^(not JSON|not a success matrix): /, '') : String(e))));
+            return;
+          }
+          const text = bytes.toString('utf8');
+          let parsed: { status?: string; data?: { resultType?: string; result?: unknown[] }; error?: string; errorType?: string } | undefined;
           try {
             parsed = JSON.parse(text) as typeof parsed;
           } catch {
@@ -186,7 +193,7 @@ export class PrometheusSource implements HistorySource {
           if (status === 400 || status === 422) return reject(new SourceError(`${url.origin}: query rejected (${parsed?.errorType ?? status}): ${detail}`, 'query', false));
           if (status < 200 || status >= 300) return reject(new SourceError(`${url.origin}: HTTP ${status}: ${detail}`, 'http_4xx', false));
           if (parsed?.status !== 'success' || parsed.data?.resultType !== expected || !Array.isArray(parsed.data.result)) {
-            return reject(new SourceError(`${url.origin}: unexpected response (not a success ${expected}): ${text.slice(0, 200)}`, 'bad_response', false));
+            return reject(badResponse(text.slice(0, 200)));
           }
           resolve(parsed.data.result);
         });
@@ -200,4 +207,11 @@ export class PrometheusSource implements HistorySource {
   close(): void {
     this.agent.destroy();
   }
+}
+
+function concat(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
