@@ -85,20 +85,20 @@ export class SimulatorSource implements HistorySource {
     const mine = this.sim.servers.filter((s) => !this.accept || this.accept(s.instance));
     const buffers = names.map(() => new Float64Array(mine.length * length));
     const slot = new Map(mine.map((s, i) => [s.instance, i]));
-    const rows = this.sim.servers.map((s) => {
-      const i = slot.get(s.instance);
-      if (i === undefined) return undefined;
-      const row = Object.fromEntries(names.map((m, j) => [m, buffers[j]!.subarray(i * length, (i + 1) * length)])) as Record<MetricName, Float64Array>;
-      instances.set(s.instance, row);
-      return row;
-    });
+    // per simulated server, where its window starts in the buffers (-1: another shard's)
+    const base = Int32Array.from(this.sim.servers, (s) => (slot.has(s.instance) ? slot.get(s.instance)! * length : -1));
+    for (const s of mine) {
+      const o = slot.get(s.instance)! * length;
+      instances.set(s.instance, Object.fromEntries(names.map((m, j) => [m, buffers[j]!.subarray(o, o + length)])));
+    }
     for (let k = 0; k < length; k++) {
       await pause();
       const v = await this.valuesAt(end - (length - 1 - k) * step, step, pause);
-      rows.forEach((row, i) => {
-        if (!row) return;
-        names.forEach((m, j) => (row[m][k] = v[i * 6 + j]!));
-      });
+      for (let i = 0; i < base.length; i++) {
+        const o = base[i]!;
+        if (o < 0) continue;
+        for (let j = 0; j < 6; j++) buffers[j]![o + k] = v[i * 6 + j]!;
+      }
     }
     // the simulated servers carry their profile as a label, as a scrape config's target label would
     const profiles = new Map(this.sim.servers.filter((s) => instances.has(s.instance)).map((s) => [s.instance, s.profile] as const));
