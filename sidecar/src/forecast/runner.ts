@@ -11,9 +11,7 @@
  * Workers live as long as the process (see worker.ts): a reload loads a new session into the
  * same workers and releases the old one.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { RequestWorker, workerScriptPath } from '../threads';
 import type { Device, ExecutionProvider, ModelInputs, ModelOutputs } from './session';
 import { ModelError } from './manifest';
 
@@ -29,56 +27,16 @@ export interface InferenceRunner {
 
 /** The compiled worker: next to this file in dist/, or dist/ when running from sources (tests). */
 function workerScript(): string {
-  const local = path.join(__dirname, 'worker.js');
-  if (existsSync(local)) return local;
-  const built = path.resolve(__dirname, '..', '..', 'dist', 'forecast', 'worker.js');
-  if (existsSync(built)) return built;
-  throw new ModelError(`inference worker not found at ${local} or ${built}: run npm run build`);
+  const { found, tried } = workerScriptPath(__dirname, 'forecast', 'worker.js');
+  if (!found) throw new ModelError(`inference worker not found at ${tried.join(' or ')}: run npm run build`);
+  return found;
 }
 
-interface Reply {
-  id: number;
-  error?: string;
-  [k: string]: unknown;
-}
-
-class InferenceWorker {
-  private readonly worker: Worker;
-  readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
-  private nextId = 1;
-  private dead: Error | undefined;
-
+class InferenceWorker extends RequestWorker {
   constructor() {
-    this.worker = new Worker(workerScript());
-    this.worker.on('message', (m: Reply) => {
-      const p = this.pending.get(m.id);
-      this.pending.delete(m.id);
-      if (this.pending.size === 0) this.worker.unref();
-      if (!p) return;
-      if (m.error !== undefined) p.reject(new Error(m.error));
-      else p.resolve(m);
-    });
-    const fail = (e: Error): void => {
-      this.dead = e;
-      for (const p of this.pending.values()) p.reject(e);
-      this.pending.clear();
+    super(workerScript(), 'inference worker', () => {
       const i = pool.indexOf(this);
       if (i >= 0) pool.splice(i, 1);
-    };
-    this.worker.on('error', (e) => fail(new Error(`inference worker crashed: ${e.message}`)));
-    this.worker.on('exit', (code) => fail(new Error(`inference worker exited (${code})`)));
-    // an idle worker must not keep the process alive; one with a request in flight does (see
-    // request). After the listeners: adding a 'message' listener refs the worker again.
-    this.worker.unref();
-  }
-
-  request(msg: Record<string, unknown>): Promise<Reply> {
-    if (this.dead) return Promise.reject(this.dead);
-    const id = this.nextId++;
-    return new Promise<Reply>((resolve, reject) => {
-      if (this.pending.size === 0) this.worker.ref();
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...msg, id });
     });
   }
 }
