@@ -23,7 +23,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 import torch
 
-from .data import Host, load_all, make_batch, window_index
+from .data import DEFAULT_DATA, Host, load_all, make_batch, window_index
 from .model import INPUT_NAMES, TemporalFusionTransformer
 from .spec import ModelSpec
 
@@ -105,7 +105,7 @@ def main(argv: List[str]) -> int:
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, required=True, help="folder with weights.pt and model.json")
-    p.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[3].parent / "shared" / "data")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--simulator-csv", type=Path, required=True)
     p.add_argument("--stride", type=int, default=12)
     a = p.parse_args(argv)

@@ -19,6 +19,9 @@ import numpy as np
 
 from .spec import METRICS, PROFILES, ModelSpec
 
+# the shared traces beside the checkout (../shared/data), the training scripts' default --data
+DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+
 STEP = 300
 # Real metric names -> (Foresight metric, conversion from the row's value)
 REAL_METRICS = {

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import sys
 import time
 from pathlib import Path
@@ -24,11 +23,11 @@ import numpy as np
 import torch
 
 from .calibrate import fit_band_scale
-from .data import STEP, load_all, make_batch, window_index
+from .data import DEFAULT_DATA, STEP, load_all, make_batch, window_index
 from .export import export
 from .model import TemporalFusionTransformer
 from .spec import METRICS, ModelSpec
-from .train import REAL_SOURCES, batch_loss
+from .train import REAL_SOURCES, add_optimiser_args, batch_loss, seed_everything, windows_by_source
 
 
 def incident_windows(hosts, train_names, incidents, spec: ModelSpec) -> np.ndarray:
@@ -54,19 +53,12 @@ def incident_windows(hosts, train_names, incidents, spec: ModelSpec) -> np.ndarr
 def main(argv: List[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, required=True)
-    p.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[3].parent / "shared" / "data")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--simulator-csv", type=Path, required=True)
-    p.add_argument("--epochs", type=int, default=6)
-    p.add_argument("--windows-per-epoch", type=int, default=6000)
+    add_optimiser_args(p, epochs=6, windows_per_epoch=6000, lr=3e-4, seed=43)
     p.add_argument("--incident-share", type=float, default=0.25)
-    p.add_argument("--lr", type=float, default=3e-4)
-    p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--seed", type=int, default=43)
     a = p.parse_args(argv)
-    torch.set_num_threads(2)
-    random.seed(a.seed)
-    np.random.seed(a.seed)
-    torch.manual_seed(a.seed)
+    seed_everything(a.seed, 2)
     started = time.time()
 
     manifest = json.loads((a.model / "model.json").read_text())
@@ -86,11 +78,7 @@ def main(argv: List[str]) -> int:
     print(f"fine-tune: {len(ramps)} incident-ramp windows on training hosts, {len(train_idx)} ordinary; "
           f"{len(val_ramps)} ramp windows on validation hosts", flush=True)
     rng = np.random.default_rng(a.seed)
-    by_source: Dict[str, np.ndarray] = {}
-    for s in sorted({h.source for h in hosts}):
-        mask = np.array([hosts[hi].source == s for hi in train_idx[:, 0]])
-        if mask.any():
-            by_source[s] = train_idx[mask]
+    by_source = windows_by_source(hosts, train_idx)
     val_sample = val_idx[rng.choice(len(val_idx), size=min(len(val_idx), 2000), replace=False)]
 
     def evaluate() -> Dict[str, float]:

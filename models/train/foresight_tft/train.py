@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .calibrate import fit_band_scale
-from .data import STEP, TIME_SPLIT, Host, load_all, make_batch, split_hosts, window_index
+from .data import DEFAULT_DATA, STEP, TIME_SPLIT, Host, load_all, make_batch, split_hosts, window_index
 from .export import export
 from .model import INPUT_NAMES, TemporalFusionTransformer
 from .spec import LOG_METRICS, ModelSpec, smoke_spec
@@ -49,26 +49,46 @@ def log(msg: str) -> None:
     print(msg, flush=True)
 
 
+def add_optimiser_args(p: argparse.ArgumentParser, *, epochs: int, windows_per_epoch: int, lr: float, seed: int) -> None:
+    """--epochs, --windows-per-epoch, --batch, --lr, --seed: shared by train.py and finetune.py, each with its own defaults."""
+    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--windows-per-epoch", type=int, default=windows_per_epoch)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--lr", type=float, default=lr)
+    p.add_argument("--seed", type=int, default=seed)
+
+
+def windows_by_source(hosts: List[Host], idx: np.ndarray) -> Dict[str, np.ndarray]:
+    """The window index split by the hosts' data source (for equal shares per epoch)."""
+    by_source: Dict[str, np.ndarray] = {}
+    for s in sorted({h.source for h in hosts}):
+        mask = np.array([hosts[hi].source == s for hi in idx[:, 0]])
+        if mask.any():
+            by_source[s] = idx[mask]
+    return by_source
+
+
+def seed_everything(seed: int, threads: int) -> None:
+    """Same seed for Python, NumPy and torch; torch on `threads` CPU threads."""
+    torch.set_num_threads(threads)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
 def main(argv: List[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[3].parent / "shared" / "data")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--simulator-csv", type=Path, default=None)
     p.add_argument("--simulator-args", default="", help="how the simulator CSV was made (recorded in model.json)")
     p.add_argument("--smoke", action="store_true", help="tiny model and data: seconds, for the test suite")
-    p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--windows-per-epoch", type=int, default=16000)
-    p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--seed", type=int, default=42)
+    add_optimiser_args(p, epochs=8, windows_per_epoch=16000, lr=3e-3, seed=42)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--max-minutes", type=float, default=80.0, help="stop starting new epochs after this long")
     a = p.parse_args(argv)
 
-    torch.set_num_threads(a.threads)
-    random.seed(a.seed)
-    np.random.seed(a.seed)
-    torch.manual_seed(a.seed)
+    seed_everything(a.seed, a.threads)
     spec = smoke_spec() if a.smoke else ModelSpec()
     started = time.time()
 
@@ -89,11 +109,7 @@ def main(argv: List[str]) -> int:
 
     rng = np.random.default_rng(a.seed)
     # balance sources: each source gets an equal share of every epoch
-    by_source: Dict[str, np.ndarray] = {}
-    for s in sorted({h.source for h in hosts}):
-        mask = np.array([hosts[hi].source == s for hi in train_idx[:, 0]])
-        if mask.any():
-            by_source[s] = train_idx[mask]
+    by_source = windows_by_source(hosts, train_idx)
     val_sample = val_idx[rng.choice(len(val_idx), size=min(len(val_idx), 256 if a.smoke else 3000), replace=False)]
 
     model = TemporalFusionTransformer(spec)
