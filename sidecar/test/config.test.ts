@@ -24,7 +24,7 @@ describe('foresight.yml', () => {
     const { config, origin } = await loadConfig(undefined, {});
     expect(origin).toBe('embedded default');
     expect(config.source.type).toBe('simulator');
-    expect(config.source.simulator).toEqual({ seed: 1, scenario: 'healthy', history: 2 * 86400 });
+    expect(config.source.simulator).toEqual({ seed: 1, scenario: 'healthy', history: 2 * 86400, speed: 60, build_up: 4 * 3600 });
     expect(config.listen).toBe('127.0.0.1:9464');
   });
 

@@ -119,8 +119,15 @@ describeWith(['prometheus', 'promtool'])('sidecar with a real Prometheus', () =>
     const errors = down.samples.filter((s) => s.name === 'foresight_errors_total' && s.labels['stage'] === 'source' && s.value > 0);
     expect(errors.map((e) => e.labels['reason'])).toContain('network');
     expect((await fetch(`${app.address()}/-/healthy`)).status).toBe(200);
+    // the fleet JSON names the source, since when it is down, the last success and why
+    const source = async (): Promise<Record<string, unknown>> => ((await (await fetch(`${app.address()}/api/v1/fleet`)).json()) as { source: Record<string, unknown> }).source;
+    const s = await source();
+    expect(s).toEqual({ type: 'prometheus', url: prom.url.replace(/\/$/, ''), up: false, downSince: expect.any(Number) as number, lastSuccess: expect.any(Number) as number, error: expect.stringMatching(/ECONNREFUSED|socket hang up|ECONNRESET/) as string, clock: null });
+    expect(s['lastSuccess'] as number).toBeLessThanOrEqual(s['downSince'] as number);
+    expect(down.text).toContain(`foresight_source_info{type="prometheus",url="${prom.url.replace(/\/$/, '')}"} 1\n`);
 
     prom = await startPrometheus({ blocksDir: h.blocksDir, port: promPort });
     await waitFor('foresight_source_up 1', async () => ((await metrics(app)).samples.find((s) => s.name === 'foresight_source_up')?.value === 1 ? true : undefined), 60_000, 250);
+    expect(await source()).toMatchObject({ up: true, downSince: null, error: null });
   });
 });

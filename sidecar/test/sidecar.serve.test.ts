@@ -74,10 +74,61 @@ describe('foresight serve', () => {
       expect(samples.find((s) => s.name === 'foresight_model_info')?.labels['execution_provider']).toBe('cpu');
       expect(out).toMatch(/on cpu \(CUDA execution provider unavailable \(.+\); using CPU\)/);
       expect(out).toContain(`preview:  http://127.0.0.1:${port}/`);
+      // the banner says what is served, and every command it suggests works
+      expect(out).toContain('Foresight is serving (embedded default) a simulated fleet of 20 servers on a simulated clock at 60x real time (a 5m cycle every 5 s of wall time)\n');
+      const a = `http://127.0.0.1:${port}`;
+      for (const p of ['/', '/metrics', '/api/v1/fleet']) expect(out).toContain(`${a}${p}\n`);
+      for (const p of ['/', '/metrics', '/api/v1/fleet']) expect((await fetch(`${a}${p}`)).status).toBe(200);
+      expect(out).toContain(`scenario: curl -XPOST ${a}/simulator/scenario -d critical`);
+      expect((await fetch(`${a}/simulator/scenario`, { method: 'POST', body: 'critical' })).status).toBe(200);
+      const incident = /incident: curl -XPOST (\S+) -d '(.+)'\n/.exec(out);
+      expect(incident?.[1]).toBe(`${a}/simulator/incidents`);
+      expect((await fetch(incident![1]!, { method: 'POST', body: incident![2]! })).status).toBe(201);
+      // one line per cycle: its time, instances, duration, worst level, source state
+      expect(out).toMatch(/^cycle \d{4}-\d\d-\d\d \d\d:\d\dZ: 20 instances \(20 ready\) in \d+\.\d\d s, worst [a-z_]+ \(\w+, \d+\), source simulator \(20 servers\) up$/m);
+      const fleet = (await (await fetch(`${a}/api/v1/fleet`)).json()) as { source: unknown };
+      expect(fleet.source).toEqual({ type: 'simulator', url: null, up: true, downSince: null, lastSuccess: expect.any(Number) as number, error: null, clock: { speed: 60 } });
     } finally {
       child.kill('SIGTERM');
       const code = await new Promise<number | null>((r) => child.once('exit', r));
       expect(code).toBe(0);
+    }
+  });
+});
+
+describe('foresight serve against a Prometheus that is down', () => {
+  test('when the URL answers nothing, then the banner names it, the fleet JSON says since when and why, and no credential is shown', async () => {
+    const port = await freePort();
+    const dead = await freePort();
+    const child = spawn(process.execPath, [MAIN, 'serve'], {
+      env: { ...process.env, FORESIGHT_LISTEN: `127.0.0.1:${port}`, FORESIGHT_PROMETHEUS_URL: `http://reader:s3cret@127.0.0.1:${dead}/prom/` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const url = `http://127.0.0.1:${dead}/prom`;
+    try {
+      const a = `http://127.0.0.1:${port}`;
+      await waitFor('the banner', () => Promise.resolve(out.includes(`fleet:    ${a}/api/v1/fleet`) ? true : undefined), 60_000, 250);
+      expect(out).toContain(`Foresight is serving forecasts for the servers in Prometheus at ${url} (real time, a cycle every 5m)\n`);
+      // nothing that works only with the simulator
+      expect(out).not.toContain('simulat');
+      expect((await fetch(`${a}/simulator/scenario`, { method: 'POST', body: 'critical' })).status).toBe(404);
+      const suggested = /source: {3}curl -s (\S+) \| grep -E '(.+)'\n/.exec(out);
+      expect(suggested?.[1]).toBe(`${a}/metrics`);
+      const metrics = await (await fetch(suggested![1]!)).text();
+      expect(metrics.split('\n').filter((l) => new RegExp(suggested![2]!).test(l))).toEqual(['foresight_source_up 0']);
+      expect(metrics).toContain(`foresight_source_info{type="prometheus",url="${url}"} 1\n`);
+      const fleet = (await (await fetch(`${a}/api/v1/fleet`)).json()) as { source: Record<string, unknown>; stale: boolean };
+      expect(fleet.stale).toBe(true);
+      expect(fleet.source).toEqual({ type: 'prometheus', url, up: false, downSince: expect.any(Number) as number, lastSuccess: null, error: expect.stringContaining('ECONNREFUSED') as string, clock: null });
+      expect(fleet.source['downSince'] as number).toBeLessThanOrEqual(Date.now() / 1000);
+      expect(out).toMatch(new RegExp(`^cycle .+: prometheus http://127\\.0\\.0\\.1:${dead}/prom/ down since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ: .*ECONNREFUSED.*; no forecasts yet$`, 'm'));
+      expect(out + metrics + JSON.stringify(fleet)).not.toContain('s3cret');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
     }
   });
 });

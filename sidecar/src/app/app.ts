@@ -38,6 +38,9 @@ import { LEVELS } from '../risk/levels';
 import type { FleetThresholds } from '../profiles/profiles';
 import { resolveThresholds } from '../profiles/profiles';
 import type { ApiServer } from '../api/server';
+import type { Clock } from './clock';
+import { createClock } from './clock';
+import { pastRisk } from './backfill';
 
 export const VERSION = '0.1.0';
 
@@ -47,6 +50,7 @@ export interface AppOptions {
   readonly configFile?: string | undefined;
   /** Where relative model paths are looked up when not found from the working directory. */
   readonly repoRoot: string;
+  /** A driven clock (tests, bench, eval); default: real time, or the simulator's `speed`. */
   readonly now?: () => number;
   readonly log?: (line: string) => void;
   /** Environment for config reloads. */
@@ -62,6 +66,44 @@ export interface App {
   reload(): Promise<void>;
   /** Runs one cycle now (tests and the bench). */
   runCycle(): Promise<void>;
+  /** What is being served (for the start banner); undefined before start. */
+  describe(): AppDescription | undefined;
+}
+
+/** Where the sidecar reads from, and how that read is going (the fleet JSON's `source`). */
+export interface SourceState {
+  readonly type: 'simulator' | 'prometheus';
+  /** Base URL without credentials; null for the simulator. */
+  readonly url: string | null;
+  /** False while the last read failed (wholly or for some metrics). */
+  readonly up: boolean;
+  /** Unix seconds (wall clock) of the first failed read of the current outage. */
+  readonly downSince: number | null;
+  /** Unix seconds (wall clock) of the last successful cycle. */
+  readonly lastSuccess: number | null;
+  /** The last source error while down. */
+  readonly error: string | null;
+  /** Simulator only: simulated seconds per wall-clock second. */
+  readonly clock: { readonly speed: number } | null;
+}
+
+export interface AppDescription {
+  readonly address: string;
+  readonly source: SourceState;
+  /** Simulator only: servers in the simulated fleet (this shard's and others'). */
+  readonly simulatedServers: number | undefined;
+  /** Simulator only: a server of the fleet, for example commands. */
+  readonly exampleInstance: string | undefined;
+  /** Seconds of data between cycles (the step, or source.interval). */
+  readonly cycleSeconds: number;
+  /** Wall-clock seconds between cycles. */
+  readonly cycleWallSeconds: number;
+}
+
+/** The source's base URL as it may be shown: scheme, host, port and path; never credentials or query. */
+export function displayUrl(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
 }
 
 /** Everything a config + model produce; swapped as a whole on reload. */
@@ -131,7 +173,7 @@ export async function createRuntime(loaded: LoadedConfig, repoRoot: string, now:
   if (config.source.type === 'simulator') {
     const s = config.source.simulator;
     const fleet = s.fleet !== undefined ? parseFleetSpec(s.fleet) : s.servers !== undefined ? scaleFleet(s.servers) : DEFAULT_FLEET;
-    const sim = new Simulation({ fleet, seed: s.seed, scenario: s.scenario });
+    const sim = new Simulation({ fleet, seed: s.seed, scenario: s.scenario, buildUpSeconds: s.build_up });
     const simSource = new SimulatorSource(sim, now - s.history, accept);
     source = simSource;
     simulation = { sim, source: simSource };
@@ -166,8 +208,15 @@ async function disposeRuntime(r: Runtime): Promise<void> {
   if (r.source instanceof PrometheusSource) r.source.close();
 }
 
+/** The clock a config runs on: the simulator's speed (Prometheus: real time), or a driven one (tests) at that speed. */
+function clockFor(config: Config, driven: (() => number) | undefined): Clock {
+  const clock = createClock(config.source.type === 'simulator' ? config.source.simulator.speed : 1);
+  return driven ? { ...clock, now: driven } : clock;
+}
+
 export function createApp(opts: AppOptions): App {
-  const now = opts.now ?? ((): number => Date.now() / 1000);
+  const clock = clockFor(opts.loaded.config, opts.now);
+  const now = (): number => clock.now();
   const log = opts.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
   let runtime: Runtime | undefined;
   let api: ApiServer | undefined;
@@ -179,6 +228,8 @@ export function createApp(opts: AppOptions): App {
   const recentRisk = new Map<string, Array<[number, number]>>();
   let lastSuccess: number | undefined;
   let sourceUp = false;
+  let downSince: number | undefined;
+  let sourceError: string | undefined;
   let cycling: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -212,17 +263,24 @@ export function createApp(opts: AppOptions): App {
     try {
       window = await rt.source.fetch(end, rt.manifest.encoder_length, step);
     } catch (e) {
-      sourceUp = false;
       if (e instanceof SourceError) {
+        markDown(e.message);
         countError('source', e.reason);
-        log(`source: ${e.message}${e.retryable ? ' (will retry next cycle)' : ''}; keeping the last forecasts`);
+        log(`cycle ${clockTime(end)}: ${rt.source.description} down since ${clockTime(downSince!, true)}: ${e.message}${e.retryable ? ' (will retry next cycle)' : ''}${snapshot ? `; keeping the last forecasts (from ${clockTime(snapshot.origin)})` : '; no forecasts yet'}`);
         return;
       }
+      sourceUp = false;
       throw e;
     }
     const t1 = performance.now();
     observe('source', (t1 - t0) / 1000);
-    sourceUp = window.failed.length === 0;
+    if (window.failed.length === 0) {
+      sourceUp = true;
+      downSince = undefined;
+      sourceError = undefined;
+    } else {
+      markDown(`${window.failed[0]!.metric}: ${window.failed[0]!.error.message}`);
+    }
     for (const f of window.failed) {
       countError('source', f.error.reason);
       log(`source: ${f.metric}: ${f.error.message}`);
@@ -252,6 +310,13 @@ export function createApp(opts: AppOptions): App {
     observe('risk', (performance.now() - t2) / 1000);
     const next: ForecastSnapshot = { origin: result.origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: result.instances, risk };
     const text = await renderForecastsAsync(next);
+    // instances seen for the first time (all of them at start): their past columns come from the
+    // history just read, scored on state alone (no forecast was made back then)
+    const fresh = result.instances.filter((i) => !recentRisk.has(i.instance));
+    if (fresh.length > 0) {
+      const past = await pastRisk(window, fresh, (p) => rt.thresholds[p], RECENT_CYCLES - 1);
+      for (const [instance, list] of past) recentRisk.set(instance, list);
+    }
     // swapped together: /metrics and the API never mix two cycles
     snapshot = next;
     forecastText = text;
@@ -265,10 +330,44 @@ export function createApp(opts: AppOptions): App {
     lastWindow = window;
     // wall-clock time (not the data clock): alerts compare it with Prometheus' time()
     lastSuccess = Date.now() / 1000;
-    observe('total', (performance.now() - t0) / 1000);
-    const event = { type: 'cycle', origin: result.origin, instances: result.instances.length, ready: result.instances.filter((i) => i.ready).length, seconds: (performance.now() - t0) / 1000 };
+    const seconds = (performance.now() - t0) / 1000;
+    observe('total', seconds);
+    const ready = result.instances.filter((i) => i.ready).length;
+    let worst: [string, InstanceRisk] | undefined;
+    for (const e of risk) if (!worst || e[1].level > worst[1].level || (e[1].level === worst[1].level && e[1].score > worst[1].score)) worst = e;
+    log(
+      `cycle ${clockTime(result.origin)}: ${result.instances.length} instances (${ready} ready) in ${seconds.toFixed(2)} s, ` +
+        `worst ${worst ? `${LEVELS[worst[1].level]!.name} (${worst[0]}, ${worst[1].score.toFixed(0)})` : 'none'}, ` +
+        `source ${rt.source.description} ${sourceUp ? 'up' : `partly down (${sourceError})`}`,
+    );
+    const event = { type: 'cycle', origin: result.origin, instances: result.instances.length, ready, seconds };
     for (const l of listeners) l(event);
   }
+
+  function markDown(error: string): void {
+    sourceUp = false;
+    downSince ??= Date.now() / 1000;
+    sourceError = error;
+  }
+
+  /** A cycle's time for the log: UTC to the minute, or to the second for wall-clock instants. */
+  function clockTime(t: number, seconds = false): string {
+    return new Date(t * 1000).toISOString().slice(0, seconds ? 19 : 16).replace('T', ' ') + 'Z';
+  }
+
+  const sourceState = (): SourceState => {
+    const config = (runtime ?? { config: opts.loaded.config }).config;
+    const simulated = config.source.type === 'simulator';
+    return {
+      type: simulated ? 'simulator' : 'prometheus',
+      url: simulated ? null : displayUrl(config.source.prometheus!.url),
+      up: sourceUp,
+      downSince: downSince ?? null,
+      lastSuccess: lastSuccess ?? null,
+      error: sourceUp ? null : (sourceError ?? null),
+      clock: simulated ? { speed: clock.speed } : null,
+    };
+  };
 
   /** Runs a cycle unless one is running (then waits for it): cycles never overlap. */
   function runCycle(): Promise<void> {
@@ -283,7 +382,7 @@ export function createApp(opts: AppOptions): App {
     const { step, interval, delay } = runtime.config.source;
     const t = now();
     const next = interval !== undefined ? t + interval : (Math.floor(t / step) + 1) * step + (runtime.config.source.type === 'simulator' ? 0 : delay);
-    timer = setTimeout(() => void runCycle().then(schedule), Math.max(0, (next - t) * 1000));
+    timer = setTimeout(() => void runCycle().then(schedule), clock.wallMs(next - t));
     timer.unref?.();
   }
 
@@ -293,6 +392,7 @@ export function createApp(opts: AppOptions): App {
     cycleDurations: durations,
     lastSuccess,
     sourceUp,
+    source: { type: sourceState().type, url: sourceState().url ?? '' },
     errors,
     instances: snapshot?.instances.length ?? 0,
     calibration: runtime?.calibration.snapshot() ?? [],
@@ -304,6 +404,7 @@ export function createApp(opts: AppOptions): App {
     try {
       const loaded = opts.configFile === undefined ? opts.loaded : await loadConfig(opts.configFile, opts.env ?? process.env);
       if (loaded.config.listen !== runtime.config.listen) log(`reload: listen changed to ${loaded.config.listen}; it takes effect on restart`);
+      if (clockFor(loaded.config, opts.now).speed !== clock.speed) log(`reload: the clock speed changed; it takes effect on restart`);
       next = await createRuntime(loaded, opts.repoRoot, now());
     } catch (e) {
       countError('reload', e instanceof ConfigError ? 'config' : 'model');
@@ -332,7 +433,7 @@ export function createApp(opts: AppOptions): App {
           metrics: () => [...forecastText, renderSelf(selfState())],
           ready: () => snapshot !== undefined,
           reload,
-          fleet: () => fleetJson(snapshot, lastWindow, sourceUp, lastSuccess, recentRisk),
+          fleet: () => fleetJson(snapshot, lastWindow, sourceState(), recentRisk),
           forecast: (instance) => forecastJson(instance, snapshot, lastWindow, runtime),
           subscribe: (l) => {
             listeners.add(l);
@@ -366,6 +467,19 @@ export function createApp(opts: AppOptions): App {
     },
     reload,
     runCycle,
+    describe(): AppDescription | undefined {
+      if (!api || !runtime) return undefined;
+      const { step, interval } = runtime.config.source;
+      const cycleSeconds = interval ?? step;
+      return {
+        address: api.address,
+        source: sourceState(),
+        simulatedServers: runtime.simulation?.sim.servers.length,
+        exampleInstance: runtime.simulation?.sim.servers[0]?.instance,
+        cycleSeconds,
+        cycleWallSeconds: clock.wallMs(cycleSeconds) / 1000,
+      };
+    },
   };
 }
 
@@ -384,12 +498,13 @@ function previewBundle(repoRoot: string): () => string | undefined {
 /** Risk scores kept per instance for /api/v1/fleet's `recent` (6 h of 5-minute cycles). */
 const RECENT_CYCLES = 72;
 
-function fleetJson(s: ForecastSnapshot | undefined, w: HistoryWindow | undefined, sourceUp: boolean, lastSuccess: number | undefined, recent: ReadonlyMap<string, ReadonlyArray<[number, number]>>): unknown {
+function fleetJson(s: ForecastSnapshot | undefined, w: HistoryWindow | undefined, source: SourceState, recent: ReadonlyMap<string, ReadonlyArray<[number, number]>>): unknown {
   return {
     origin: s?.origin ?? null,
-    stale: !sourceUp,
-    lastSuccess: lastSuccess ?? null,
+    stale: !source.up,
+    lastSuccess: source.lastSuccess,
     step: w?.step ?? null,
+    source,
     instances: (s?.instances ?? []).map((i) => ({
       instance: i.instance,
       profile: i.profile,

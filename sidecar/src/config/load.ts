@@ -20,6 +20,18 @@ export const ENV_OVERRIDES = {
   FORESIGHT_MODEL: 'model.path',
 } as const;
 
+/**
+ * Clock speed of the embedded default's simulated fleet (simulated seconds per wall second): a
+ * 5-minute cycle every 5 s, so a scenario switch plays out over minutes, not hours.
+ */
+export const EMBEDDED_SPEED = 60;
+/**
+ * How long the embedded default's degrading and critical scenarios take to build up: over hours,
+ * like a leak or a filling disk, so the forecast can see the stress coming before it is there
+ * (a 15-minute jump gives no forecaster anything to see).
+ */
+export const EMBEDDED_BUILD_UP = '4h';
+
 /** Secrets read from their files at load time. */
 export interface Secrets {
   readonly basicAuthPassword?: string;
@@ -111,8 +123,8 @@ export async function parseConfig(raw: unknown, origin: string, env: NodeJS.Proc
 /** Reads and validates a config file; with no file, the embedded default (simulated fleet). */
 export async function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   if (file === undefined) {
-    // embedded default: the simulated fleet, unless the environment points at a Prometheus
-    return parseConfig({ source: { type: 'simulator' } }, 'embedded default', env);
+    // embedded default: the simulated fleet on a fast clock, unless the environment points at a Prometheus
+    return parseConfig({ source: { type: 'simulator', simulator: { speed: EMBEDDED_SPEED, build_up: EMBEDDED_BUILD_UP } } }, 'embedded default', env);
   }
   let text: string;
   try {

@@ -66,6 +66,13 @@ const simulator = z
     seed: z.number().int().min(0).default(1).describe('Random seed of the simulated fleet.'),
     scenario: z.enum(SCENARIO_NAMES).default('healthy').describe('Starting scenario; switch at run time with POST /simulator/scenario.'),
     history: duration('History the simulated fleet starts with.').prefault('2d'),
+    build_up: duration('How long the degrading and critical scenarios take to build up after a switch (default: 40m and 15m, as in `foresight simulate`). The embedded default uses 4h: a stress that builds over hours is what a forecast can see coming.').optional(),
+    speed: z
+      .number()
+      .min(1)
+      .max(3600)
+      .default(1)
+      .describe('Simulated seconds per wall-clock second: 60 runs a 5-minute cycle every 5 s and shows an hour of the fleet in a minute. 1 is real time. The embedded default (no config) runs at 60; a Prometheus source always runs on real time.'),
   })
   .describe('The built-in simulated fleet (the embedded default).');
 

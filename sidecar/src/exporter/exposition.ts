@@ -38,6 +38,8 @@ export interface SelfState {
   readonly cycleDurations: ReadonlyMap<string, { readonly buckets: readonly number[]; readonly sum: number; readonly count: number }>;
   readonly lastSuccess: number | undefined;
   readonly sourceUp: boolean;
+  /** Where history is read from; url empty for the simulator, never with credentials. */
+  readonly source: { readonly type: string; readonly url: string };
   readonly errors: ReadonlyMap<string, number>;
   readonly instances: number;
   readonly calibration: ReadonlyArray<{ readonly metric: MetricName; readonly horizon: string; readonly coverage: number; readonly pinball: number }>;
@@ -172,6 +174,7 @@ export function renderSelf(st: SelfState): string {
   }
   if (st.lastSuccess !== undefined) out += header(SERIES.lastSuccess) + `foresight_last_success_timestamp_seconds ${st.lastSuccess}\n`;
   out += header(SERIES.sourceUp) + `foresight_source_up ${st.sourceUp ? 1 : 0}\n`;
+  out += header(SERIES.sourceInfo) + `foresight_source_info{type="${escapeLabel(st.source.type)}",url="${escapeLabel(st.source.url)}"} 1\n`;
   out += header(SERIES.errors);
   for (const [key, n] of st.errors) {
     const [stage, reason] = key.split('|') as [string, string];

@@ -26,6 +26,7 @@ export const SERIES = {
   cycleDuration: def('foresight_cycle_duration_seconds', 'histogram', 'Duration of forecast cycles by stage, seconds.', ['stage']),
   lastSuccess: def('foresight_last_success_timestamp_seconds', 'gauge', 'Unix time of the last cycle that read the source and published forecasts.', []),
   sourceUp: def('foresight_source_up', 'gauge', '1 if the last read of the source succeeded, else 0.', []),
+  sourceInfo: def('foresight_source_info', 'gauge', 'Where history is read from (always 1): type prometheus or simulator, and the base URL without credentials (empty for the simulator).', ['type', 'url']),
   errors: def('foresight_errors_total', 'counter', 'Errors by stage and reason.', ['stage', 'reason']),
   instances: def('foresight_instances', 'gauge', 'Instances this sidecar (shard) covers.', []),
   coverage: def('foresight_forecast_coverage_ratio', 'gauge', 'Share of actual values inside the forecast p10-p90 band once the horizon passed (nominal 0.8).', ['metric', 'horizon']),

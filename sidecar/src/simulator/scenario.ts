@@ -25,7 +25,7 @@ export function parseScenario(name: string): ScenarioName {
   throw new ScenarioError(`unknown scenario "${name}" (expected one of: ${SCENARIO_NAMES.join(', ')})`);
 }
 
-/** Share of the fleet a scenario stresses, and how long the stress takes to build up. */
+/** Share of the fleet a scenario stresses, and how long the stress takes to build up by default. */
 const STRESS: Readonly<Record<ScenarioName, { share: number; rampSeconds: number }>> = {
   healthy: { share: 0, rampSeconds: 0 },
   busy: { share: 0, rampSeconds: 0 },
@@ -55,10 +55,15 @@ export function stressedCount(scenario: ScenarioName, size: number): number {
 export class ScenarioTimeline {
   private readonly switches: ScenarioSwitch[];
 
-  /** `initial` holds from the beginning of time. */
+  /**
+   * `initial` holds from the beginning of time. `buildUpSeconds`, when given, is how long every
+   * stressing scenario (degrading, critical) takes to build up after a switch, instead of its own
+   * (40 min, 15 min).
+   */
   constructor(
     initial: ScenarioName,
     private readonly fleetSize: number,
+    private readonly buildUpSeconds?: number,
   ) {
     this.switches = [{ at: -Infinity, scenario: initial }];
   }
@@ -104,7 +109,8 @@ export class ScenarioTimeline {
     if (server.stressRank >= stressedCount(sw.scenario, this.fleetSize)) return 0;
     // a scenario in force from the beginning of time is fully built up
     if (sw.at === -Infinity) return 1;
-    return ramp(t, sw.at, sw.at + STRESS[sw.scenario].rampSeconds);
+    const rampSeconds = STRESS[sw.scenario].share > 0 && this.buildUpSeconds !== undefined ? this.buildUpSeconds : STRESS[sw.scenario].rampSeconds;
+    return ramp(t, sw.at, sw.at + rampSeconds);
   }
 
   private indexAt(t: number): ScenarioSwitch {

@@ -18,6 +18,8 @@ export interface SimulationOptions {
   readonly seed: number;
   /** Scenario in force from the beginning of time until the first switch. */
   readonly scenario: ScenarioName;
+  /** How long degrading and critical take to build up after a switch; default: their own (40 min, 15 min). */
+  readonly buildUpSeconds?: number | undefined;
 }
 
 export interface IncidentRequest {
@@ -42,7 +44,7 @@ export class Simulation {
     this.seed = opts.seed;
     this.servers = buildFleet(opts.fleet, opts.seed);
     this.byInstance = new Map(this.servers.map((s) => [s.instance, s]));
-    this.timeline = new ScenarioTimeline(opts.scenario, this.servers.length);
+    this.timeline = new ScenarioTimeline(opts.scenario, this.servers.length, opts.buildUpSeconds);
     this.ctx = { seed: this.seed, timeline: this.timeline, incidents: this.incidents };
   }
 
