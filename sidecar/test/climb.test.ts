@@ -20,17 +20,17 @@ function climbing(base: number, perHour: number): Float64Array {
 const at = (q: Float32Array, h: number, k: number): number => q[h * Q.length + k]!;
 
 describe('climb continuation', () => {
-  test('when memory climbs steadily and the model reverts, then the forecast follows the line for 2 h and holds, band width kept', () => {
-    const recent = climbing(50, 12); // 50 % an hour ago, 62 % now: the line reaches an 85 % critical threshold within 2 h
+  test('when memory climbs steadily and the model reverts, then the forecast follows the line for 4 h and holds, band width kept', () => {
+    const recent = climbing(50, 8); // 50 % an hour ago, 58 % now: the line reaches an 85 % critical threshold within 4 h
     const q = flatForecast(50);
     expect(continueSteadyClimb(q, recent, 'memory', STEP, Q, 85)).toBe(true);
     // "now" is the median of the last 15 minutes (spike-robust, as the risk engine reads it): one step back on a line
     const now = recent[recent.length - 2]!;
-    // p50 one hour ahead ≈ now + 12, two hours ≈ now + 24, then held
-    expect(at(q, 11, 3)).toBeCloseTo(now + 12, 0);
-    expect(at(q, 23, 3)).toBeCloseTo(now + 24, 0);
-    expect(at(q, 95, 3)).toBeCloseTo(at(q, 23, 3), 5);
-    expect(CLIMB_HORIZON_SECONDS).toBe(2 * 3600);
+    // p50 one hour ahead ≈ now + 8, four hours ≈ now + 32, then held
+    expect(at(q, 11, 3)).toBeCloseTo(now + 8, 0);
+    expect(at(q, 47, 3)).toBeCloseTo(now + 32, 0);
+    expect(at(q, 95, 3)).toBeCloseTo(at(q, 47, 3), 5);
+    expect(CLIMB_HORIZON_SECONDS).toBe(4 * 3600);
     // the band moved with it: p90 − p10 is still 8 at every step, and quantiles stay in order
     for (let h = 0; h < STEPS; h++) {
       expect(at(q, h, 5) - at(q, h, 1)).toBeCloseTo(8, 4);
@@ -64,13 +64,13 @@ describe('climb continuation', () => {
     expect(q).toEqual(before);
   });
 
-  test('when a steady climb would not reach critical within 2 h, then the forecast of the model stands (ordinary climbs are its job)', () => {
+  test('when a steady climb would not reach critical within 4 h, then the forecast of the model stands (ordinary climbs are its job)', () => {
     const q = flatForecast(50);
     const before = q.slice();
-    // 62 % now, +12 %/h: 86 % in 2 h, short of a 90 % critical threshold
-    expect(continueSteadyClimb(q, climbing(50, 12), 'memory', STEP, Q, 90)).toBe(false);
+    // 56 % now, +6 %/h: 80 % in 4 h, short of an 85 % critical threshold
+    expect(continueSteadyClimb(q, climbing(50, 6), 'memory', STEP, Q, 85)).toBe(false);
     expect(q).toEqual(before);
-    expect(continueSteadyClimb(q, climbing(50, 12), 'memory', STEP, Q, 85)).toBe(true);
+    expect(continueSteadyClimb(q, climbing(50, 6), 'memory', STEP, Q, 79)).toBe(true);
   });
 
   test('when the model already forecasts above the line, then it is never lowered', () => {
