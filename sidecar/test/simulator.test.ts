@@ -132,6 +132,21 @@ describe('scenarios', () => {
     }
   });
 
+  test('when a build-up time is set, then critical builds up over it instead of 15 minutes, and ends where the default ends', () => {
+    const quick = new Simulation({ fleet: DEFAULT_FLEET, seed: 1, scenario: 'healthy' });
+    const slow = new Simulation({ fleet: DEFAULT_FLEET, seed: 1, scenario: 'healthy', buildUpSeconds: 4 * 3600 });
+    quick.switchScenario('critical', T0);
+    slow.switchScenario('critical', T0);
+    const stressed = quick.servers.filter((s) => quick.timeline.stressesAt(s, T0 + 900).length > 0);
+    expect(stressed).toHaveLength(10);
+    for (const s of stressed) {
+      expect(quick.timeline.stressesAt(s, T0 + 900)).toEqual([{ scenario: 'critical', intensity: 1 }]);
+      expect(slow.timeline.stressesAt(s, T0 + 900)).toEqual([{ scenario: 'critical', intensity: 900 / (4 * 3600) }]);
+      expect(slow.timeline.stressesAt(s, T0 + 2 * 3600)).toEqual([{ scenario: 'critical', intensity: 0.5 }]);
+      expect(slow.metricValues(s, T0 + 4 * 3600)).toEqual(quick.metricValues(s, T0 + 4 * 3600));
+    }
+  });
+
   test('when two simulations share a seed, then every value is the same; another seed differs', () => {
     const a = new Simulation({ fleet: DEFAULT_FLEET, seed: 7, scenario: 'busy' });
     const b = new Simulation({ fleet: DEFAULT_FLEET, seed: 7, scenario: 'busy' });
