@@ -311,12 +311,9 @@ export function createApp(opts: AppOptions): App {
     const next: ForecastSnapshot = { origin: result.origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: result.instances, risk };
     const text = await renderForecastsAsync(next);
     // instances seen for the first time (all of them at start): their past columns come from the
-    // history just read, scored on state alone (no forecast was made back then)
+    // history just read, scored on state alone (no forecast was made back then); filled in after
+    // this cycle's forecasts are published (5,000 instances take seconds)
     const fresh = result.instances.filter((i) => !recentRisk.has(i.instance));
-    if (fresh.length > 0) {
-      const past = await pastRisk(window, fresh, (p) => rt.thresholds[p], RECENT_CYCLES - 1);
-      for (const [instance, list] of past) recentRisk.set(instance, list);
-    }
     // swapped together: /metrics and the API never mix two cycles
     snapshot = next;
     forecastText = text;
@@ -330,6 +327,13 @@ export function createApp(opts: AppOptions): App {
     lastWindow = window;
     // wall-clock time (not the data clock): alerts compare it with Prometheus' time()
     lastSuccess = Date.now() / 1000;
+    if (fresh.length > 0) {
+      const past = await pastRisk(window, fresh, (p) => rt.thresholds[p], RECENT_CYCLES - 1);
+      for (const [instance, older] of past) {
+        const list = recentRisk.get(instance);
+        if (list) list.unshift(...older.filter(([t]) => t < (list[0]?.[0] ?? Infinity)));
+      }
+    }
     const seconds = (performance.now() - t0) / 1000;
     observe('total', seconds);
     const ready = result.instances.filter((i) => i.ready).length;
