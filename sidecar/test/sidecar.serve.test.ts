@@ -73,6 +73,8 @@ describe('foresight serve', () => {
       // device auto on a machine without CUDA: serves on CPU and says why
       expect(samples.find((s) => s.name === 'foresight_model_info')?.labels['execution_provider']).toBe('cpu');
       expect(out).toMatch(/on cpu \(CUDA execution provider unavailable \(.+\); using CPU\)/);
+      // the banner comes once start() is done: the first cycle also scores the past columns
+      await waitFor('the banner', () => Promise.resolve(out.includes(`fleet:    http://127.0.0.1:${port}/api/v1/fleet\n`) ? true : undefined), 60_000, 250);
       expect(out).toContain(`preview:  http://127.0.0.1:${port}/`);
       // the banner says what is served, and every command it suggests works
       expect(out).toContain('Foresight is serving (embedded default) a simulated fleet of 20 servers on a simulated clock at 60x real time (a 5m cycle every 5 s of wall time)\n');
