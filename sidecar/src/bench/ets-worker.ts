@@ -3,11 +3,21 @@
  * `count` series, one at a time, and reports the milliseconds it took.
  */
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { etsSeries } from './ets-series';
 
 async function main(): Promise<void> {
+  // the same CPU priority as the inference workers (forecast/worker.ts, Linux: per thread), so
+  // both compete alike with whatever else runs on the machine
+  if (process.platform === 'linux') {
+    try {
+      os.setPriority(0, 10);
+    } catch {
+      // not allowed here: the inference workers could not lower theirs either
+    }
+  }
   const { count, offset, horizon } = workerData as { count: number; offset: number; horizon: number };
   const base = path.dirname(require.resolve('@bsull/augurs'));
   const ets = await import('@bsull/augurs/ets');

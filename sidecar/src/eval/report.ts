@@ -2,6 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { writeReadmeTable } from '../bench/run';
 import { writeCasesChart, writeMaseChart } from './charts';
 import { compare, summarise } from './metrics';
 import type { SeriesScores } from './metrics';
@@ -95,8 +96,7 @@ export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> 
   const shapeCases = r.shapes.flatMap((s) => s.examples);
   const shapeChart = shapeCases.length ? await writeCasesChart(dir, 'eval-shapes.png', shapeCases) : undefined;
   const hostsOf = (g: Group): number => new Set(g.series.map((s) => s.host.name)).size;
-  const windowsOf = (g: Group): number => g.series.reduce((a, s) => a + s.origins.length, 0);
-  const strideText = r.stride % 12 === 0 ? `${r.stride / 12} h` : `${r.stride * 5} min`;
+  const strideText = stepsText(r.stride);
   const cpus = os.cpus();
 
   let md = `# ${m.name} — evaluation\n\n`;
@@ -132,7 +132,13 @@ export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> 
     for (const w of r.worstNames) byBest.set(w.best, (byBest.get(w.best) ?? 0) + 1);
     md += `\nThe worst series (highest mean over horizons of the model's MASE ÷ that series' best baseline), with the baseline that beats it most often there:\n\n| series | source | ratio to its best baseline | best baseline |\n|---|---|---:|---|\n`;
     for (const w of r.worstNames) md += `| ${w.series} | ${w.source} | ${fmt(w.ratio, 2)} | ${w.best} |\n`;
-    md += `\nOn ${[...byBest.entries()].sort((a, b) => b[1] - a[1]).map(([b, n]) => `${n} of these ${r.worstNames.length} the best baseline is ${b}`).join(', ')}. Each is plotted below at the window where the model loses most to the best baseline.\n\n`;
+    md += `\nOn ${[...byBest.entries()].sort((a, b) => b[1] - a[1]).map(([b, n]) => `${n} of these ${r.worstNames.length} the best baseline is ${b}`).join(', ')}. Each is plotted below at the window where the model loses most to the best baseline.`;
+    const seasonal = r.worstNames.filter((w) => w.best.startsWith('seasonal naive')).length;
+    const hours = (m.encoder_length * m.step_seconds) / 3600;
+    if (2 * seasonal >= r.worstNames.length) {
+      md += ` On ${seasonal} of them, repeating the last day or week beats the model: shapes that recur daily or weekly (on/off blocks, periodic drops), which a model reading ${hours} h of history sees at most once (a weekly one, not at all).`;
+    }
+    md += '\n\n';
     if (worstChart) md += `![worst series](${worstChart})\n\n`;
   }
 
@@ -159,6 +165,7 @@ export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> 
     .join(', ')} (the TFT through the forecast stage in batches, the augurs models one series at a time, fit + 8 h forecast). Inference throughput is measured by \`npm run bench\`.\n`;
   await writeFile(path.join(dir, 'EVAL.md'), md);
 
+  if (o.updateReadme) await writeReadmeTable(o.repoRoot, 'eval', readmeSummary(r));
   if (o.updateManifest) {
     const jsonPath = path.join(o.modelDir, 'model.json');
     const manifest = JSON.parse(await readFile(jsonPath, 'utf8')) as Record<string, unknown>;
@@ -181,4 +188,34 @@ export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> 
     };
     await writeFile(jsonPath, JSON.stringify(manifest, null, 2) + '\n');
   }
+}
+
+/** The README's accuracy paragraph (between its eval markers): the headline of each pooled group and the shape rates. */
+function readmeSummary(r: EvalResult): string {
+  let md = `**Accuracy** (\`npm run eval\` on ${new Date().toISOString().slice(0, 10)}; protocol, every source and the worst series in [\`models/foresight-tft/EVAL.md\`](models/foresight-tft/EVAL.md)). `;
+  md += `Rolling origins every ${stepsText(r.stride)} over the last ${Math.round(100 * (1 - r.timeSplit))} % of the time of the hosts the model's by-host split held out; MASE over steps 1..H scaled by each series' in-sample seasonal-naive (1 day) error before its first origin, averaged per series, then over series. The best baseline is, per horizon, the one with the lowest mean MASE among last value, seasonal naive 1 day / 1 week, \`predict_linear\` 1 h / 6 h, augurs AutoETS (\`AZN\`) and MSTL.\n\n`;
+  for (const g of r.groups.filter((x) => x.name.startsWith('pooled') || x.name === 'simulator')) {
+    const sc = scoresOf(g);
+    const own = ks.map((k) => summarise(sc, MODEL, k));
+    const cmp = ks.map((k) => compare(sc, MODEL, BASELINES, k));
+    const sn = ks.map((k) => summarise(sc, 'seasonal naive 1d', k));
+    md += `${g.name}: ${g.series.length} series, ${windowsOf(g)} windows.\n\n`;
+    md += head('', HORIZONS.map(([h]) => h));
+    md += `| model mean / median MASE | ${own.map((s) => `${fmt(s.meanMase)} / ${fmt(s.medianMase)}`).join(' | ')} |\n`;
+    md += `| best baseline | ${cmp.map((c) => c.bestBaseline).join(' | ')} |\n`;
+    md += `| ratio to best baseline, mean / median | ${cmp.map((c) => `${fmt(c.meanRatio)} / ${fmt(c.medianRatio)}`).join(' | ')} |\n`;
+    md += `| ratio to seasonal naive 1d, mean | ${ks.map((k) => fmt(own[k]!.meanMase / sn[k]!.meanMase)).join(' | ')} |\n`;
+    md += `| p10–p90 coverage | ${own.map((s) => fmt(s.coverage)).join(' | ')} |\n`;
+    md += `| series worse than 1.5 × their best baseline | ${cmp.map((c) => pct(c.worse, c.series)).join(' | ')} |\n\n`;
+  }
+  if (r.shapes.length) {
+    md += `Synthetic level shifts and ramps (EVAL.md): ${r.shapes.map((s) => `${s.kind} ${pct(s.passed, s.cases)} of ${s.cases} pass`).join('; ')} (level shift: p50 within 25 % of the new level for 8 h; ramp: p50 crosses the threshold no later than 30 min after the real crossing).\n`;
+  }
+  return md;
+}
+
+const stepsText = (steps: number): string => (steps % 12 === 0 ? `${steps / 12} h` : `${steps * 5} min`);
+
+function windowsOf(g: Group): number {
+  return g.series.reduce((a, s) => a + s.origins.length, 0);
 }

@@ -31,6 +31,8 @@ import { firstCrossing, levelShiftCases, rampCases, SHAPE_HISTORY, shiftHeld } f
 import type { ShapeCase } from './shapes';
 
 export interface EvalOptions {
+  /** The checkout (its README gets the accuracy summary when the model directory's files are updated). */
+  readonly repoRoot: string;
   readonly modelDir: string;
   readonly dataDir: string;
   readonly simulatorCsv: string | undefined;
@@ -42,6 +44,8 @@ export interface EvalOptions {
   readonly outDir: string;
   /** Write the summary into model.json's `evaluation`. */
   readonly updateManifest: boolean;
+  /** Write the accuracy summary into the README (a full run of the shipped model). */
+  readonly updateReadme: boolean;
   /** Only these real sources (default: all that trained the model). */
   readonly sources?: readonly string[];
   readonly log: (msg: string) => void;
