@@ -3,6 +3,8 @@
  * scaled pinball and the baseline comparison cannot drift silently.
  */
 import { compare, coverageOver, maeOver, pinball, pinballOver, seasonalNaiveScale, SeriesScores, summarise } from '../src/eval/metrics';
+import path from 'node:path';
+import { defaultDataDir } from '../src/cli/eval';
 import { lastValue, linearExtrapolation, seasonalNaive } from '../src/eval/baselines';
 
 describe('scale: in-sample seasonal-naive MAE before the first origin', () => {
@@ -102,5 +104,12 @@ describe('baselines', () => {
     s.add('seasonal naive', y.slice(8), { point: seasonalNaive(y.slice(0, 8), 4, 4)! });
     expect(s.mase('seasonal naive', 0)).toBe(0);
     expect(s.scale).toBe(0.5);
+  });
+});
+
+describe('where the evaluation reads the real traces', () => {
+  it('$FORESIGHT_DATA when set, else shared/data beside the checkout (the training default)', () => {
+    expect(defaultDataDir('/src/foresight', { FORESIGHT_DATA: '/data/traces' })).toBe('/data/traces');
+    expect(defaultDataDir('/src/foresight', {})).toBe(path.join('/src', 'shared', 'data'));
   });
 });
