@@ -157,7 +157,7 @@ export interface InferenceRow {
  * 100,000-instance GPU figure is measured with; a full cycle at that size would spend its time
  * simulating two days of history for the bench, not forecasting.
  */
-export async function inferenceOnly(repoRoot: string, device: 'cpu' | 'cuda' | 'auto', series: number, batch: number, workers: number): Promise<InferenceRow> {
+export async function inferenceOnly(repoRoot: string, device: 'cpu' | 'cuda' | 'auto', series: number, batch: number, workers: number, threads = 1): Promise<InferenceRow> {
   const modelDir = path.join(repoRoot, 'models', 'foresight-tft');
   const { manifest } = await loadModelFiles(modelDir);
   const te = manifest.encoder_length;
@@ -170,7 +170,7 @@ export async function inferenceOnly(repoRoot: string, device: 'cpu' | 'cuda' | '
     return { profile: PROFILE_NAMES[k % PROFILE_NAMES.length]!, metric: METRIC_NAMES[k % METRIC_NAMES.length]!, origin, values };
   });
   const inputs = buildModelInputs(windows, { encoderLength: te, decoderLength: manifest.decoder_length, stepSeconds: manifest.step_seconds });
-  const runner = await startInferenceRunner(modelDir, { device, threads: 1, workers, cudaDeviceId: 0 });
+  const runner = await startInferenceRunner(modelDir, { device, threads, workers, cudaDeviceId: 0 });
   try {
     await runner.run(inputs); // warm-up (CUDA kernels, arenas)
     let peakGpu = await gpuMemoryMiB();
@@ -210,7 +210,7 @@ async function autoEtsMs(): Promise<number> {
   const t0 = performance.now();
   const n = 50;
   for (let i = 0; i < n; i++) {
-    const m = new ets.AutoETS(1, 'ZZN');
+    const m = new ets.AutoETS(1, 'AZN');
     m.fit(y);
     m.predict(96, 0.8);
     m.free();
@@ -218,7 +218,8 @@ async function autoEtsMs(): Promise<number> {
   return (performance.now() - t0) / n;
 }
 
-async function writeReadmeTable(repoRoot: string, key: 'bench' | 'bench-gpu', md: string): Promise<void> {
+/** Replaces the README's text between `<!-- key:start -->` and `<!-- key:end -->`; nothing when the markers are absent. */
+export async function writeReadmeTable(repoRoot: string, key: 'bench' | 'bench-gpu' | 'bench-inference' | 'eval', md: string): Promise<void> {
   const readme = path.join(repoRoot, 'README.md');
   const text = await readFile(readme, 'utf8');
   const start = `<!-- ${key}:start -->`;

@@ -1,6 +1,7 @@
 /** `foresight bench` (npm run bench): see bench/run.ts. */
 import type { Command } from 'commander';
-import { runBench } from '../bench/run';
+import { runInferenceBench } from '../bench/inference';
+import { runBench, writeReadmeTable } from '../bench/run';
 import type { CliContext } from './context';
 import { UsageError } from './errors';
 
@@ -11,12 +12,20 @@ export function addBenchCommand(program: Command, ctx: CliContext, repoRoot: str
     .option('--sizes <list>', 'fleet sizes', '20,1000,5000')
     .option('--device <device>', 'cpu, cuda or auto (a GPU run writes the README\'s GPU table, e.g. --device cuda --sizes 1000,10000,100000 --batch 1024)', 'cpu')
     .option('--batch <n>', 'series per inference call', '32')
-    .action(async (f: { sizes: string; device: string; batch: string }) => {
+    .option('--inference', 'only the CPU inference part: series/s on 2 threads at the best batch, and augurs AutoETS on the same cores')
+    .action(async (f: { sizes: string; device: string; batch: string; inference?: boolean }) => {
+      const inference = async (): Promise<void> => {
+        const r = await runInferenceBench(repoRoot, (m) => ctx.stderr.write(`bench: ${m}\n`));
+        await writeReadmeTable(repoRoot, 'bench-inference', r.markdown);
+        ctx.stdout.write(r.markdown);
+      };
+      if (f.inference) return inference();
       const sizes = f.sizes.split(',').map(Number);
       if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--sizes must be whole numbers (got "${f.sizes}")`);
       if (f.device !== 'cpu' && f.device !== 'cuda' && f.device !== 'auto') throw new UsageError(`--device must be cpu, cuda or auto (got "${f.device}")`);
       const batch = Number(f.batch);
       if (!Number.isInteger(batch) || batch < 1 || batch > 65536) throw new UsageError(`--batch must be a whole number from 1 to 65536 (got "${f.batch}")`);
       ctx.stdout.write(await runBench(sizes, repoRoot, (m) => ctx.stderr.write(`bench: ${m}\n`), { device: f.device, batch }));
+      if (f.device === 'cpu') await inference();
     });
 }

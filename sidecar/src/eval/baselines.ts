@@ -9,13 +9,17 @@ export function lastValue(history: ArrayLike<number>, horizon: number): PointFor
   return new Float64Array(horizon).fill(history[history.length - 1]!);
 }
 
-/** The value one season (default one day of 5-minute steps) before each forecast step. */
-export function seasonalNaive(history: ArrayLike<number>, horizon: number, season = 288): PointForecast {
+/**
+ * The value one season (default one day of 5-minute steps) before each forecast step; undefined
+ * when the history is shorter than one season (seasonal naive needs a whole season).
+ */
+export function seasonalNaive(history: ArrayLike<number>, horizon: number, season = 288): PointForecast | undefined {
   const n = history.length;
+  if (n < season) return undefined;
   const out = new Float64Array(horizon);
   for (let h = 1; h <= horizon; h++) {
-    const i = n - 1 + h - season;
-    out[h - 1] = i >= 0 && i < n ? history[i]! : history[n - 1]!;
+    // beyond one season ahead, the last season repeats again
+    out[h - 1] = history[n - season + ((h - 1) % season)]!;
   }
   return out;
 }
@@ -58,19 +62,4 @@ export function fillGaps(history: ArrayLike<number>): Float64Array {
     else out[i] = last;
   }
   return out;
-}
-
-/** In-sample seasonal-naive mean absolute error: the MASE denominator. NaN when undefined. */
-export function seasonalNaiveScale(history: ArrayLike<number>, season = 288): number {
-  let sum = 0;
-  let n = 0;
-  for (let i = season; i < history.length; i++) {
-    const a = history[i]!;
-    const b = history[i - season]!;
-    if (Number.isFinite(a) && Number.isFinite(b)) {
-      sum += Math.abs(a - b);
-      n++;
-    }
-  }
-  return n === 0 ? NaN : sum / n;
 }

@@ -1,88 +1,157 @@
 /**
- * `npm run eval`: rolling-origin backtest of the shipped model against the baselines operators
- * would otherwise use, on hosts the model was not trained on (model.json's test split), in the
- * last quarter of their time. Writes EVAL.md, charts, and the scores into model.json.
+ * `npm run eval`: the standard forecasting evaluation (rolling origins, MASE per series and
+ * horizon, as M4 / Monash / GIFT-Eval define it; the arithmetic is in metrics.ts) of the shipped
+ * model against the baselines operators would otherwise use, on the hosts the model's by-host
+ * split held out (model.json `training.data.split.hosts.test`), plus the level-shift and ramp
+ * cases of shapes.ts. The model is called through the sidecar's own forecast stage
+ * (`forecastWindow`: the same input building, quantile clean-up and climb continuation that are
+ * served). Writes EVAL.md, its charts, and a summary into model.json's `evaluation`.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PERCENT_METRICS } from '../profiles/profiles';
-import type { MetricName } from '../profiles/profiles';
+import { forecastWindow } from '../forecast/forecaster';
+import type { BatchRunner, ForecastOptions } from '../forecast/forecaster';
 import { loadModelFiles } from '../forecast/manifest';
-import { buildModelInputs } from '../forecast/inputs';
-import { continueSteadyClimb } from '../forecast/climb';
-import { DEFAULT_THRESHOLDS } from '../profiles/profiles';
-import type { SeriesWindow } from '../forecast/inputs';
+import type { ModelManifest } from '../forecast/manifest';
 import { createModelSession } from '../forecast/session';
-import type { ModelSession } from '../forecast/session';
+import type { ModelInputs, ModelOutputs } from '../forecast/session';
+import { profileMatcher } from '../profiles/match';
+import { DEFAULT_THRESHOLDS, PERCENT_METRICS } from '../profiles/profiles';
+import type { MetricName } from '../profiles/profiles';
+import type { HistoryWindow } from '../source/source';
+import { fillGaps, lastValue, linearExtrapolation, seasonalNaive } from './baselines';
 import { readRealSource, readSimulatorCsv, STEP } from './data';
 import type { EvalHost } from './data';
-import { fillGaps, lastValue, linearExtrapolation, seasonalNaive, seasonalNaiveScale } from './baselines';
-import { renderCharts } from './charts';
-
-export const HORIZONS: ReadonlyArray<readonly [string, number]> = [['30m', 6], ['1h', 12], ['2h', 24], ['4h', 48], ['8h', 96]];
-const MODELS = ['TFT (p50)', 'last value', 'seasonal naive (1d)', 'linear 1h (predict_linear)', 'linear 6h (predict_linear)', 'augurs AutoETS', 'augurs MSTL (1d)'] as const;
-type ModelName = (typeof MODELS)[number];
+import { maeOver, seasonalNaiveScale, SeriesScores } from './metrics';
+import type { WindowForecast } from './metrics';
+import { BASELINE_HISTORY, BASELINES, DAY, HORIZONS, MODEL, MODEL_3Q, WEEK } from './protocol';
+import type { Baseline } from './protocol';
+import { writeReport } from './report';
+import { firstCrossing, levelShiftCases, rampCases, SHAPE_HISTORY, shiftHeld } from './shapes';
+import type { ShapeCase } from './shapes';
 
 export interface EvalOptions {
+  /** The checkout (its README gets the accuracy summary when the model directory's files are updated). */
+  readonly repoRoot: string;
   readonly modelDir: string;
   readonly dataDir: string;
   readonly simulatorCsv: string | undefined;
-  /** Steps between origins on a host. */
+  /** Steps between forecast origins on a series. */
   readonly stride: number;
-  readonly maxWindowsPerGroup: number;
+  /** Level-shift and ramp cases each. */
+  readonly shapeCases: number;
+  /** Where EVAL.md and the charts go (default: the model directory). */
+  readonly outDir: string;
+  /** Write the summary into model.json's `evaluation`. */
+  readonly updateManifest: boolean;
+  /** Write the accuracy summary into the README (a full run of the shipped model). */
+  readonly updateReadme: boolean;
+  /** Only these real sources (default: all that trained the model). */
+  readonly sources?: readonly string[];
   readonly log: (msg: string) => void;
 }
 
-/** One forecast origin of one (host, metric): everything every model needs, and the truth. */
-interface Window {
+/** One evaluated series: a (host, metric) with a MASE scale. */
+export interface EvalSeries {
   readonly host: EvalHost;
   readonly metric: MetricName;
-  /** Row of the last encoder step. */
-  readonly origin: number;
-  readonly actual: Float64Array;
-  readonly scale: number;
+  readonly firstOrigin: number;
+  readonly origins: number[];
+  readonly scores: SeriesScores;
+  /** Per origin: the model's 8 h MAE minus the best baseline's on that window (for picking what to plot). */
+  readonly excess: number[];
 }
 
-interface Forecasts {
-  point: Float64Array;
-  lower?: Float64Array;
-  upper?: Float64Array;
-  quantiles?: Float64Array[];
+export interface SkippedSeries {
+  readonly name: string;
+  readonly reason: string;
 }
 
-interface Accumulator {
-  absScaled: number[];
-  covered: number[];
-  pinball: number[];
+/** Where the model stands in one group of series (a source, or several pooled). */
+export interface Group {
+  readonly name: string;
+  readonly series: readonly EvalSeries[];
 }
 
-function windowsOf(hosts: readonly EvalHost[], te: number, td: number, stride: number, timeSplit: number): Window[] {
-  const out: Window[] = [];
-  for (const host of hosts) {
-    const cut = Math.floor(host.length * timeSplit);
-    for (const metric of Object.keys(host.values) as MetricName[]) {
-      const v = host.values[metric];
-      if (!v.some((x) => Number.isFinite(x))) continue;
-      // first decoder step in the held-out last part of the host's time, as in training's split
-      for (let o = cut - 1; o + td < host.length; o += stride) {
-        if (o - te + 1 < 0) continue;
-        const actual = v.slice(o + 1, o + 1 + td);
-        if (!actual.every((x) => Number.isFinite(x))) continue;
-        let seen = 0;
-        for (let k = o - te + 1; k <= o; k++) if (Number.isFinite(v[k]!)) seen++;
-        if (seen < 0.8 * te) continue;
-        const scale = seasonalNaiveScale(v.subarray(Math.max(0, o - 7 * 288 + 1), o + 1));
-        if (!(scale > 0)) continue; // a flat history has no MASE scale: skipped and counted
-        out.push({ host, metric, origin: o, actual, scale });
+export interface PlotCase {
+  readonly title: string;
+  readonly history: number[];
+  readonly actual: number[];
+  readonly p50: number[];
+  readonly band: [number[], number[]];
+  readonly baseline: { readonly name: string; readonly values: number[] };
+}
+
+export interface ShapeResult {
+  readonly kind: string;
+  readonly cases: number;
+  /** Cases that pass (level shift: p50 within 25 % of the new level at every step of 8 h; ramp: crossing no later than 30 min after the line's). */
+  readonly passed: number;
+  /** The same, without climb continuation (the raw model). */
+  readonly passedRaw: number;
+  /** Level shifts: mean share of steps within 25 %; ramps: median lateness of the p50 crossing in minutes (∞ when it never crosses). */
+  readonly detail: number;
+  readonly detailRaw: number;
+  readonly examples: PlotCase[];
+}
+
+export interface EvalResult {
+  readonly manifest: ModelManifest;
+  readonly stride: number;
+  /** Share of each host's time before the first origin. */
+  readonly timeSplit: number;
+  readonly sources: readonly string[];
+  readonly groups: readonly Group[];
+  readonly skipped: readonly SkippedSeries[];
+  readonly windows: number;
+  readonly missingForecasts: number;
+  readonly crossedWindows: number;
+  readonly climbedWindows: number;
+  readonly worst: readonly PlotCase[];
+  readonly worstNames: ReadonlyArray<{ readonly series: string; readonly source: string; readonly ratio: number; readonly best: string }>;
+  readonly shapes: readonly ShapeResult[];
+  readonly seconds: number;
+  readonly msPerSeries: Record<string, number>;
+  /** Windows where an augurs model threw (that baseline is not scored there). */
+  readonly baselineFailures: Record<string, number>;
+}
+
+/** A runner that counts crossing raw quantiles before the forecast stage cleans them up. */
+function countingRunner(run: (i: ModelInputs) => Promise<ModelOutputs>, nq: number): BatchRunner & { crossed: number } {
+  const r = {
+    crossed: 0,
+    async run(inputs: ModelInputs): Promise<ModelOutputs> {
+      const out = await run(inputs);
+      const per = out.quantiles.length / inputs.batch;
+      for (let b = 0; b < inputs.batch; b++) {
+        const f = out.quantiles.subarray(b * per, (b + 1) * per);
+        if (f.some((x, i) => i % nq > 0 && x < f[i - 1]!)) r.crossed++;
       }
-    }
-  }
-  return out;
+      return out;
+    },
+  };
+  return r;
 }
 
-function bounded(metric: MetricName, f: Float64Array): Float64Array {
-  const hi = PERCENT_METRICS.has(metric) ? 100 : Infinity;
-  return f.map((x) => Math.min(hi, Math.max(0, x)));
+/**
+ * The history window the sidecar's source would hand the forecast stage at `end`: every metric
+ * of each host over the `length` steps up to and including the origin. A model that reads more
+ * history changes `length` (and the source the same way).
+ */
+function historyWindow(end: number, length: number, entries: ReadonlyArray<{ name: string; profile: string; values: Partial<Record<MetricName, Float64Array>> }>): HistoryWindow {
+  return {
+    end,
+    step: STEP,
+    length,
+    instances: new Map(entries.map((e) => [e.name, e.values])),
+    skipped: {},
+    profiles: new Map(entries.map((e) => [e.name, e.profile])),
+    failed: [],
+  };
+}
+
+function contextLength(m: ModelManifest): number {
+  return m.encoder_length;
 }
 
 interface Augurs {
@@ -90,7 +159,7 @@ interface Augurs {
   readonly mstl: (y: Float64Array, horizon: number) => { point: number[]; lower: number[]; upper: number[] };
 }
 
-async function loadAugurs(): Promise<Augurs> {
+export async function loadAugurs(): Promise<Augurs> {
   // ESM + WASM packages, loaded with import() from this CommonJS build
   const base = path.dirname(require.resolve('@bsull/augurs'));
   const etsMod = await import('@bsull/augurs/ets');
@@ -108,253 +177,384 @@ async function loadAugurs(): Promise<Augurs> {
     }
   };
   return {
-    ets: (y, h) => run(new etsMod.AutoETS(1, 'ZZN'), y, h),
-    mstl: (y, h) => run(mstlMod.MSTL.ets([288]), y, h),
+    // additive errors, no trend or season chosen automatically (Z), no season: stable intervals
+    ets: (y, h) => run(new etsMod.AutoETS(1, 'AZN'), y, h),
+    mstl: (y, h) => run(mstlMod.MSTL.ets([DAY]), y, h),
   };
 }
 
-async function tftForecasts(session: ModelSession, windows: readonly Window[], te: number, td: number, quantiles: readonly number[]): Promise<{ forecasts: Forecasts[]; msPerForecast: number; climbed: number; crossed: number }> {
-  let climbed = 0;
-  let crossed = 0;
-  const out: Forecasts[] = [];
-  const q = quantiles.length;
-  const i10 = quantiles.indexOf(0.1);
-  const i50 = quantiles.indexOf(0.5);
-  const i90 = quantiles.indexOf(0.9);
-  let ms = 0;
-  for (let s = 0; s < windows.length; s += 64) {
-    const chunk = windows.slice(s, s + 64);
-    const series: SeriesWindow[] = chunk.map((w) => ({
-      profile: w.host.profile,
-      metric: w.metric,
-      origin: w.host.start + w.origin * STEP,
-      values: Object.fromEntries(Object.entries(w.host.values).map(([m, v]) => [m, v.subarray(w.origin - te + 1, w.origin + 1)])),
-    }));
-    const inputs = buildModelInputs(series, { encoderLength: te, decoderLength: td, stepSeconds: STEP });
+function bounded(metric: MetricName, f: ArrayLike<number>): Float64Array {
+  const hi = PERCENT_METRICS.has(metric) ? 100 : Infinity;
+  return Float64Array.from(f, (x) => Math.min(hi, Math.max(0, x)));
+}
+
+/** Every baseline's forecast of one window; a baseline whose history is too short is absent. */
+function baselineForecasts(v: Float64Array, origin: number, td: number, metric: MetricName, augurs: Augurs, ms: Record<string, number[]>, failures: Record<string, number> = {}): Partial<Record<Baseline, WindowForecast>> {
+  const hist = (n: number): Float64Array | undefined => (origin + 1 >= n ? fillGaps(v.subarray(origin + 1 - n, origin + 1)) : undefined);
+  const out: Partial<Record<Baseline, WindowForecast>> = {};
+  const h1 = hist(1);
+  if (h1) out['last value'] = { point: lastValue(h1, td) };
+  for (const [name, season] of [['seasonal naive 1d', DAY], ['seasonal naive 1w', WEEK]] as const) {
+    const h = hist(season);
+    const f = h && seasonalNaive(h, td, season);
+    if (f) out[name] = { point: f };
+  }
+  for (const [name, k] of [['predict_linear 1h', 12], ['predict_linear 6h', 72]] as const) {
+    const h = hist(k);
+    if (h) out[name] = { point: bounded(metric, linearExtrapolation(h, td, k)) };
+  }
+  for (const [name, fn] of [['AutoETS (AZN)', augurs.ets], ['MSTL (1d)', augurs.mstl]] as const) {
+    const h = hist(BASELINE_HISTORY[name]);
+    if (!h) continue;
     const t0 = performance.now();
-    const res = await session.run(inputs);
-    ms += performance.now() - t0;
-    chunk.forEach((w, k) => {
-      // scored as served: with climb continuation (forecast/climb.ts)
-      const f = res.quantiles.slice(k * td * q, (k + 1) * td * q);
-      // raw model outputs: any quantile below the one before it, at any step?
-      if (f.some((x, i) => i % q > 0 && x < f[i - 1]!)) crossed++;
-      const recent = series[k]!.values[w.metric];
-      if (recent && continueSteadyClimb(f, recent, w.metric, STEP, quantiles, DEFAULT_THRESHOLDS[w.host.profile][w.metric].critical)) climbed++;
-      const col = (j: number): Float64Array => Float64Array.from({ length: td }, (_, h) => f[h * q + j]!);
-      out.push({ point: col(i50), lower: col(i10), upper: col(i90), quantiles: quantiles.map((_, j) => col(j)) });
-    });
-  }
-  return { forecasts: out, msPerForecast: ms / Math.max(1, windows.length), climbed, crossed };
-}
-
-function score(acc: Accumulator, w: Window, f: Forecasts, h: number, quantiles: readonly number[] | undefined): void {
-  if (h > w.actual.length) return;
-  const y = w.actual[h - 1]!;
-  acc.absScaled.push(Math.abs(y - f.point[h - 1]!) / w.scale);
-  if (f.lower && f.upper) acc.covered.push(y >= f.lower[h - 1]! && y <= f.upper[h - 1]! ? 1 : 0);
-  if (f.quantiles && quantiles) {
-    let p = 0;
-    quantiles.forEach((tau, j) => {
-      const d = y - f.quantiles![j]![h - 1]!;
-      p += Math.max(tau * d, (tau - 1) * d);
-    });
-    acc.pinball.push(p / quantiles.length / w.scale);
-  }
-}
-
-const mean = (a: readonly number[]): number => (a.length ? a.reduce((s, x) => s + x, 0) / a.length : NaN);
-
-export interface GroupResult {
-  readonly group: string;
-  readonly windows: number;
-  readonly hosts: number;
-  /** model -> horizon -> { mase, coverage, pinball } */
-  readonly scores: Record<string, Record<string, { mase: number; coverage: number; pinball: number }>>;
-  readonly msPerForecast: Record<string, number>;
-  /** Windows where any of the TFT's raw quantile outputs cross at any step (must be 0). */
-  readonly crossedWindows: number;
-  /** Windows whose TFT forecast climb continuation raised (forecast/climb.ts). */
-  readonly climbedWindows: number;
-  readonly examples: Array<{ title: string; history: number[]; actual: number[]; p50: number[]; bands: Array<[number[], number[]]> }>;
-}
-
-async function evaluateGroup(group: string, hosts: readonly EvalHost[], session: ModelSession, augurs: Augurs, o: EvalOptions, te: number, td: number, quantiles: readonly number[], timeSplit: number): Promise<GroupResult> {
-  let windows = windowsOf(hosts, te, td, o.stride, timeSplit);
-  if (windows.length > o.maxWindowsPerGroup) {
-    // evenly thinned, deterministic
-    const keep = o.maxWindowsPerGroup;
-    windows = Array.from({ length: keep }, (_, i) => windows[Math.floor((i * windows.length) / keep)]!);
-  }
-  o.log(`${group}: ${windows.length} windows from ${new Set(windows.map((w) => w.host.name)).size} hosts`);
-  const tft = await tftForecasts(session, windows, te, td, quantiles);
-  const acc: Record<string, Record<string, Accumulator>> = {};
-  for (const m of MODELS) acc[m] = Object.fromEntries(HORIZONS.map(([name]) => [name, { absScaled: [], covered: [], pinball: [] }]));
-  const ms: Record<string, number[]> = { 'augurs AutoETS': [], 'augurs MSTL (1d)': [] };
-  const examples: GroupResult['examples'] = [];
-  const q3 = [0.1, 0.5, 0.9];
-  const crossedWindows = tft.crossed;
-  windows.forEach((w, i) => {
-    const v = w.host.values[w.metric];
-    const hist = fillGaps(v.subarray(Math.max(0, w.origin - 3 * 288 + 1), w.origin + 1));
-    const f: Record<ModelName, Forecasts> = {
-      'TFT (p50)': tft.forecasts[i]!,
-      'last value': { point: lastValue(hist, td) },
-      'seasonal naive (1d)': { point: seasonalNaive(hist, td) },
-      'linear 1h (predict_linear)': { point: bounded(w.metric, linearExtrapolation(hist, td, 12)) },
-      'linear 6h (predict_linear)': { point: bounded(w.metric, linearExtrapolation(hist, td, 72)) },
-      'augurs AutoETS': { point: new Float64Array() },
-      'augurs MSTL (1d)': { point: new Float64Array() },
-    };
-    for (const [name, fn] of [['augurs AutoETS', augurs.ets], ['augurs MSTL (1d)', augurs.mstl]] as const) {
-      const t0 = performance.now();
-      const r = fn(name === 'augurs AutoETS' ? hist.subarray(hist.length - 576) : hist, td);
-      ms[name]!.push(performance.now() - t0);
-      const point = bounded(w.metric, Float64Array.from(r.point));
-      const lower = bounded(w.metric, Float64Array.from(r.lower));
-      const upper = bounded(w.metric, Float64Array.from(r.upper));
-      f[name] = { point, lower, upper, quantiles: [lower, point, upper] };
+    let r: { point: number[]; lower: number[]; upper: number[] };
+    try {
+      r = fn(h, td);
+    } catch {
+      failures[name] = (failures[name] ?? 0) + 1;
+      continue;
     }
-    for (const m of MODELS) {
-      for (const [hn, h] of HORIZONS) {
-        const tftQ = m === 'TFT (p50)' ? quantiles : undefined;
-        score(acc[m]![hn]!, w, f[m], h, m === 'TFT (p50)' ? tftQ : f[m].quantiles ? q3 : undefined);
-      }
-    }
-    if (i % Math.max(1, Math.floor(windows.length / 4)) === 0 && examples.length < 4) {
-      const t = tft.forecasts[i]!;
-      const qi = (x: number): Float64Array => t.quantiles![quantiles.indexOf(x)]!;
-      examples.push({
-        title: `${w.host.name} ${w.metric}`,
-        history: Array.from(v.subarray(Math.max(0, w.origin - 287), w.origin + 1)),
-        actual: Array.from(w.actual),
-        p50: Array.from(t.point),
-        bands: [[Array.from(qi(0.05)), Array.from(qi(0.95))], [Array.from(qi(0.1)), Array.from(qi(0.9))], [Array.from(qi(0.25)), Array.from(qi(0.75))]],
-      });
-    }
-    if ((i + 1) % 200 === 0) o.log(`${group}: ${i + 1}/${windows.length} windows`);
-  });
-  const scores: GroupResult['scores'] = {};
-  for (const m of MODELS) {
-    scores[m] = Object.fromEntries(
-      HORIZONS.map(([hn]) => {
-        const a = acc[m]![hn]!;
-        return [hn, { mase: mean(a.absScaled), coverage: mean(a.covered), pinball: mean(a.pinball) }];
-      }),
-    );
-  }
-  return {
-    group,
-    windows: windows.length,
-    hosts: new Set(windows.map((w) => w.host.name)).size,
-    scores,
-    msPerForecast: { 'TFT (p50)': tft.msPerForecast, 'augurs AutoETS': mean(ms['augurs AutoETS']!), 'augurs MSTL (1d)': mean(ms['augurs MSTL (1d)']!) },
-    crossedWindows,
-    climbedWindows: tft.climbed,
-    examples,
-  };
-}
-
-/** Series per second through onnxruntime-node at several batch sizes (2 threads, CPU). */
-async function measureThroughput(session: ModelSession, te: number, td: number): Promise<Array<{ batch: number; seriesPerSecond: number }>> {
-  const out: Array<{ batch: number; seriesPerSecond: number }> = [];
-  for (const batch of [1, 16, 64, 256]) {
-    const values = { cpu: Float64Array.from({ length: te }, (_, k) => 40 + 10 * Math.sin(k / 20)), memory: new Float64Array(te).fill(50) };
-    const windows: SeriesWindow[] = Array.from({ length: batch }, () => ({ profile: 'generic', metric: 'cpu', origin: 1.79e9, values }));
-    const inputs = buildModelInputs(windows, { encoderLength: te, decoderLength: td, stepSeconds: STEP });
-    await session.run(inputs);
-    const reps = Math.max(2, Math.ceil(512 / batch));
-    const t0 = performance.now();
-    for (let r = 0; r < reps; r++) await session.run(inputs);
-    out.push({ batch, seriesPerSecond: (batch * reps) / ((performance.now() - t0) / 1000) });
+    (ms[name] ??= []).push(performance.now() - t0);
+    const point = bounded(metric, r.point);
+    out[name] = { point, taus: [0.1, 0.5, 0.9], quantiles: [bounded(metric, r.lower), point, bounded(metric, r.upper)] };
   }
   return out;
 }
 
-export async function runEval(o: EvalOptions): Promise<{ groups: GroupResult[]; throughput: Array<{ batch: number; seriesPerSecond: number }> }> {
+/** The model's quantiles of one series from a forecast result: one array per quantile, `td` steps each. */
+function quantileColumns(q: Float32Array, td: number, nq: number): Float64Array[] {
+  return Array.from({ length: nq }, (_, j) => Float64Array.from({ length: td }, (_, h) => q[h * nq + j]!));
+}
+
+interface Candidate {
+  host: EvalHost;
+  metric: MetricName;
+  origins: number[];
+  firstOrigin: number;
+  scale: number;
+}
+
+/** Series of `hosts` with a MASE scale, and their origins: from the first step of the held-out last part of the host's time, every `stride` steps. */
+function candidates(hosts: readonly EvalHost[], te: number, td: number, stride: number, timeSplit: number, skipped: SkippedSeries[]): Candidate[] {
+  const out: Candidate[] = [];
+  for (const host of hosts) {
+    const first = Math.floor(host.length * timeSplit) - 1;
+    for (const metric of Object.keys(host.values) as MetricName[]) {
+      const v = host.values[metric];
+      if (!v.some((x) => Number.isFinite(x))) continue;
+      const name = `${host.name} ${metric}`;
+      const scale = seasonalNaiveScale(v.subarray(0, first + 1), DAY);
+      if (!(scale > 0)) {
+        skipped.push({ name, reason: Number.isNaN(scale) ? 'no day-apart pairs before the first origin' : 'constant daily pattern before the first origin (seasonal-naive scale 0)' });
+        continue;
+      }
+      const origins: number[] = [];
+      for (let o = first; o + td < host.length; o += stride) {
+        if (o - te + 1 < 0) continue;
+        let ok = true;
+        for (let k = o + 1; k <= o + td && ok; k++) ok = Number.isFinite(v[k]!);
+        if (!ok) continue;
+        let seen = 0;
+        for (let k = o - te + 1; k <= o; k++) if (Number.isFinite(v[k]!)) seen++;
+        if (seen >= 0.8 * te) origins.push(o);
+      }
+      if (origins.length === 0) skipped.push({ name, reason: 'no origin with a fully observed 8 h ahead and 80 % of the encoder observed' });
+      else out.push({ host, metric, origins, firstOrigin: first, scale });
+    }
+  }
+  return out;
+}
+
+export async function runEval(o: EvalOptions): Promise<EvalResult> {
+  const t0 = performance.now();
   const model = await loadModelFiles(o.modelDir);
-  const manifest = model.manifest as typeof model.manifest & { training?: { data?: { split?: { hosts?: { test?: string[] }; time_split?: number }; real_sources?: string[] } } };
+  const manifest = model.manifest as ModelManifest & { training?: { data?: { split?: { hosts?: { test?: string[] }; time_split?: number }; real_sources?: string[] } } };
   const split = manifest.training?.data?.split;
   const test = new Set(split?.hosts?.test ?? []);
   if (test.size === 0) throw new Error(`${o.modelDir}/model.json: training.data.split.hosts.test is empty; cannot tell held-out hosts`);
   const timeSplit = split?.time_split ?? 0.75;
   const te = manifest.encoder_length;
   const td = manifest.decoder_length;
+  const taus = manifest.quantiles;
+  const nq = taus.length;
+  const maxH = Math.max(...HORIZONS.map(([, h]) => h));
+  if (td < maxH) throw new Error(`the model forecasts ${td} steps; the evaluation needs ${maxH} (8 h)`);
   const session = await createModelSession(model, 'cpu', 2);
-  const augurs = await loadAugurs();
-  const groups: GroupResult[] = [];
-  const real: EvalHost[] = [];
-  for (const source of manifest.training?.data?.real_sources ?? []) {
-    o.log(`reading ${source} (held-out hosts only)`);
-    real.push(...(await readRealSource(path.join(o.dataDir, source), test)));
-  }
-  if (real.length) groups.push(await evaluateGroup('held-out real hosts', real, session, augurs, o, te, td, manifest.quantiles, timeSplit));
-  if (o.simulatorCsv) {
-    const sim = await readSimulatorCsv(o.simulatorCsv, test);
-    if (sim.length) groups.push(await evaluateGroup('held-out simulator servers', sim, session, augurs, o, te, td, manifest.quantiles, timeSplit));
-  }
-  const throughput = await measureThroughput(session, te, td);
-  await session.release();
-  await writeReport(o.modelDir, groups, throughput);
-  return { groups, throughput };
-}
-
-const fmt = (x: number, d = 3): string => (!Number.isFinite(x) ? '—' : Math.abs(x) >= 1e4 ? x.toExponential(1) : x.toFixed(d));
-
-/** Every place a baseline beats the TFT or the band misses its nominal range, stated plainly. */
-export function weaknesses(groups: readonly GroupResult[]): string[] {
-  const out: string[] = [];
-  for (const g of groups) {
-    const tft = g.scores['TFT (p50)']!;
-    if (g.crossedWindows > 0) out.push(`${g.group}: quantiles cross in ${g.crossedWindows} windows.`);
-    for (const [h] of HORIZONS) {
-      const better = Object.entries(g.scores)
-        .filter(([m, s]) => m !== 'TFT (p50)' && s[h]!.mase < tft[h]!.mase)
-        .map(([m, s]) => `${m} (${fmt(s[h]!.mase)})`);
-      if (better.length > 0) out.push(`${g.group}, ${h}: ${better.join(', ')} beat the TFT's MASE ${fmt(tft[h]!.mase)}.`);
-      const c = tft[h]!.coverage;
-      if (c < 0.75 || c > 0.85) out.push(`${g.group}, ${h}: p10–p90 coverage ${fmt(c)} is outside 0.75–0.85 (band too ${c > 0.85 ? 'wide' : 'narrow'}).`);
-    }
-  }
-  return out.length > 0 ? out : ['No baseline beats the TFT at any horizon, and coverage is within 0.75–0.85 everywhere.'];
-}
-
-async function writeReport(dir: string, groups: readonly GroupResult[], throughput: Array<{ batch: number; seriesPerSecond: number }>): Promise<void> {
-  const jsonPath = path.join(dir, 'model.json');
-  const manifest = JSON.parse(await readFile(jsonPath, 'utf8')) as Record<string, unknown>;
-  const charts = await renderCharts(dir, groups);
-  let md = `# ${String(manifest['name'])} — evaluation\n\n`;
-  md += `Generated by \`npm run eval\` on ${new Date().toISOString().slice(0, 10)}. Rolling-origin backtest: forecasts every ${'8 h'} from origins in the last 25 % of the time of hosts the model never saw in training (model.json \`training.data.split.hosts.test\`). `;
-  md += 'MASE is the error at that lead time divided by the host\'s in-sample seasonal-naive (1 day) error over the week before the origin; below 1 beats a naive daily repeat. ';
-  md += 'Coverage is the share of actuals inside the p10–p90 band (nominal 0.80). Pinball is the mean pinball loss over the model\'s quantiles (TFT: all seven; augurs: p10, p50, p90 from its 80 % interval), scaled like MASE. ';
-  md += 'Baselines see up to 3 days of history (AutoETS the last 2), more than the TFT\'s 24 h encoder. Forecasts of percent metrics are clamped to 0–100 for every model; load and network forecasts are only bounded below by 0, which is why AutoETS\'s intervals (a multiplicative trend on bursty network traffic) can explode in the pinball column.\n\n';
-  for (const g of groups) {
-    md += `## ${g.group}\n\n${g.windows} windows from ${g.hosts} hosts.\n\n### MASE by horizon (lower is better)\n\n| model | ${HORIZONS.map(([h]) => h).join(' | ')} |\n|---|${HORIZONS.map(() => '---:').join('|')}|\n`;
-    for (const [m, byH] of Object.entries(g.scores)) {
-      const best = (h: string): number => Math.min(...Object.entries(g.scores).filter(([n]) => n !== 'TFT (p50)').map(([, s]) => s[h]!.mase));
-      md += `| ${m} | ${HORIZONS.map(([h]) => {
-        const v = byH[h]!.mase;
-        return m === 'TFT (p50)' && v < best(h) ? `**${fmt(v)}**` : fmt(v);
-      }).join(' | ')} |\n`;
-    }
-    md += `\n### Calibration and pinball\n\n| model | ${HORIZONS.map(([h]) => `coverage ${h}`).join(' | ')} | ${HORIZONS.map(([h]) => `pinball ${h}`).join(' | ')} |\n|---|${HORIZONS.map(() => '---:').join('|')}|${HORIZONS.map(() => '---:').join('|')}|\n`;
-    for (const m of ['TFT (p50)', 'augurs AutoETS', 'augurs MSTL (1d)']) {
-      const s = g.scores[m]!;
-      md += `| ${m === 'TFT (p50)' ? 'TFT' : m} | ${HORIZONS.map(([h]) => fmt(s[h]!.coverage, 3)).join(' | ')} | ${HORIZONS.map(([h]) => fmt(s[h]!.pinball)).join(' | ')} |\n`;
-    }
-    md += `\nClimb continuation (forecast/climb.ts, part of what is served and scored here) raised the TFT forecast in ${g.climbedWindows} of ${g.windows} windows.\n`;
-    md += `\nQuantiles monotone: ${g.crossedWindows === 0 ? `yes, on all ${g.windows} windows (raw model outputs, every step and quantile)` : `**no**: they cross in ${g.crossedWindows} of ${g.windows} windows`}.\n`;
-    md += `\nTime per forecast on this machine: TFT ${fmt(g.msPerForecast['TFT (p50)']!, 2)} ms (batched by 64, onnxruntime-node CPU, 2 threads), AutoETS ${fmt(g.msPerForecast['augurs AutoETS']!, 1)} ms, MSTL ${fmt(g.msPerForecast['augurs MSTL (1d)']!, 1)} ms (one series each, fit + predict).\n\n`;
-  }
-  md += `## Where it is weak\n\n${weaknesses(groups).map((w) => `- ${w}`).join('\n')}\n\n`;
-  md += `## Inference speed (onnxruntime-node, CPU, 2 threads)\n\n| batch | series/s |\n|---:|---:|\n${throughput.map((t) => `| ${t.batch} | ${t.seriesPerSecond.toFixed(0)} |`).join('\n')}\n\n`;
-  md += `## Charts\n\n![MASE by horizon](${charts.mase})\n\n![Example forecasts](${charts.examples})\n`;
-  await writeFile(path.join(dir, 'EVAL.md'), md);
-  manifest['evaluation'] = {
-    generated: new Date().toISOString(),
-    horizons: HORIZONS.map(([h]) => h),
-    groups: groups.map((g) => ({ group: g.group, windows: g.windows, hosts: g.hosts, scores: g.scores, ms_per_forecast: g.msPerForecast, crossed_windows: g.crossedWindows, climbed_windows: g.climbedWindows })),
-    throughput,
+  const runner = countingRunner((i) => session.run(i), nq);
+  const profileOf = profileMatcher(undefined);
+  const options: ForecastOptions = {
+    manifest,
+    runner,
+    profileOf,
+    // the served default (forecast.min_history 19h); the windows here have ≥ 80 % of the encoder
+    minHistoryPoints: Math.ceil((19 * 3600) / STEP),
+    batchSize: 64,
+    criticalOf: (p, m) => DEFAULT_THRESHOLDS[p][m].critical,
   };
-  await writeFile(jsonPath, JSON.stringify(manifest, null, 2) + '\n');
+  const augurs = await loadAugurs();
+  const skipped: SkippedSeries[] = [];
+  const sources = o.sources ?? manifest.training?.data?.real_sources ?? [];
+  const hosts: EvalHost[] = [];
+  for (const source of sources) {
+    o.log(`reading ${source} (held-out hosts only)`);
+    hosts.push(...(await readRealSource(path.join(o.dataDir, source), test)));
+  }
+  if (o.simulatorCsv) {
+    o.log(`reading ${o.simulatorCsv} (held-out servers only)`);
+    hosts.push(...(await readSimulatorCsv(o.simulatorCsv, test)));
+  }
+  const cands = candidates(hosts, te, td, o.stride, timeSplit, skipped);
+  const horizonSteps = HORIZONS.map(([, h]) => h);
+  const series: EvalSeries[] = cands.map((c) => ({
+    host: c.host,
+    metric: c.metric,
+    firstOrigin: c.firstOrigin,
+    origins: [],
+    scores: new SeriesScores(`${c.host.name} ${c.metric}`, c.host.source, c.scale, horizonSteps),
+    excess: [],
+  }));
+  const total = cands.reduce((s, c) => s + c.origins.length, 0);
+  o.log(`${series.length} series (${skipped.length} skipped), ${total} windows, origins every ${o.stride} steps`);
+
+  // origins grouped by time: one forecast-stage call per origin time, every host with a window then
+  const byEnd = new Map<number, Array<{ c: Candidate; s: EvalSeries; origin: number }>>();
+  cands.forEach((c, i) => {
+    for (const origin of c.origins) {
+      const end = c.host.start + origin * STEP;
+      let list = byEnd.get(end);
+      if (!list) byEnd.set(end, (list = []));
+      list.push({ c, s: series[i]!, origin });
+    }
+  });
+  const ms: Record<string, number[]> = {};
+  const failures: Record<string, number> = {};
+  let done = 0;
+  let missing = 0;
+  let climbed = 0;
+  let tftMs = 0;
+  let tftSeries = 0;
+  const len = contextLength(manifest);
+  for (const end of [...byEnd.keys()].sort((a, b) => a - b)) {
+    const jobs = byEnd.get(end)!;
+    const hostsHere = new Map<string, { name: string; profile: string; values: Partial<Record<MetricName, Float64Array>> }>();
+    for (const j of jobs) {
+      if (hostsHere.has(j.c.host.name)) continue;
+      const values: Partial<Record<MetricName, Float64Array>> = {};
+      for (const [m, v] of Object.entries(j.c.host.values) as Array<[MetricName, Float64Array]>) {
+        if (v.some((x) => Number.isFinite(x))) values[m] = v.subarray(j.origin - len + 1, j.origin + 1);
+      }
+      hostsHere.set(j.c.host.name, { name: j.c.host.name, profile: j.c.host.profile, values });
+    }
+    const window = historyWindow(end, len, [...hostsHere.values()]);
+    const t1 = performance.now();
+    const served = await forecastWindow(window, options);
+    const raw = await forecastWindow(window, { ...options, criticalOf: undefined });
+    tftMs += (performance.now() - t1) / 2;
+    const inst = new Map(served.instances.map((i) => [i.instance, i]));
+    const rawInst = new Map(raw.instances.map((i) => [i.instance, i]));
+    tftSeries += jobs.length;
+    for (const j of jobs) {
+      const f = inst.get(j.c.host.name)?.forecasts[j.c.metric];
+      if (!f) {
+        missing++;
+        continue;
+      }
+      const rf = rawInst.get(j.c.host.name)?.forecasts[j.c.metric];
+      if (rf && rf.quantiles.some((x, i) => x !== f.quantiles[i])) climbed++;
+      const v = j.c.host.values[j.c.metric];
+      const actual = v.subarray(j.origin + 1, j.origin + 1 + maxH);
+      const cols = quantileColumns(f.quantiles, td, nq);
+      const i50 = taus.indexOf(0.5);
+      const tft: WindowForecast = { point: cols[i50]!, taus, quantiles: cols };
+      const b = baselineForecasts(v, j.origin, td, j.c.metric, augurs, ms, failures);
+      j.s.scores.add(MODEL, actual, tft);
+      const i10 = taus.indexOf(0.1);
+      const i90 = taus.indexOf(0.9);
+      if (i10 >= 0 && i90 >= 0) j.s.scores.add(MODEL_3Q, actual, { point: cols[i50]!, taus: [0.1, 0.5, 0.9], quantiles: [cols[i10]!, cols[i50]!, cols[i90]!] });
+      let bestErr = Infinity;
+      for (const name of BASELINES) {
+        const bf = b[name];
+        if (!bf) continue;
+        j.s.scores.add(name, actual, bf);
+        bestErr = Math.min(bestErr, maeOver(actual, bf.point, maxH));
+      }
+      j.s.origins.push(j.origin);
+      j.s.excess.push(maeOver(actual, tft.point, maxH) - bestErr);
+      if (++done % 1000 === 0) o.log(`${done}/${total} windows (${((performance.now() - t0) / 60000).toFixed(1)} min)`);
+    }
+  }
+  o.log(`${done} windows scored in ${((performance.now() - t0) / 60000).toFixed(1)} min`);
+  const used = series.filter((s) => s.origins.length > 0);
+  const real = used.filter((s) => s.host.source !== 'simulator');
+  const groups: Group[] = [];
+  if (real.length) groups.push({ name: 'pooled real (held-out hosts of all real sources)', series: real });
+  for (const src of sources) {
+    const g = used.filter((s) => s.host.source === src);
+    if (g.length) groups.push({ name: src, series: g });
+  }
+  const sim = used.filter((s) => s.host.source === 'simulator');
+  if (sim.length) groups.push({ name: 'simulator', series: sim });
+
+  // the worst series: highest mean over horizons of the model's MASE ÷ that series' best baseline
+  const ratioOf = (s: EvalSeries): { ratio: number; best: string } => {
+    let sum = 0;
+    const wins = new Map<string, number>();
+    HORIZONS.forEach((_, k) => {
+      let best = '';
+      let floor = Infinity;
+      for (const b of BASELINES) {
+        const m = s.scores.mase(b, k);
+        if (m < floor) {
+          floor = m;
+          best = b;
+        }
+      }
+      sum += s.scores.mase(MODEL, k) / floor;
+      wins.set(best, (wins.get(best) ?? 0) + 1);
+    });
+    return { ratio: sum / HORIZONS.length, best: [...wins.entries()].sort((a, b) => b[1] - a[1])[0]![0] };
+  };
+  const ranked = (list: EvalSeries[], n: number): Array<{ s: EvalSeries; ratio: number; best: string }> =>
+    list
+      .map((s) => ({ s, ...ratioOf(s) }))
+      .filter((x) => Number.isFinite(x.ratio))
+      .sort((a, b) => b.ratio - a.ratio)
+      .slice(0, n);
+  const worst = [...ranked(real, 6), ...ranked(sim, 4)];
+  const worstPlots: PlotCase[] = [];
+  for (const w of worst) {
+    // the window where the model loses most to the best baseline on that window
+    let k = 0;
+    w.s.excess.forEach((e, i) => (e > w.s.excess[k]! ? (k = i) : undefined));
+    const origin = w.s.origins[k]!;
+    const host = w.s.host;
+    const values: Partial<Record<MetricName, Float64Array>> = {};
+    for (const [m, v] of Object.entries(host.values) as Array<[MetricName, Float64Array]>) if (v.some((x) => Number.isFinite(x))) values[m] = v.subarray(origin - len + 1, origin + 1);
+    const r = await forecastWindow(historyWindow(host.start + origin * STEP, len, [{ name: host.name, profile: host.profile, values }]), options);
+    const f = r.instances[0]?.forecasts[w.s.metric];
+    if (!f) continue;
+    const cols = quantileColumns(f.quantiles, td, nq);
+    const v = host.values[w.s.metric];
+    const bf = baselineForecasts(v, origin, td, w.s.metric, augurs, {})[w.best as Baseline];
+    worstPlots.push({
+      title: `${w.s.scores.series} (${host.source}): mean MASE ratio ${w.ratio.toFixed(2)} to its best baseline`,
+      history: Array.from(v.subarray(Math.max(0, origin - 2 * DAY + 1), origin + 1)),
+      actual: Array.from(v.subarray(origin + 1, origin + 1 + maxH)),
+      p50: Array.from(cols[taus.indexOf(0.5)]!),
+      band: [Array.from(cols[Math.max(0, taus.indexOf(0.1))]!), Array.from(cols[Math.max(0, taus.indexOf(0.9))]!)],
+      baseline: { name: w.best, values: bf ? Array.from(bf.point) : [] },
+    });
+  }
+
+  const shapes = o.shapeCases > 0 ? await evaluateShapes(o.shapeCases, options, manifest, augurs) : [];
+  await session.release();
+  const msPerSeries: Record<string, number> = { [MODEL]: tftMs / Math.max(1, tftSeries) };
+  for (const [k, v] of Object.entries(ms)) msPerSeries[k] = v.reduce((a, b) => a + b, 0) / v.length;
+  const result: EvalResult = {
+    manifest,
+    stride: o.stride,
+    timeSplit,
+    sources,
+    groups,
+    skipped,
+    windows: done,
+    missingForecasts: missing,
+    crossedWindows: runner.crossed,
+    climbedWindows: climbed,
+    worst: worstPlots,
+    worstNames: worst.map((w) => ({ series: w.s.scores.series, source: w.s.host.source, ratio: w.ratio, best: w.best })),
+    shapes,
+    seconds: (performance.now() - t0) / 1000,
+    msPerSeries,
+    baselineFailures: failures,
+  };
+  await writeReport(o, result);
+  return result;
+}
+
+/** The level-shift and ramp cases through the forecast stage, as served and without climb continuation. */
+async function evaluateShapes(count: number, options: ForecastOptions, manifest: ModelManifest, augurs: Augurs): Promise<ShapeResult[]> {
+  const td = manifest.decoder_length;
+  const nq = manifest.quantiles.length;
+  const i50 = manifest.quantiles.indexOf(0.5);
+  const i10 = Math.max(0, manifest.quantiles.indexOf(0.1));
+  const i90 = Math.max(0, manifest.quantiles.indexOf(0.9));
+  const steps = Math.min(td, 96);
+  const len = contextLength(manifest);
+  const end = 1790000000 - (1790000000 % STEP);
+  const run = async (cases: readonly ShapeCase[], served: boolean): Promise<Map<string, Float32Array>> => {
+    const window = historyWindow(
+      end,
+      len,
+      cases.map((c) => ({ name: c.name, profile: c.profile, values: Object.fromEntries(Object.entries(c.values).map(([m, v]) => [m, v.subarray(SHAPE_HISTORY - len, SHAPE_HISTORY)])) })),
+    );
+    const r = await forecastWindow(window, served ? options : { ...options, criticalOf: undefined });
+    const out = new Map<string, Float32Array>();
+    for (const inst of r.instances) {
+      const c = cases.find((x) => x.name === inst.instance)!;
+      const f = inst.forecasts[c.metric];
+      if (f) out.set(c.name, f.quantiles);
+    }
+    return out;
+  };
+  const p50 = (q: Float32Array | undefined): Float64Array => (q ? quantileColumns(q, td, nq)[i50]! : new Float64Array(td).fill(NaN));
+  const plot = (c: ShapeCase, q: Float32Array | undefined, title: string): PlotCase => {
+    const v = c.values[c.metric]!;
+    const cols = q ? quantileColumns(q, td, nq) : [];
+    const hist = fillGaps(v.subarray(0, SHAPE_HISTORY));
+    const ets = augurs.ets(hist.subarray(SHAPE_HISTORY - BASELINE_HISTORY['AutoETS (AZN)']), td);
+    return {
+      title,
+      history: Array.from(v.subarray(SHAPE_HISTORY - DAY, SHAPE_HISTORY)),
+      actual: Array.from(v.subarray(SHAPE_HISTORY, SHAPE_HISTORY + steps)),
+      p50: Array.from(p50(q)),
+      band: [Array.from(cols[i10] ?? []), Array.from(cols[i90] ?? [])],
+      baseline: { name: 'AutoETS (AZN)', values: Array.from(bounded(c.metric, ets.point)) },
+    };
+  };
+  const results: ShapeResult[] = [];
+  const shifts = levelShiftCases(count, steps);
+  const ramps = rampCases(count, steps);
+  const [shiftServed, shiftRaw, rampServed, rampRaw] = [await run(shifts, true), await run(shifts, false), await run(ramps, true), await run(ramps, false)];
+  for (const kind of ['level shift up', 'level shift down'] as const) {
+    const cases = shifts.filter((c) => c.kind === kind);
+    const score = (m: Map<string, Float32Array>): { passed: number; share: number; failed: ShapeCase[] } => {
+      let passed = 0;
+      let share = 0;
+      const failed: ShapeCase[] = [];
+      for (const c of cases) {
+        const r = shiftHeld(p50(m.get(c.name)), c.level, steps);
+        if (r.held) passed++;
+        else failed.push(c);
+        share += r.share;
+      }
+      return { passed, share: share / Math.max(1, cases.length), failed };
+    };
+    const s = score(shiftServed);
+    const r = score(shiftRaw);
+    const ex = s.failed.slice(0, 2).map((c) => plot(c, shiftServed.get(c.name), `${c.name} (${kind}, ${c.metric}, ${c.profile}): new level ${c.level.toFixed(0)} %`));
+    results.push({ kind, cases: cases.length, passed: s.passed, passedRaw: r.passed, detail: s.share, detailRaw: r.share, examples: ex });
+  }
+  const rampScore = (m: Map<string, Float32Array>): { passed: number; lateness: number; failed: ShapeCase[] } => {
+    let passed = 0;
+    const late: number[] = [];
+    const failed: ShapeCase[] = [];
+    for (const c of ramps) {
+      const h = firstCrossing(p50(m.get(c.name)), c.level, steps);
+      const l = h === undefined ? Infinity : (h - c.crossingStep!) * (STEP / 60);
+      late.push(l);
+      if (l <= 30) passed++;
+      else failed.push(c);
+    }
+    late.sort((a, b) => a - b);
+    const k = Math.floor(late.length / 2);
+    return { passed, lateness: late.length % 2 ? late[k]! : (late[k - 1]! + late[k]!) / 2, failed };
+  };
+  const s = rampScore(rampServed);
+  const r = rampScore(rampRaw);
+  const ex = s.failed
+    .slice(0, 2)
+    .map((c) => plot(c, rampServed.get(c.name), `${c.name} (ramp, ${c.metric}, ${c.profile}): crosses ${c.level} % ${((c.crossingStep! * STEP) / 3600).toFixed(1)} h ahead`));
+  results.push({ kind: 'ramp', cases: ramps.length, passed: s.passed, passedRaw: r.passed, detail: s.lateness, detailRaw: r.lateness, examples: ex });
+  return results;
 }
