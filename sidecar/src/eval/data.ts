@@ -1,5 +1,5 @@
 /**
- * Evaluation data: the held-out real traces (../shared/data) and simulator CSV history, on a
+ * Evaluation data: the held-out real traces (one folder per source, see cli/eval.ts) and simulator CSV history, on a
  * 5-minute grid with NaN for missing steps. Conversions match models/train/foresight_tft/data.py.
  */
 import { createReadStream } from 'node:fs';
