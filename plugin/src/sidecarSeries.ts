@@ -4,10 +4,15 @@
  * and components as the Grafana panel.
  */
 import type { SeriesInput } from './series';
+import type { FleetSourceJson } from './prepare/source';
 
 export interface FleetJson {
   readonly origin: number | null;
   readonly stale: boolean;
+  /** Unix seconds of the last successful cycle. */
+  readonly lastSuccess?: number | null;
+  /** Which source the sidecar reads and whether it answers (absent from older sidecars). */
+  readonly source?: FleetSourceJson;
   readonly instances: ReadonlyArray<{
     readonly instance: string;
     readonly profile: string;
@@ -42,6 +47,7 @@ export function fleetSeries(fleet: FleetJson): SeriesInput[] {
   const at = fleet.origin * 1000;
   for (const i of fleet.instances) {
     const base = { instance: i.instance, profile: i.profile };
+    out.push({ name: 'foresight_instance_ready', labels: base, times: [at], values: [i.ready ? 1 : 0] });
     const recent = i.recent && i.recent.length > 0 ? i.recent : i.score !== undefined ? [[fleet.origin, i.score] as const] : [];
     out.push({ name: 'foresight_risk_score', labels: base, times: recent.map(([t]) => t * 1000), values: recent.map(([, v]) => v) });
     for (const [horizon, score] of Object.entries(i.predicted ?? {})) {

@@ -1,6 +1,6 @@
 import { framesToSeries, type SeriesInput } from '../series';
 import { thresholdsFor } from '../thresholds';
-import { prepareCones, type Cone } from './cones';
+import { prepareCones, type Cone, type ConeSet } from './cones';
 import { coneFrames, raw } from './fixture';
 
 const series = framesToSeries(coneFrames);
@@ -9,6 +9,14 @@ const HL = ['30m', '1h', '2h', '3h', '4h', '6h', '8h'];
 
 function cones(instances: string[], metrics: string[] = []): Cone[] {
   const c = prepareCones(series, { instances, metrics, thresholds: thresholdsFor(undefined) });
+  if ('message' in c) {
+    throw new Error(c.message);
+  }
+  return [...c.cones];
+}
+
+function set(input: SeriesInput[], instances: string[] = []): ConeSet {
+  const c = prepareCones(input, { instances, thresholds: thresholdsFor(undefined) });
   if ('message' in c) {
     throw new Error(c.message);
   }
@@ -58,14 +66,14 @@ describe('prepareCones on hand-made series', () => {
 
   test('when the p50 crosses critical between horizons, then the breach is interpolated', () => {
     const input = [s('foresight_metric_value', { instance: 'a', metric: 'cpu' }, [0], [85]), f('30m', '50', 90), f('1h', '50', 100)];
-    const [c] = prepareCones(input, { thresholds: thresholdsFor(undefined) }) as Cone[];
+    const [c] = set(input).cones;
     // generic cpu critical 95: halfway between 30m (90) and 1h (100) → 45 min
     expect(c!.breach).toEqual({ t: 45 * 60000, seconds: 45 * 60 });
   });
 
   test('when all percentile pairs are present, then bands nest 5–95, 10–90, 25–75', () => {
     const input = ['5', '10', '25', '50', '75', '90', '95'].map((p, i) => f('1h', p, 10 + i));
-    const [c] = prepareCones(input, {}) as Cone[];
+    const [c] = set(input).cones;
     expect(c!.bands.map((b) => [b.lower, b.upper])).toEqual([
       [5, 95],
       [10, 90],
@@ -75,5 +83,20 @@ describe('prepareCones on hand-made series', () => {
 
   test('when there are no forecasts, then it says which queries it expects', () => {
     expect(prepareCones([], {})).toEqual({ message: expect.stringContaining('foresight_forecast') });
+  });
+
+  test('when a server asked for has too little history, then it is listed with that reason instead of an empty message', () => {
+    const input = [
+      f('1h', '50', 40),
+      s('foresight_instance_ready', { instance: 'new', profile: 'generic' }, [0], [0]),
+      s('foresight_metric_value', { instance: 'young', metric: 'cpu' }, [0], [12]),
+    ];
+    expect(set(input, ['new', 'young', 'gone', 'a']).missing).toEqual([
+      { instance: 'gone', reason: 'not-in-data' },
+      { instance: 'new', reason: 'too-little-history' },
+      { instance: 'young', reason: 'too-little-history' },
+    ]);
+    // only a server not ready: still a state, not the message about queries
+    expect(set([s('foresight_instance_ready', { instance: 'new' }, [0], [0])], ['new'])).toEqual({ cones: [], missing: [{ instance: 'new', reason: 'too-little-history' }] });
   });
 });

@@ -51,8 +51,19 @@ export interface ConeOptions {
   readonly thresholds?: (profile: string, metric: string) => Thresholds | undefined;
 }
 
+/** Why an instance asked for has no cones. */
+export type NoForecastReason = 'too-little-history' | 'not-in-data';
+
+export interface ConeSet {
+  /** By instance (natural order), then metric. */
+  readonly cones: readonly Cone[];
+  /** Instances asked for that have no forecast, and why. */
+  readonly missing: ReadonlyArray<{ readonly instance: string; readonly reason: NoForecastReason }>;
+}
+
 export const METRIC_VALUE = 'foresight_metric_value';
 export const FORECAST = 'foresight_forecast';
+export const INSTANCE_READY = 'foresight_instance_ready';
 export const CONE_QUERIES = [METRIC_VALUE, FORECAST];
 
 /** Percentile pairs drawn as bands, outermost first. */
@@ -62,9 +73,16 @@ const PAIRS: ReadonlyArray<readonly [number, number]> = [
   [25, 75],
 ];
 
-export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Cone[] | { readonly message: string } {
+/**
+ * Cones for the instances asked for (all with forecasts when none are). An instance asked for
+ * without forecasts is listed in `missing`: `too-little-history` when its
+ * `foresight_instance_ready` is 0 (or it has history but no forecast), else `not-in-data`. The
+ * message (which queries are expected) comes only when the data has no cone series at all.
+ */
+export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): ConeSet | { readonly message: string } {
   const forecasts = series.filter((s) => s.name === FORECAST && s.labels['instance'] && s.labels['metric'] && s.labels['horizon'] && s.labels['percentile']);
-  if (forecasts.length === 0) {
+  const known = series.some((s) => (s.name === METRIC_VALUE || s.name === INSTANCE_READY) && s.labels['instance']);
+  if (forecasts.length === 0 && !known) {
     return { message: `No ${FORECAST} series with instance, metric, horizon and percentile labels. Query ${FORECAST} (instant) and ${METRIC_VALUE} (range) from the Foresight sidecar.` };
   }
   const wantInstances = o.instances && o.instances.length > 0 ? new Set(o.instances) : undefined;
@@ -77,28 +95,49 @@ export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Co
   for (const s of forecasts) {
     const instance = s.labels['instance']!;
     const metric = s.labels['metric']!;
-    if ((wantInstances && !wantInstances.has(instance)) || (wantMetrics && !wantMetrics.has(metric))) {continue;}
+    if ((wantInstances && !wantInstances.has(instance)) || (wantMetrics && !wantMetrics.has(metric))) {
+      continue;
+    }
     const h = durationSeconds(s.labels['horizon']!);
     const p = Number(s.labels['percentile']);
     const last = lastValue(s);
-    if (h === undefined || !Number.isFinite(p) || !last || (wantHorizons && !wantHorizons.has(s.labels['horizon']!))) {continue;}
+    if (h === undefined || !Number.isFinite(p) || !last || (wantHorizons && !wantHorizons.has(s.labels['horizon']!))) {
+      continue;
+    }
     const k = key(instance, metric);
     let g = grid.get(k);
-    if (!g) {grid.set(k, (g = { instance, metric, profile: s.labels['profile'] ?? '', at: last.time, byP: new Map() }));}
+    if (!g) {
+      grid.set(k, (g = { instance, metric, profile: s.labels['profile'] ?? '', at: last.time, byP: new Map() }));
+    }
     g.at = Math.max(g.at, last.time);
     let byH = g.byP.get(p);
-    if (!byH) {g.byP.set(p, (byH = new Map()));}
+    if (!byH) {
+      g.byP.set(p, (byH = new Map()));
+    }
     byH.set(h, last.value);
   }
   const histories = new Map<string, Point[]>();
+  const withHistory = new Set<string>();
+  const notReady = new Set<string>();
   for (const s of series) {
-    if (s.name !== METRIC_VALUE || !s.labels['instance'] || !s.labels['metric']) {continue;}
+    const instance = s.labels['instance'];
+    if (s.name === INSTANCE_READY && instance && lastValue(s)?.value === 0) {
+      notReady.add(instance);
+    }
+    if (s.name !== METRIC_VALUE || !instance || !s.labels['metric']) {
+      continue;
+    }
     const pts: Point[] = [];
     s.times.forEach((t, i) => {
       const v = s.values[i];
-      if (v !== null && v !== undefined) {pts.push({ t, v });}
+      if (v !== null && v !== undefined) {
+        pts.push({ t, v });
+      }
     });
-    histories.set(key(s.labels['instance'], s.labels['metric']), pts);
+    histories.set(key(instance, s.labels['metric']), pts);
+    if (pts.length > 0) {
+      withHistory.add(instance);
+    }
   }
 
   const cones: Cone[] = [];
@@ -108,7 +147,9 @@ export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Co
     const now = lastObs ? Math.max(lastObs.t, g.at) : g.at;
     const curve = (p: number): Point[] | undefined => {
       const byH = g.byP.get(p);
-      if (!byH) {return undefined;}
+      if (!byH) {
+        return undefined;
+      }
       const pts = [...byH.entries()].sort((a, b) => a[0] - b[0]).map(([h, v]) => ({ t: now + h * 1000, v }));
       // every curve starts at the present value so the cone opens from "now"
       return lastObs ? [{ t: now, v: lastObs.v }, ...pts] : pts;
@@ -117,7 +158,9 @@ export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Co
     for (const [lo, hi] of PAIRS) {
       const lower = curve(lo);
       const upper = curve(hi);
-      if (!lower || !upper || lower.length !== upper.length) {continue;}
+      if (!lower || !upper || lower.length !== upper.length) {
+        continue;
+      }
       bands.push({ lower: lo, upper: hi, polygon: [...upper, ...[...lower].reverse()] });
     }
     const p50 = curve(50) ?? [];
@@ -134,9 +177,14 @@ export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Co
       ...breachOf(p50, thresholds, now),
     });
   }
-  cones.sort((a, b) => a.instance.localeCompare(b.instance, undefined, { numeric: true }) || a.metric.localeCompare(b.metric));
-  if (cones.length === 0) {return { message: 'No forecasts for the selected instances and metrics.' };}
-  return cones;
+  const natural = (a: string, b: string): number => a.localeCompare(b, undefined, { numeric: true });
+  cones.sort((a, b) => natural(a.instance, b.instance) || a.metric.localeCompare(b.metric));
+  const drawn = new Set(cones.map((c) => c.instance));
+  const missing = [...(wantInstances ?? [])]
+    .filter((i) => !drawn.has(i))
+    .sort(natural)
+    .map((instance) => ({ instance, reason: (notReady.has(instance) || withHistory.has(instance) ? 'too-little-history' : 'not-in-data') as NoForecastReason }));
+  return { cones, missing };
 }
 
 function breachOf(p50: readonly Point[], th: Thresholds | undefined, now: number): { breach?: { t: number; seconds: number } } {

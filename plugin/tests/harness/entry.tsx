@@ -20,6 +20,9 @@ export interface MountRequest {
   mode: 'light' | 'dark';
   /** Value of the dashboard's `instance` variable; undefined when it does not exist. */
   instance?: string;
+  /** The dashboard's time range in unix ms (default: the last 6 h). */
+  from?: number;
+  to?: number;
 }
 
 interface HarnessWindow {
@@ -28,6 +31,8 @@ interface HarnessWindow {
   pluginModule?: { plugin: grafanaData.PanelPlugin };
   mount: (r: MountRequest) => void;
   harnessReady: boolean;
+  /** The Grafana theme's primary text colour of the last mount, for the theme test. */
+  themeText?: string;
 }
 
 const w = window as unknown as HarnessWindow;
@@ -64,8 +69,9 @@ w.mount = (r: MountRequest) => {
   }
   const Panel = plugin.panel;
   const theme = grafanaData.createTheme({ colors: { mode: r.mode } });
-  const now = Date.now();
-  const timeRange = grafanaData.makeTimeRange(grafanaData.dateTime(now - 6 * 3600 * 1000), grafanaData.dateTime(now));
+  const to = r.to ?? Date.now();
+  const timeRange = grafanaData.makeTimeRange(grafanaData.dateTime(r.from ?? to - 6 * 3600 * 1000), grafanaData.dateTime(to));
+  w.themeText = theme.colors.text.primary;
   const container = document.getElementById('panel')!;
   container.style.background = theme.colors.background.primary;
   root ??= createRoot(container);
