@@ -61,7 +61,8 @@ function ConeChart({ cone, width, showThresholds, formatTime, withInstance }: { 
     const above = line - 3;
     const below = line + 11;
     const fits = (v: number): boolean => v >= PAD.top + 9 && v <= PAD.top + h - 2 && (avoid === undefined || Math.abs(v - avoid) >= 11);
-    return fits(above) ? above : fits(below) ? below : avoid !== undefined && avoid < line ? Math.max(below, avoid + 11) : above;
+    // neither fits (the lines nearly touch): one label height under the other label
+    return fits(above) ? above : fits(below) ? below : avoid !== undefined ? avoid + 11 : above;
   };
   const criticalLabelY = th ? labelY(y(th.critical)) : 0;
   const warningLabelY = th ? labelY(y(th.warning), criticalLabelY) : 0;

@@ -1,0 +1,65 @@
+/**
+ * What a person reads on the heatmap and cones, as checks shared by the panel and preview tests:
+ * the legend, the time axis, the order of the colours, the tooltip's box, which server the cones
+ * show.
+ */
+import type { Page } from 'playwright-core';
+import { LEVELS, relativeLuminance } from '../src/levels';
+
+/** "rgb(r, g, b)" → "#rrggbb". */
+export function hex(css: string): string {
+  const [r, g, b] = css.match(/\d+/g)!.map(Number);
+  return `#${[r, g, b].map((c) => c!.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** The legend names the seven levels in order (then "no data"), and its colours darken as risk rises. */
+export async function expectLegend(page: Page): Promise<void> {
+  await expect(page.getByTestId('legend-name').allInnerTexts()).resolves.toEqual([...LEVELS.map((l) => l.display), 'no data']);
+  const swatches = await page.getByTestId('legend-swatch').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
+  const lum = swatches.map((c) => relativeLuminance(hex(c)));
+  expect(lum).toHaveLength(7);
+  for (let i = 1; i < lum.length; i++) {
+    expect(lum[i]!).toBeLessThan(lum[i - 1]!);
+  }
+}
+
+/** Horizon labels 30m … 8h, "now", and clock-time ticks over the past. */
+export async function expectTimeAxis(page: Page): Promise<void> {
+  await expect(page.getByTestId('horizon-label').allInnerTexts()).resolves.toEqual(['30m', '1h', '2h', '3h', '4h', '6h', '8h']);
+  await expect(page.getByTestId('now-label').innerText()).resolves.toBe('now');
+  const ticks = await page.getByTestId('time-tick').allInnerTexts();
+  expect(ticks.length).toBeGreaterThanOrEqual(2);
+  for (const t of ticks) {
+    expect(t).toMatch(/^\d\d:\d\d$/);
+  }
+}
+
+/** Hovers the right-most cell of the first row and checks the tooltip's box lies inside the viewport and the heatmap. */
+export async function expectTooltipInside(page: Page): Promise<void> {
+  const cell = page.locator('[data-testid="heatmap-row"]').first().locator('[data-predicted="true"]').last();
+  const box = (await cell.boundingBox())!;
+  await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+  const tip = (await page.getByTestId('tooltip').boundingBox())!;
+  const panel = (await page.getByTestId('heatmap').boundingBox())!;
+  const viewport = page.viewportSize()!;
+  expect(tip.x).toBeGreaterThanOrEqual(Math.max(0, panel.x));
+  expect(tip.x + tip.width).toBeLessThanOrEqual(Math.min(viewport.width, panel.x + panel.width));
+  expect(tip.y).toBeGreaterThanOrEqual(0);
+  expect(tip.y + tip.height).toBeLessThanOrEqual(viewport.height);
+  await page.mouse.move(0, 0);
+}
+
+/** The instances the cones show (distinct, in order). */
+export function coneInstances(page: Page): Promise<string[]> {
+  return page.getByTestId('cone').evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-instance') ?? ''))]);
+}
+
+/** The highlighted row's instance (undefined when none is). */
+export async function selectedRow(page: Page): Promise<string | undefined> {
+  const rows = page.locator('[data-testid="heatmap-row"][data-selected="true"]');
+  if ((await rows.count()) !== 1) {
+    return undefined;
+  }
+  await expect(rows.getByTestId('selected-outline').evaluate((e) => getComputedStyle(e).borderTopStyle)).resolves.toBe('solid');
+  return (await rows.getAttribute('data-instance')) ?? undefined;
+}
