@@ -96,6 +96,7 @@ async function serveScenario(): Promise<{ url: string; set: (specs: ServerSpec[]
           s.end();
         }
         server.close(() => r());
+        server.closeAllConnections();
       }),
   };
 }

@@ -1,0 +1,71 @@
+/**
+ * Regenerates the README screenshots: `npm run screenshots` (in plugin/, after `npm run build`).
+ *
+ * Default: the built panel (dist/module.js) in Chromium, through the browser tests' harness, on
+ * the hand-built critical moment of tests/scenario.ts — docs/img/heatmap.png (the heatmap),
+ * docs/img/cones.png (the worst server's cones), docs/img/critical.png (the whole panel), and
+ * the plugin's own src/img/screenshot-heatmap.png and screenshot-cones.png.
+ *
+ * `--live http://127.0.0.1:9464`: the same three from a running sidecar's preview page instead
+ * (e.g. a minute or two after `curl -XPOST …/simulator/scenario -d critical`).
+ */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { PLUGIN, buildHarness, launch, serveHarness } from '../tests/browser';
+import { NOW, fleetSpecs, frames } from '../tests/scenario';
+import { DEFAULT_LEVEL_COLORS } from '../src/levels';
+
+const DOCS = path.join(PLUGIN, '..', 'docs', 'img');
+const OPTIONS = { view: 'both', sort: 'worstCurrent', metrics: [], horizons: [], showThresholds: true, maxPastColumns: 72, levelColors: [...DEFAULT_LEVEL_COLORS] };
+
+async function fromHarness(page: Page): Promise<void> {
+  const server = await serveHarness(buildHarness());
+  try {
+    await page.goto(server.url);
+    await page.waitForFunction(() => (window as unknown as { harnessReady?: boolean; pluginModule?: unknown }).harnessReady && (window as unknown as { pluginModule?: unknown }).pluginModule !== undefined);
+    const specs = fleetSpecs();
+    const range = { from: (NOW - 6 * 3600) * 1000, to: NOW * 1000 };
+    const mount = (r: Record<string, unknown>): Promise<void> => page.evaluate((x) => (window as unknown as { mount: (m: unknown) => void }).mount(x), { mode: 'light', ...range, ...r });
+    await mount({ frames: frames(specs, ['ppdb002']), options: { ...OPTIONS, view: 'heatmap' }, width: 1200, height: 520 });
+    await page.locator('#panel').screenshot({ path: path.join(DOCS, 'heatmap.png') });
+    await mount({ frames: frames(specs, ['ppdb002']), options: { ...OPTIONS, view: 'cones' }, width: 1200, height: 470 });
+    await page.locator('#panel').screenshot({ path: path.join(DOCS, 'cones.png') });
+    await mount({ frames: frames(specs, ['ppdb002']), options: OPTIONS, width: 1200, height: 1000 });
+    await page.locator('#panel').screenshot({ path: path.join(DOCS, 'critical.png') });
+  } finally {
+    await server.close();
+  }
+}
+
+async function fromLive(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.getByTestId('cone').first().waitFor({ timeout: 60_000 });
+  await page.getByTestId('heatmap').screenshot({ path: path.join(DOCS, 'heatmap.png') });
+  await page.getByTestId('cones').screenshot({ path: path.join(DOCS, 'cones.png') });
+  await page.screenshot({ path: path.join(DOCS, 'critical.png'), fullPage: true });
+}
+
+async function main(): Promise<void> {
+  const i = process.argv.indexOf('--live');
+  const live = i >= 0 ? process.argv[i + 1] : undefined;
+  if (i >= 0 && !live) {
+    throw new Error('--live needs the sidecar URL, e.g. --live http://127.0.0.1:9464');
+  }
+  mkdirSync(DOCS, { recursive: true });
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+    await (live ? fromLive(page, live) : fromHarness(page));
+  } finally {
+    await browser.close();
+  }
+  copyFileSync(path.join(DOCS, 'heatmap.png'), path.join(PLUGIN, 'src', 'img', 'screenshot-heatmap.png'));
+  copyFileSync(path.join(DOCS, 'cones.png'), path.join(PLUGIN, 'src', 'img', 'screenshot-cones.png'));
+  console.log(`wrote ${['heatmap', 'cones', 'critical'].map((n) => path.join(DOCS, `${n}.png`)).join(', ')} and the plugin's src/img copies`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
