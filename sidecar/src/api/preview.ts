@@ -1,8 +1,9 @@
 /**
  * GET /: a preview page for trying Foresight without Grafana. With the plugin built
  * (plugin/dist-preview/preview.js) it renders the panel's own heatmap and cone views from the
- * sidecar's API; without it, a plain fleet table and a note saying how to get the views. Every
- * label value is inserted as text, never as HTML.
+ * sidecar's API; without it, a plain fleet table and a note saying how to get the views (and,
+ * while the source is down, which source and since when). Every label value is inserted as text,
+ * never as HTML.
  */
 export function renderPreviewPage(withViews: boolean): string {
   if (withViews) {
@@ -30,7 +31,9 @@ const cols = ['cpu','memory','disk','iowait','load','network'];
 async function refresh() {
   const r = await fetch('/api/v1/fleet'); const f = await r.json();
   const status = document.getElementById('status');
-  status.textContent = f.origin ? 'forecast origin ' + new Date(f.origin * 1000).toISOString() + (f.stale ? ' — source down, showing the last good forecasts' : '') : 'waiting for the first cycle';
+  const src = f.source ? (f.source.type === 'prometheus' ? 'Prometheus at ' + f.source.url : 'the simulated fleet') : 'the source';
+  const down = f.stale ? ' — ' + src + ' is down' + (f.source && f.source.downSince ? ' since ' + new Date(f.source.downSince * 1000).toISOString() : '') : '';
+  status.textContent = (f.origin ? 'forecast origin ' + new Date(f.origin * 1000).toISOString() + (f.stale ? down + ', showing the last good forecasts' : '') : 'waiting for the first cycle' + down);
   status.className = f.stale ? 'stale' : '';
   const body = document.querySelector('#fleet tbody'); body.replaceChildren();
   for (const i of f.instances) {

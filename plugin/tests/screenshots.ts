@@ -12,8 +12,8 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { PLUGIN, buildHarness, launch, serveHarness } from '../tests/browser';
-import { NOW, fleetSpecs, frames } from '../tests/scenario';
+import { PLUGIN, buildHarness, launch, serveHarness } from './browser';
+import { NOW, fleetSpecs, frames } from './scenario';
 import { DEFAULT_LEVEL_COLORS } from '../src/levels';
 
 const DOCS = path.join(PLUGIN, '..', 'docs', 'img');
