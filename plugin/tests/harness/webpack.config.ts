@@ -7,7 +7,9 @@ const config: Configuration = {
   devtool: false,
   entry: path.resolve(__dirname, 'entry.tsx'),
   output: { path: path.resolve(__dirname, '..', '..', 'test-artifacts', 'harness'), filename: 'harness.js' },
-  resolve: { extensions: ['.tsx', '.ts', '.js', '.mjs'] },
+  // FORESIGHT_HARNESS_MODULES: a node_modules with other React / @grafana versions (e.g. React 19
+  // and @grafana/* 13) to mount the same built dist/module.js with; see the plugin README
+  resolve: { extensions: ['.tsx', '.ts', '.js', '.mjs'], ...(process.env['FORESIGHT_HARNESS_MODULES'] ? { modules: [process.env['FORESIGHT_HARNESS_MODULES'], 'node_modules'] } : {}) },
   module: {
     rules: [
       // @grafana/ui's dependencies import extension-less paths from .mjs files
