@@ -119,11 +119,11 @@ function ConeChart({ cone, width, showThresholds, formatTime, withInstance }: { 
       {th && (
         <g data-testid="thresholds">
           <line data-testid="threshold-warning" x1={PAD.left} x2={PAD.left + w} y1={y(th.warning)} y2={y(th.warning)} stroke={colours.warning} strokeDasharray="5 3" strokeWidth={1.2} />
-          <text data-testid="threshold-label" x={PAD.left + 4} y={warningLabelY} fontSize={10} fill={colours.warning}>
+          <text data-testid="threshold-label" x={PAD.left + 4} y={warningLabelY} fontSize={10} fill={colours.warning} stroke={theme.background} strokeWidth={3} paintOrder="stroke">
             {`warning ${unit.format(th.warning)}`}
           </text>
           <line data-testid="threshold-critical" x1={PAD.left} x2={PAD.left + w} y1={y(th.critical)} y2={y(th.critical)} stroke={colours.critical} strokeDasharray="5 3" strokeWidth={1.2} />
-          <text data-testid="threshold-label" x={PAD.left + 4} y={criticalLabelY} fontSize={10} fill={colours.critical}>
+          <text data-testid="threshold-label" x={PAD.left + 4} y={criticalLabelY} fontSize={10} fill={colours.critical} stroke={theme.background} strokeWidth={3} paintOrder="stroke">
             {`critical ${unit.format(th.critical)}`}
           </text>
         </g>
