@@ -12,6 +12,18 @@ export { LEVELS, levelOf } from '../../sidecar/src/risk/levels';
 
 export const DEFAULT_LEVEL_COLORS: readonly string[] = ['#eceef1', '#fbe38c', '#fec44f', '#fe9929', '#ec5a1f', '#cb181d', '#67000d'];
 
+/**
+ * Healthy on a dark theme: a dim grey, so healthy stays the quiet colour there too (a light grey
+ * would be the loudest cell on a dark background). Used only while healthy keeps its default.
+ */
+export const DARK_HEALTHY = '#3d424b';
+
+/** The level colours to draw with: the configured ones, with the default healthy dimmed on dark themes. */
+export function levelColorsFor(configured: readonly string[] | undefined, isDark: boolean): readonly string[] {
+  const colors = configured?.length === 7 ? configured : DEFAULT_LEVEL_COLORS;
+  return isDark && colors[0]?.toLowerCase() === DEFAULT_LEVEL_COLORS[0] ? [DARK_HEALTHY, ...colors.slice(1)] : colors;
+}
+
 /** WCAG relative luminance of a #rrggbb colour (0 black … 1 white). */
 export function relativeLuminance(hex: string): number {
   const n = parseInt(hex.replace('#', ''), 16);

@@ -5,7 +5,7 @@
  * down is named above both.
  */
 import React, { useMemo } from 'react';
-import { DEFAULT_LEVEL_COLORS, LEVELS } from '../levels';
+import { LEVELS, levelColorsFor } from '../levels';
 import type { SeriesInput } from '../series';
 import { type HeatmapModel, prepareHeatmap, worstInstance } from '../prepare/heatmap';
 import { prepareCones } from '../prepare/cones';
@@ -82,7 +82,7 @@ export function coneSummary(model: HeatmapModel, instance: string, selected: boo
 
 export function ForesightViews({ series, options, width, height, coneInstances, coneReason, onSelectInstance, formatTime, pastWindow, source, now }: ForesightViewsProps): React.ReactElement {
   const theme = useViewTheme();
-  const colors = options.levelColors?.length === 7 ? options.levelColors : DEFAULT_LEVEL_COLORS;
+  const colors = levelColorsFor(options.levelColors, theme.isDark);
   const showHeatmap = options.view !== 'cones';
   const showCones = options.view !== 'heatmap';
   const heatmap = useMemo(
