@@ -221,7 +221,7 @@ describeWithChromium('preview page in Chromium on the live sidecar', () => {
     await page.getByTestId('cone').first().waitFor({ timeout: 30_000 });
     await expect(page.getByTestId('cone').count()).resolves.toBe(6);
     expect(await page.locator('[data-testid="cone"] [data-testid="band"]').count()).toBeGreaterThanOrEqual(6);
-    await expect(page.getByTestId('status').textContent()).resolves.toMatch(/^20 instances · forecast origin \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    await expect(page.getByTestId('status').textContent()).resolves.toMatch(/^20 instances · forecast origin \d{4}-\d\d-\d\d \d\d:\d\d UTC · source: the simulated fleet \(simulated clock, 60× real time\)/);
     // nothing clicked: the cones show the framed row, which is the worst predicted server of the fleet JSON
     const fleet = (await (await fetch(`${base}/api/v1/fleet`)).json()) as { instances: Array<{ instance: string; score?: number; predicted?: Record<string, number> }> };
     const shown = await coneInstances(page);
@@ -242,6 +242,46 @@ describeWithChromium('preview page in Chromium on the live sidecar', () => {
     expect(errors).toEqual([]);
   });
 
+  test('when the fleet switches to critical, then after every cycle the cones show the worst predicted server, never the empty message', async () => {
+    const base = await start({}, '/-/ready');
+    const { page, errors } = await open(browser, `${base}/`);
+    await page.getByTestId('cone').first().waitFor({ timeout: 30_000 });
+    const before = (await coneInstances(page))[0];
+    const switched = await fetch(`${base}/simulator/scenario`, { method: 'POST', body: 'critical' });
+    expect(switched.status).toBe(200);
+    type Fleet = { origin: number; instances: Array<{ instance: string; predicted?: Record<string, number>; score?: number }> };
+    const level = (s: number): number => 6 - [90, 80, 70, 60, 50, 30, -Infinity].findIndex((m) => s >= m);
+    const worstLevel = (i: Fleet['instances'][number]): number => level(Math.max(-1, ...Object.values(i.predicted ?? {})));
+    // watch the page through the cycles that follow (5 s of wall time each at 60×): whenever the
+    // page and /api/v1/fleet agree on the forecast origin, the cones show a server at the fleet's
+    // worst predicted level, and that row is framed
+    const seen = new Set<string>();
+    let checks = 0;
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline && checks < 12) {
+      await page.waitForTimeout(1500);
+      const fleet = (await (await fetch(`${base}/api/v1/fleet`)).json()) as Fleet;
+      const status = await page.getByTestId('status').innerText();
+      if (!status.includes(new Date(fleet.origin * 1000).toISOString().slice(0, 16).replace('T', ' '))) {
+        continue; // a cycle landed between the page's refresh and this fetch
+      }
+      await expect(page.getByTestId('message').count()).resolves.toBe(0);
+      const shown = await coneInstances(page);
+      expect(shown).toHaveLength(1);
+      await expect(selectedRow(page)).resolves.toBe(shown[0]);
+      const top = Math.max(...fleet.instances.map(worstLevel));
+      expect({ instance: shown[0], level: worstLevel(fleet.instances.find((i) => i.instance === shown[0])!) }).toEqual({ instance: shown[0], level: top });
+      seen.add(shown[0]!);
+      checks++;
+    }
+    expect(checks).toBeGreaterThanOrEqual(12);
+    // the records: which servers the cones showed after the switch (the one before: `before`)
+    console.log(`cones before critical: ${before}; after: ${[...seen].join(', ')} (${checks} consistent checks)`);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'preview-critical.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 150_000);
+
   test('when the sidecar reads a Prometheus that does not answer, then the page says the source is down', async () => {
     const dead = await freePort();
     const base = await start({ FORESIGHT_PROMETHEUS_URL: `http://127.0.0.1:${dead}` }, '/-/healthy');
@@ -249,15 +289,8 @@ describeWithChromium('preview page in Chromium on the live sidecar', () => {
     await page.goto(`${base}/`);
     const banner = page.getByTestId('source-down');
     await banner.waitFor({ timeout: 60_000 });
-    const fleet = (await (await fetch(`${base}/api/v1/fleet`)).json()) as { source?: unknown };
-    if (fleet.source !== undefined) {
-      await expect(banner.innerText()).resolves.toContain(`Prometheus at http://127.0.0.1:${dead}`);
-    } else {
-      // TO TIGHTEN AFTER MERGE: this sidecar has no `source` in /api/v1/fleet yet, so only `stale`
-      // says the source is down and the banner cannot name it; once `source` is served, drop this
-      // branch and keep the assertion above unconditional.
-      await expect(banner.innerText()).resolves.toContain('Source down: the metrics source is not answering');
-    }
+    await expect(banner.innerText()).resolves.toContain(`Source down: Prometheus at http://127.0.0.1:${dead}`);
+    await expect(banner.innerText()).resolves.toContain('No successful read yet');
     await expect(page.getByTestId('status').innerText()).resolves.toMatch(/^no forecast yet/);
     await page.close();
   }, 120_000);
