@@ -42,7 +42,10 @@ async function fromLive(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await page.getByTestId('cone').first().waitFor({ timeout: 60_000 });
   await page.getByTestId('heatmap').screenshot({ path: path.join(DOCS, 'heatmap.png') });
-  await page.getByTestId('cones').screenshot({ path: path.join(DOCS, 'cones.png') });
+  // the cones' area is as tall as the page leaves it: crop to the charts
+  const area = (await page.getByTestId('cones').boundingBox())!;
+  const last = (await page.getByTestId('cone').last().boundingBox())!;
+  await page.screenshot({ path: path.join(DOCS, 'cones.png'), clip: { x: area.x, y: area.y, width: area.width, height: last.y + last.height - area.y + 4 } });
   await page.screenshot({ path: path.join(DOCS, 'critical.png'), fullPage: true });
 }
 
