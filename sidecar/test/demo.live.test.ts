@@ -70,6 +70,23 @@ describe('the embedded default as a demo', () => {
     }
   });
 
+  test('when cycles were skipped (a cycle outran the step), then the past has no hole: the missed steps are scored from the history read', async () => {
+    const clock = { t: START };
+    const app = await demoApp(clock);
+    try {
+      clock.t += 4 * STEP; // three steps pass with no cycle
+      await app.runCycle();
+      const f = await fleet(app);
+      for (const i of f.instances) {
+        expect(i.recent).toHaveLength(72);
+        expect(i.recent.map(([t]) => t)).toEqual(Array.from({ length: 72 }, (_, k) => f.origin - (71 - k) * STEP));
+        expect(i.recent[71]![1]).toBe(i.score);
+      }
+    } finally {
+      await app.stop();
+    }
+  });
+
   test('when the fleet is switched to critical, then a predicted column reaches warning before the current one does, within two minutes of demo time', async () => {
     const clock = { t: START };
     const app = await demoApp(clock);

@@ -314,6 +314,14 @@ export function createApp(opts: AppOptions): App {
     // history just read, scored on state alone (no forecast was made back then); filled in after
     // this cycle's forecasts are published (5,000 instances take seconds)
     const fresh = result.instances.filter((i) => !recentRisk.has(i.instance));
+    // steps skipped since an instance's previous cycle (a cycle that outran the step, or a source
+    // outage) are scored the same way, so the past shows no hole where history exists
+    const gapFrom = new Map<string, number>();
+    for (const i of result.instances) {
+      const list = recentRisk.get(i.instance);
+      const last = list?.[list.length - 1]?.[0];
+      if (last !== undefined && result.origin - last > step) gapFrom.set(i.instance, last);
+    }
     // swapped together: /metrics and the API never mix two cycles
     snapshot = next;
     forecastText = text;
@@ -332,6 +340,21 @@ export function createApp(opts: AppOptions): App {
       for (const [instance, older] of past) {
         const list = recentRisk.get(instance);
         if (list) list.unshift(...older.filter(([t]) => t < (list[0]?.[0] ?? Infinity)));
+      }
+    }
+    if (gapFrom.size > 0) {
+      const oldest = Math.min(...gapFrom.values());
+      const steps = Math.min(RECENT_CYCLES - 1, Math.round((result.origin - oldest) / step) - 1);
+      const gapped = result.instances.filter((i) => gapFrom.has(i.instance));
+      const past = await pastRisk(window, gapped, (p) => rt.thresholds[p], steps);
+      for (const [instance, missed] of past) {
+        const list = recentRisk.get(instance);
+        const after = gapFrom.get(instance)!;
+        const fill = missed.filter(([t]) => t > after && t < result.origin);
+        if (!list || fill.length === 0) continue;
+        const at = list.findIndex(([t]) => t > after);
+        list.splice(at < 0 ? list.length : at, 0, ...fill);
+        if (list.length > RECENT_CYCLES) list.splice(0, list.length - RECENT_CYCLES);
       }
     }
     const seconds = (performance.now() - t0) / 1000;
