@@ -1,0 +1,172 @@
+"""Trains and exports Foresight TFT v2 reproducibly (models/train/train_v2.sh runs it).
+
+    /usr/bin/python3 -m foresight_tft2.train --out models/foresight-tft2 --simulator-csv sim.csv
+    /usr/bin/python3 -m foresight_tft2.train --smoke --out /tmp/smoke2 --simulator-csv tiny.csv
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List
+
+import numpy as np
+import torch
+
+from foresight_tft.data import DEFAULT_DATA, STEP, TIME_SPLIT, Host, load_all
+from foresight_tft.train import REAL_SOURCES, add_optimiser_args, log, pinball, seed_everything
+
+from .data import make_batch, split_names, window_index
+from .export import export
+from .model import INPUT_NAMES, ServerTemporalFusionTransformer
+from .spec import ModelSpecV2, smoke_spec
+from .synthetic import SHAPES, synthetic_hosts
+
+# share of every epoch per source; the synthetic failure shapes get more than one real source
+SOURCE_WEIGHTS = {"synthetic": 0.3, "simulator": 0.2}
+
+
+def batch_loss(model: ServerTemporalFusionTransformer, batch: Dict[str, np.ndarray]) -> torch.Tensor:
+    """Pinball loss in scaled units over the batch's valid series."""
+    t = {k: torch.from_numpy(v) for k, v in batch.items()}
+    valid = t["valid"].reshape(-1)  # [B*M]
+    rows = torch.nonzero(valid).squeeze(1)
+    q, loc, scale, *_ = model.normalised(*(t[n] for n in INPUT_NAMES), rows=rows)
+    m = t["future"].shape[2]
+    future = t["future"].transpose(1, 2).reshape(-1, t["future"].shape[1])[rows]  # [B,Td,M] -> [B*M,Td] -> [R,Td]
+    is_log = model.scaler.is_log.reshape(m).repeat(t["future"].shape[0])[rows].unsqueeze(1)  # [R,1]
+    z = is_log * torch.log1p(torch.relu(future)) + (1.0 - is_log) * (future / 100.0)
+    y = (z - loc.unsqueeze(1)) / scale.unsqueeze(1)
+    return pinball(q, y, model.spec.quantiles)
+
+
+def source_shares(hosts: List[Host], idx: np.ndarray) -> Dict[str, np.ndarray]:
+    out: Dict[str, np.ndarray] = {}
+    for s in sorted({h.source for h in hosts}):
+        mask = np.array([hosts[hi].source == s for hi in idx[:, 0]], dtype=bool)
+        if mask.any():
+            out[s] = idx[mask]
+    return out
+
+
+def main(argv: List[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--simulator-csv", type=Path, default=None)
+    p.add_argument("--simulator-args", default="", help="how the simulator CSV was made (recorded in model.json)")
+    p.add_argument("--smoke", action="store_true", help="tiny model and data: about a minute, for the test suite")
+    p.add_argument("--synthetic-per-shape", type=int, default=40)
+    p.add_argument("--synthetic-days", type=int, default=21)
+    add_optimiser_args(p, epochs=6, windows_per_epoch=12000, lr=3e-3, seed=42)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--max-minutes", type=float, default=75.0, help="stop starting new epochs after this long")
+    a = p.parse_args(argv)
+    if a.smoke:
+        a.batch = 32
+
+    seed_everything(a.seed, a.threads)
+    spec = smoke_spec() if a.smoke else ModelSpecV2()
+    started = time.time()
+    sources = [] if a.smoke else [s for s in REAL_SOURCES if (a.data / s).exists()]
+    hosts: List[Host] = load_all(a.data, a.simulator_csv, sources)
+    per_shape, days = (3, 12) if a.smoke else (a.synthetic_per_shape, a.synthetic_days)
+    hosts += synthetic_hosts(per_shape, days, a.seed)
+    split = split_names(hosts, a.seed)
+    stride = 12
+    train_idx = window_index(hosts, split["train"], spec, "train", stride)
+    val_idx = window_index(hosts, split["val"], spec, "holdout", spec.decoder_length // 2)
+    log(f"data: {len(hosts)} hosts ({', '.join(sorted({h.source for h in hosts}))}); "
+        f"{len(train_idx)} training windows, {len(val_idx)} validation windows; {time.time() - started:.0f} s")
+    if len(train_idx) == 0 or len(val_idx) == 0:
+        log("error: not enough history for one training and one validation window")
+        return 2
+
+    rng = np.random.default_rng(a.seed)
+    by_source = source_shares(hosts, train_idx)
+    rest = [s for s in by_source if s not in SOURCE_WEIGHTS]
+    left = 1.0 - sum(SOURCE_WEIGHTS.get(s, 0.0) for s in by_source)
+    weights = {s: SOURCE_WEIGHTS.get(s, left / max(1, len(rest))) for s in by_source}
+    val_sample = val_idx[rng.choice(len(val_idx), size=min(len(val_idx), 64 if a.smoke else 640), replace=False)]
+
+    model = ServerTemporalFusionTransformer(spec)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
+    epochs = 2 if a.smoke else a.epochs
+    per_epoch = 128 if a.smoke else a.windows_per_epoch
+    steps_per_epoch = max(1, per_epoch // a.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=epochs * steps_per_epoch, pct_start=0.15)
+    best = (float("inf"), None, -1)
+    history = []
+    for epoch in range(epochs):
+        if epoch > 0 and (time.time() - started) / 60 > a.max_minutes:
+            log(f"stopping after {epoch} epochs: --max-minutes {a.max_minutes} reached")
+            break
+        model.train()
+        chosen = np.concatenate([
+            idx[rng.choice(len(idx), size=max(1, int(weights[s] * per_epoch)), replace=len(idx) < weights[s] * per_epoch)]
+            for s, idx in by_source.items()
+        ])
+        rng.shuffle(chosen)
+        chosen = np.resize(chosen, (steps_per_epoch * a.batch, 2))  # rounding of the shares: wrap around to fill every batch
+        t_epoch, total = time.time(), 0.0
+        for k in range(steps_per_epoch):
+            batch = make_batch(hosts, chosen[k * a.batch : (k + 1) * a.batch], spec, rng)
+            loss = batch_loss(model, batch)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            total += float(loss)
+            if k % 25 == 0 or k == steps_per_epoch - 1:
+                log(f"epoch {epoch + 1}/{epochs} step {k + 1}/{steps_per_epoch} loss {total / (k + 1):.4f} ({time.time() - t_epoch:.0f} s)")
+        model.eval()
+        with torch.no_grad():
+            vl = [float(batch_loss(model, make_batch(hosts, val_sample[i : i + 128], spec))) for i in range(0, len(val_sample), 128)]
+        val = float(np.mean(vl))
+        history.append({"epoch": epoch + 1, "train_loss": round(total / steps_per_epoch, 5), "val_loss": round(val, 5), "seconds": round(time.time() - t_epoch)})
+        log(f"epoch {epoch + 1}: train {total / steps_per_epoch:.4f} validation {val:.4f} ({time.time() - t_epoch:.0f} s)")
+        if val < best[0]:
+            best = (val, {k: v.clone() for k, v in model.state_dict().items()}, epoch + 1)
+    model.load_state_dict(best[1])
+
+    fixture_idx = val_idx[np.linspace(0, len(val_idx) - 1, 3).astype(int)]
+    fixture = make_batch(hosts, fixture_idx, spec)
+    for k in ("future", "valid"):
+        fixture.pop(k)
+    training = {
+        "seed": a.seed,
+        "smoke": a.smoke,
+        "torch": torch.__version__,
+        "data": {
+            "real_sources": sources,
+            "simulator_csv": a.simulator_csv.name if a.simulator_csv else None,
+            "simulator_args": a.simulator_args,
+            "synthetic": {"shapes": SHAPES, "hosts_per_shape": per_shape, "days": days, "seed": a.seed, "generator": "foresight_tft2.synthetic"},
+            "source_weights": {s: round(w, 3) for s, w in weights.items()},
+            "step_seconds": STEP,
+            "split": {
+                "method": "by host (70/15/15 % of each source, seeded shuffle; real and simulator hosts as in v1) and by time "
+                "(training windows' decoders end in the first 75 % of a training host's time; validation/test windows forecast its last 25 %)",
+                "time_split": TIME_SPLIT,
+                "hosts": split,
+            },
+            "training_windows_available": int(len(train_idx)),
+            "windows_seen": int(len(history) * steps_per_epoch * a.batch),
+        },
+        "epochs": history,
+        "best_epoch": best[2],
+        "best_val_loss": round(best[0], 5),
+        "minutes": round((time.time() - started) / 60, 1),
+    }
+    export(model, spec, a.out, fixture, training, "foresight-tft2-smoke" if a.smoke else "foresight-tft2")
+    size = (a.out / "model.onnx").stat().st_size
+    log(f"exported {a.out / 'model.onnx'} ({size / 1e6:.2f} MB), model.json, fixture.json in {training['minutes']} min; best epoch {best[2]}")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    sys.exit(main(sys.argv[1:]))
