@@ -47,12 +47,14 @@ def export(model: ServerTemporalFusionTransformer, spec: ModelSpecV2, out: Path,
     model.eval()
     example = tuple(torch.from_numpy(fixture_batch[n]) for n in INPUT_NAMES)
     onnx_path = out / "model.onnx"
+    torch.save(model.state_dict(), out / "weights.pt")  # first: the weights survive an export failure
+    # PyTorch 2.x exports with dynamo by default; this graph is written for the TorchScript exporter
+    legacy = {"dynamo": False} if int(torch.__version__.split(".")[0]) >= 2 else {}
     torch.onnx.export(
         model, example, str(onnx_path), input_names=INPUT_NAMES, output_names=OUTPUT_NAMES,
-        dynamic_axes={n: {0: "batch"} for n in INPUT_NAMES + OUTPUT_NAMES}, opset_version=OPSET, do_constant_folding=True,
+        dynamic_axes={n: {0: "batch"} for n in INPUT_NAMES + OUTPUT_NAMES}, opset_version=OPSET, do_constant_folding=True, **legacy,
     )
     onnx.checker.check_model(onnx.load(str(onnx_path)))
-    torch.save(model.state_dict(), out / "weights.pt")
     with torch.no_grad():
         expected = model(*example)
     fixture = {

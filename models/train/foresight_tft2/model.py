@@ -116,6 +116,8 @@ class ServerTemporalFusionTransformer(nn.Module):
         self.output_glu = GatedLinearUnit(h, h, d)
         self.output_norm = AddNorm(h)
         self.head = QuantileHead(h, spec.quantiles)
+        # per decoder step, weights of [last value, lag_day, lag_week] (spec.naive_skip)
+        self.naive_mix = nn.Linear(h, 3) if spec.naive_skip else None
 
     def forward(self, history, history_mask, week, week_mask, known, static_profile):
         """The exported graph: raw inputs of B servers in; quantiles [B,M,Td,Q] in metric units and
@@ -139,6 +141,20 @@ class ServerTemporalFusionTransformer(nn.Module):
             future_w.mean(dim=1).reshape(-1, m, future_w.shape[-1]),  # [B,M,Vf]
             attn.mean(dim=1).reshape(-1, m, attn.shape[-1]),  # [B,M,T]
         )
+
+    def naive_base(self, out: torch.Tensor, target: torch.Tensor, lag_day: torch.Tensor, lag_week: torch.Tensor) -> torch.Tensor:
+        """[R,Td]: a learned convex mix per decoder step of the last observed value, the value one day
+        before and one week before (scaled units); unavailable candidates (mask 0) get no weight."""
+        te = target.shape[1]
+        observed = target[..., 1]  # [R,Te]
+        last_pos = (observed * torch.arange(1, te + 1, dtype=observed.dtype, device=observed.device)).argmax(dim=1, keepdim=True)  # [R,1]
+        last = target[..., 0].gather(1, last_pos)  # [R,1], 0 when nothing was observed
+        has_last = observed.max(dim=1, keepdim=True).values  # [R,1]
+        td = lag_day.shape[1]
+        candidates = torch.stack([last.expand(-1, td), lag_day[..., 0], lag_week[..., 0]], dim=-1)  # [R,Td,3]
+        available = torch.stack([has_last.expand(-1, td), lag_day[..., 1], lag_week[..., 1]], dim=-1)  # [R,Td,3]
+        w = torch.softmax(self.naive_mix(out) + (available - 1.0) * 1e9, dim=-1) * available  # [R,Td,3]
+        return (w * candidates).sum(dim=-1)  # [R,Td,3] -> [R,Td]
 
     def metric_rows(self, history: torch.Tensor) -> torch.Tensor:
         """[B*M] int64: the metric index of each series row. Built from a tensor of the batch so the
@@ -213,4 +229,6 @@ class ServerTemporalFusionTransformer(nn.Module):
         psi = self.positionwise(delta)  # [R,Td,H]
         out = self.output_norm(self.output_glu(psi), phi[:, te:])  # [R,Td,H]
         q = self.head(out)  # [R,Td,Q], normalised units, non-crossing
+        if self.naive_mix is not None:
+            q = q + self.naive_base(out, target, lag_day[:, te:], lag_week[:, te:]).unsqueeze(-1)  # same shift for every quantile: still ordered
         return q, loc_s.squeeze(1), scale_s.squeeze(1), static_weights, past_weights, future_weights, attention

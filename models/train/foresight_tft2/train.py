@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from foresight_tft.data import DEFAULT_DATA, STEP, TIME_SPLIT, Host, load_all
-from foresight_tft.train import REAL_SOURCES, add_optimiser_args, log, pinball, seed_everything
+from foresight_tft.train import REAL_SOURCES, add_optimiser_args, log, seed_everything
 
 from .data import make_batch, split_names, window_index
 from .export import export
@@ -28,9 +28,16 @@ from .synthetic import SHAPES, synthetic_hosts
 SOURCE_WEIGHTS = {"synthetic": 0.3, "simulator": 0.2}
 
 
-def batch_loss(model: ServerTemporalFusionTransformer, batch: Dict[str, np.ndarray]) -> torch.Tensor:
+def pinball(q: torch.Tensor, y: torch.Tensor, quantiles: List[float]) -> torch.Tensor:
+    """Mean pinball loss: q [R,Td,Q] and y [R,Td] in the same (scaled) units, on q's device."""
+    levels = torch.tensor(quantiles, dtype=q.dtype, device=q.device).view(1, 1, -1)
+    diff = y.unsqueeze(-1) - q  # [R,Td,Q]
+    return torch.maximum(levels * diff, (levels - 1) * diff).mean()
+
+
+def batch_loss(model: ServerTemporalFusionTransformer, batch: Dict[str, np.ndarray], device: torch.device = torch.device("cpu")) -> torch.Tensor:
     """Pinball loss in scaled units over the batch's valid series."""
-    t = {k: torch.from_numpy(v) for k, v in batch.items()}
+    t = {k: torch.from_numpy(v).to(device) for k, v in batch.items()}
     valid = t["valid"].reshape(-1)  # [B*M]
     rows = torch.nonzero(valid).squeeze(1)
     q, loc, scale, *_ = model.normalised(*(t[n] for n in INPUT_NAMES), rows=rows)
@@ -62,6 +69,7 @@ def main(argv: List[str]) -> int:
     p.add_argument("--synthetic-days", type=int, default=21)
     add_optimiser_args(p, epochs=6, windows_per_epoch=12000, lr=3e-3, seed=42)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (cuda when available); export always runs on CPU")
     p.add_argument("--max-minutes", type=float, default=75.0, help="stop starting new epochs after this long")
     a = p.parse_args(argv)
     if a.smoke:
@@ -91,7 +99,9 @@ def main(argv: List[str]) -> int:
     weights = {s: SOURCE_WEIGHTS.get(s, left / max(1, len(rest))) for s in by_source}
     val_sample = val_idx[rng.choice(len(val_idx), size=min(len(val_idx), 64 if a.smoke else 640), replace=False)]
 
-    model = ServerTemporalFusionTransformer(spec)
+    device = torch.device("cuda" if a.device == "cuda" or (a.device == "auto" and torch.cuda.is_available()) else "cpu")
+    log(f"training on {device}")
+    model = ServerTemporalFusionTransformer(spec).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     epochs = 2 if a.smoke else a.epochs
     per_epoch = 128 if a.smoke else a.windows_per_epoch
@@ -113,7 +123,7 @@ def main(argv: List[str]) -> int:
         t_epoch, total = time.time(), 0.0
         for k in range(steps_per_epoch):
             batch = make_batch(hosts, chosen[k * a.batch : (k + 1) * a.batch], spec, rng)
-            loss = batch_loss(model, batch)
+            loss = batch_loss(model, batch, device)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -124,12 +134,13 @@ def main(argv: List[str]) -> int:
                 log(f"epoch {epoch + 1}/{epochs} step {k + 1}/{steps_per_epoch} loss {total / (k + 1):.4f} ({time.time() - t_epoch:.0f} s)")
         model.eval()
         with torch.no_grad():
-            vl = [float(batch_loss(model, make_batch(hosts, val_sample[i : i + 128], spec))) for i in range(0, len(val_sample), 128)]
+            vl = [float(batch_loss(model, make_batch(hosts, val_sample[i : i + 128], spec), device)) for i in range(0, len(val_sample), 128)]
         val = float(np.mean(vl))
         history.append({"epoch": epoch + 1, "train_loss": round(total / steps_per_epoch, 5), "val_loss": round(val, 5), "seconds": round(time.time() - t_epoch)})
         log(f"epoch {epoch + 1}: train {total / steps_per_epoch:.4f} validation {val:.4f} ({time.time() - t_epoch:.0f} s)")
         if val < best[0]:
-            best = (val, {k: v.clone() for k, v in model.state_dict().items()}, epoch + 1)
+            best = (val, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, epoch + 1)
+    model = model.cpu()
     model.load_state_dict(best[1])
 
     fixture_idx = val_idx[np.linspace(0, len(val_idx) - 1, 3).astype(int)]
@@ -140,6 +151,7 @@ def main(argv: List[str]) -> int:
         "seed": a.seed,
         "smoke": a.smoke,
         "torch": torch.__version__,
+        "device": str(device),
         "data": {
             "real_sources": sources,
             "simulator_csv": a.simulator_csv.name if a.simulator_csv else None,

@@ -29,7 +29,7 @@ from foresight_tft.spec import METRICS, ModelSpec
 
 from .data import make_batch, series_valid
 from .model import INPUT_NAMES, ServerTemporalFusionTransformer
-from .spec import DAY_STEPS, ModelSpecV2
+from .spec import DAY_STEPS, spec_from_json
 from .synthetic import EVENTS, SHAPE_METRICS, shape_of, synthetic_hosts
 
 HORIZONS = {"30m": 6, "1h": 12, "2h": 24, "4h": 48, "8h": 96}
@@ -38,7 +38,7 @@ RAMP_THRESHOLD = 90.0
 
 def load_v2(d: Path):
     man = json.loads((d / "model.json").read_text())
-    spec = ModelSpecV2(**{k: v for k, v in man["spec"].items() if k in ModelSpecV2.__dataclass_fields__})
+    spec = spec_from_json(man["spec"])
     m = ServerTemporalFusionTransformer(spec)
     m.load_state_dict(torch.load(d / "weights.pt"))
     return m.eval(), spec, man

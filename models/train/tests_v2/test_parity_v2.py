@@ -17,10 +17,9 @@ import torch
 
 from foresight_tft.export import PARITY_ATOL, PARITY_RTOL
 from foresight_tft2.model import INPUT_NAMES, OUTPUT_NAMES, ServerTemporalFusionTransformer
-from foresight_tft2.spec import CONTRACT_VERSION, ModelSpecV2
+from foresight_tft2.spec import CONTRACT_VERSION, spec_from_json
 
 MODEL_DIR = Path(os.environ.get("FORESIGHT_MODEL_DIR", Path(__file__).resolve().parents[2] / "foresight-tft2"))
-SPEC_FIELDS = {f for f in ModelSpecV2.__dataclass_fields__}
 
 
 def _manifest():
@@ -35,7 +34,7 @@ class ParityV2Test(unittest.TestCase):
         if (cls.manifest or {}).get("contract_version") != CONTRACT_VERSION:
             raise AssertionError(f"{MODEL_DIR}/model.json: expected contract_version {CONTRACT_VERSION}")
         cls.fixture = json.loads((MODEL_DIR / "fixture.json").read_text())
-        spec = ModelSpecV2(**{k: v for k, v in cls.manifest["spec"].items() if k in SPEC_FIELDS})
+        spec = spec_from_json(cls.manifest["spec"])
         cls.model = ServerTemporalFusionTransformer(spec)
         cls.model.load_state_dict(torch.load(MODEL_DIR / "weights.pt"))
         cls.model.eval()
