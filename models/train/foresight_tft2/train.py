@@ -49,6 +49,15 @@ def batch_loss(model: ServerTemporalFusionTransformer, batch: Dict[str, np.ndarr
     return pinball(q, y, model.spec.quantiles)
 
 
+def learning_rate(peak: float, progress: float) -> float:
+    """One-cycle shape over progress 0..1: linear warm-up to `peak` over the first 15 %, then cosine down to 1 % of it."""
+    import math
+
+    if progress < 0.15:
+        return peak * (0.04 + 0.96 * progress / 0.15)
+    return peak * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * (progress - 0.15) / 0.85)))
+
+
 def source_shares(hosts: List[Host], idx: np.ndarray) -> Dict[str, np.ndarray]:
     out: Dict[str, np.ndarray] = {}
     for s in sorted({h.source for h in hosts}):
@@ -70,7 +79,7 @@ def main(argv: List[str]) -> int:
     add_optimiser_args(p, epochs=6, windows_per_epoch=12000, lr=3e-3, seed=42)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (cuda when available); export always runs on CPU")
-    p.add_argument("--max-minutes", type=float, default=75.0, help="stop starting new epochs after this long")
+    p.add_argument("--max-minutes", type=float, default=75.0, help="time budget of the whole run; the learning-rate schedule anneals within it")
     a = p.parse_args(argv)
     if a.smoke:
         a.batch = 32
@@ -101,17 +110,20 @@ def main(argv: List[str]) -> int:
 
     device = torch.device("cuda" if a.device == "cuda" or (a.device == "auto" and torch.cuda.is_available()) else "cpu")
     log(f"training on {device}")
+    t_train = time.time()
     model = ServerTemporalFusionTransformer(spec).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     epochs = 2 if a.smoke else a.epochs
     per_epoch = 128 if a.smoke else a.windows_per_epoch
     steps_per_epoch = max(1, per_epoch // a.batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=epochs * steps_per_epoch, pct_start=0.15)
+    total_steps = epochs * steps_per_epoch
+    budget = max(60.0, a.max_minutes * 60 - (time.time() - started))  # seconds left for the optimisation itself (at least a minute)
     best = (float("inf"), None, -1)
     history = []
+    done = 0
+    out_of_time = False
     for epoch in range(epochs):
-        if epoch > 0 and (time.time() - started) / 60 > a.max_minutes:
-            log(f"stopping after {epoch} epochs: --max-minutes {a.max_minutes} reached")
+        if out_of_time:
             break
         model.train()
         chosen = np.concatenate([
@@ -120,24 +132,36 @@ def main(argv: List[str]) -> int:
         ])
         rng.shuffle(chosen)
         chosen = np.resize(chosen, (steps_per_epoch * a.batch, 2))  # rounding of the shares: wrap around to fill every batch
-        t_epoch, total = time.time(), 0.0
+        t_epoch, total, steps = time.time(), 0.0, 0
         for k in range(steps_per_epoch):
+            # progress is the larger of steps done and time used: on a slower (or busier) machine the
+            # schedule anneals on time and the run still ends within --max-minutes
+            progress = max(done / total_steps, (time.time() - t_train) / budget)
+            if progress >= 1.0:
+                out_of_time = True
+                log(f"stopping at epoch {epoch + 1} step {k + 1}: --max-minutes {a.max_minutes} reached ({done} of {total_steps} steps)")
+                break
+            for g in opt.param_groups:
+                g["lr"] = learning_rate(a.lr, progress)
             batch = make_batch(hosts, chosen[k * a.batch : (k + 1) * a.batch], spec, rng)
             loss = batch_loss(model, batch, device)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
-            sched.step()
+            done += 1
+            steps += 1
             total += float(loss)
             if k % 25 == 0 or k == steps_per_epoch - 1:
                 log(f"epoch {epoch + 1}/{epochs} step {k + 1}/{steps_per_epoch} loss {total / (k + 1):.4f} ({time.time() - t_epoch:.0f} s)")
+        if steps == 0:
+            break
         model.eval()
         with torch.no_grad():
             vl = [float(batch_loss(model, make_batch(hosts, val_sample[i : i + 128], spec), device)) for i in range(0, len(val_sample), 128)]
         val = float(np.mean(vl))
-        history.append({"epoch": epoch + 1, "train_loss": round(total / steps_per_epoch, 5), "val_loss": round(val, 5), "seconds": round(time.time() - t_epoch)})
-        log(f"epoch {epoch + 1}: train {total / steps_per_epoch:.4f} validation {val:.4f} ({time.time() - t_epoch:.0f} s)")
+        history.append({"epoch": epoch + 1, "steps": steps, "train_loss": round(total / steps, 5), "val_loss": round(val, 5), "seconds": round(time.time() - t_epoch)})
+        log(f"epoch {epoch + 1}: {steps} steps, train {total / steps:.4f} validation {val:.4f} ({time.time() - t_epoch:.0f} s)")
         if val < best[0]:
             best = (val, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, epoch + 1)
     model = model.cpu()
@@ -166,7 +190,7 @@ def main(argv: List[str]) -> int:
                 "hosts": split,
             },
             "training_windows_available": int(len(train_idx)),
-            "windows_seen": int(len(history) * steps_per_epoch * a.batch),
+            "windows_seen": int(done * a.batch),
         },
         "epochs": history,
         "best_epoch": best[2],
