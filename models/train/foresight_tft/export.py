@@ -74,6 +74,7 @@ def export(model: TemporalFusionTransformer, spec: ModelSpec, out: Path, fixture
     shapes_in, shapes_out = input_shapes(spec), output_shapes(spec)
     manifest = {
         "name": name,
+        "contract_version": 1,
         "format": "onnx",
         "version": time.strftime("%Y%m%d", time.gmtime()),
         "architecture": "temporal-fusion-transformer",

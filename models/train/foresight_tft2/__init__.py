@@ -1,0 +1,1 @@
+"""Foresight TFT v2: one pass per server, seasonal lags, a week of hourly context."""

@@ -1,0 +1,114 @@
+"""Training data for v2, one server window at a time: the real traces and the simulator's history
+(foresight_tft.data), plus the synthetic failure shapes (synthetic.py), split by host and time.
+
+A window is one (host, origin): the server's 5-minute history (a day plus the encoder), a week of
+hourly samples, the known time features, and the next decoder_length steps of every metric. A
+series (one metric of the window) counts in the loss when its decoder is fully observed and its
+encoder at least 80 % observed. Older history that a host does not have is masked, so hosts with
+less than a day or a week of history are part of training.
+"""
+from __future__ import annotations
+
+from typing import Dict, Iterable, List, Optional, Sequence
+
+import numpy as np
+
+from foresight_tft.data import MIN_ENCODER_OBSERVED, STEP, TIME_SPLIT, Host, known_features
+from foresight_tft.spec import METRICS, PROFILES
+
+from .spec import HOUR_STEPS, ModelSpecV2
+
+WindowIndex = np.ndarray  # [N, 2] int64: host index, origin row (the last encoder step)
+TRUNCATE_PROBABILITY = 0.1  # training: share of windows whose older history is hidden (new hosts)
+
+
+def window_index(hosts: Sequence[Host], names: Iterable[str], spec: ModelSpecV2, part: str, stride: int) -> WindowIndex:
+    """Origins of usable windows of the named hosts. part="train": the decoder ends in the first
+    TIME_SPLIT of the host's time; "holdout": the decoder starts in the last part. A window is
+    usable when at least one metric has a fully observed decoder and an 80 % observed encoder."""
+    wanted = set(names)
+    te, td = spec.encoder_length, spec.decoder_length
+    rows = []
+    for hi, h in enumerate(hosts):
+        if h.name not in wanted:
+            continue
+        cut = int(h.length * TIME_SPLIT)
+        origins = np.arange(te - 1, cut - td, stride) if part == "train" else np.arange(cut - 1, h.length - td, stride)
+        if len(origins) == 0:
+            continue
+        ok = series_valid(h, origins, spec).any(axis=1)
+        rows += [(hi, int(o)) for o in origins[ok]]
+    return np.array(rows, dtype=np.int64).reshape(-1, 2)
+
+
+_CUMSUM: Dict[int, np.ndarray] = {}
+
+
+def _observed_cumsum(h: Host) -> np.ndarray:
+    """[T+1, M]: observed steps of each metric before each row (cached per host)."""
+    key = id(h.values)
+    if key not in _CUMSUM:
+        observed = ~np.isnan(h.values)
+        _CUMSUM[key] = np.concatenate([np.zeros((1, observed.shape[1])), np.cumsum(observed, axis=0)])
+    return _CUMSUM[key]
+
+
+def series_valid(h: Host, origins: np.ndarray, spec: ModelSpecV2) -> np.ndarray:
+    """[N, M] bool: which metrics of each window count (decoder fully observed, encoder >= 80 %)."""
+    te, td = spec.encoder_length, spec.decoder_length
+    csum = _observed_cumsum(h)  # [T+1,M]
+    o = origins[:, None]
+    dec = csum[np.minimum(o + td + 1, h.length)[:, 0]] - csum[o[:, 0] + 1]  # [N,M]
+    enc = csum[o[:, 0] + 1] - csum[np.maximum(o[:, 0] + 1 - te, 0)]
+    return (dec >= td) & (enc >= MIN_ENCODER_OBSERVED * te) & (o + td < h.length)
+
+
+def make_batch(hosts: Sequence[Host], idx: WindowIndex, spec: ModelSpecV2, rng: Optional[np.random.Generator] = None) -> Dict[str, np.ndarray]:
+    """Model inputs for the windows (raw values, as the sidecar feeds them), plus `future`
+    [N,Td,M] and `valid` [N,M] for the loss. With `rng` (training), some windows hide their older
+    history as a host with less history would."""
+    te, td, t = spec.encoder_length, spec.decoder_length, spec.total_length
+    ln, wn, m = spec.history_length, spec.week_length, len(METRICS)
+    n = idx.shape[0]
+    history = np.full((n, ln, m), np.nan, dtype=np.float32)
+    week = np.full((n, wn, m), np.nan, dtype=np.float32)
+    future = np.zeros((n, td, m), dtype=np.float32)
+    valid = np.zeros((n, m), dtype=bool)
+    times = np.zeros((n, t), dtype=np.float64)
+    profile = np.zeros(n, dtype=np.int64)
+    hist_rows = np.arange(ln) - (ln - 1)  # relative to the origin
+    week_rows = (np.arange(wn) - (wn - 1)) * HOUR_STEPS
+    for k, (hi, o) in enumerate(idx):
+        h = hosts[hi]
+        r = o + hist_rows
+        ok = r >= 0
+        history[k, ok] = h.values[r[ok]]
+        r = o + week_rows
+        ok = r >= 0
+        week[k, ok] = h.values[r[ok]]
+        if rng is not None and rng.uniform() < TRUNCATE_PROBABILITY:
+            keep = int(rng.integers(te, ln + wn * HOUR_STEPS))  # steps of history this "new host" has
+            history[k, : max(0, ln - keep)] = np.nan
+            week[k, week_rows < -keep] = np.nan
+        future[k] = h.values[o + 1 : o + 1 + td]
+        valid[k] = series_valid(h, np.array([o]), spec)[0]
+        times[k] = h.start + (o - te + 1 + np.arange(t)) * STEP
+        profile[k] = PROFILES.index(h.profile)
+    return {
+        "history": np.nan_to_num(history).astype(np.float32),
+        "history_mask": (~np.isnan(history)).astype(np.float32),
+        "week": np.nan_to_num(week).astype(np.float32),
+        "week_mask": (~np.isnan(week)).astype(np.float32),
+        "known": known_features(times),
+        "static_profile": profile,
+        "future": np.nan_to_num(future).astype(np.float32),
+        "valid": valid,
+    }
+
+
+def split_names(hosts: Sequence[Host], seed: int) -> Dict[str, List[str]]:
+    """70 / 15 / 15 % of each source's hosts (foresight_tft.data.split_hosts), so the real and
+    simulator hosts fall exactly where they fell for v1: its test hosts stay unseen by both."""
+    from foresight_tft.data import split_hosts
+
+    return split_hosts(hosts, seed)

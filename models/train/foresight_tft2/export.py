@@ -1,0 +1,129 @@
+"""Export of v2: model.onnx (flat, named, fixed-order tensors; only the batch axis, servers, is
+dynamic), weights.pt, model.json (the serving contract, with its contract_version) and
+fixture.json (inputs + expected outputs, the same tolerance as v1)."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Dict
+
+import numpy as np
+import onnx
+import torch
+
+from foresight_tft.export import OPSET, PARITY_ATOL, PARITY_RTOL, sha256
+from foresight_tft.spec import LOG_METRICS, PERCENT_METRICS
+
+from .model import INPUT_NAMES, OUTPUT_NAMES, ServerTemporalFusionTransformer
+from .spec import CONTRACT_VERSION, DAY_STEPS, ModelSpecV2
+
+
+def input_shapes(spec: ModelSpecV2) -> Dict[str, list]:
+    m = len(spec.metrics)
+    return {
+        "history": ["batch", spec.history_length, m],
+        "history_mask": ["batch", spec.history_length, m],
+        "week": ["batch", spec.week_length, m],
+        "week_mask": ["batch", spec.week_length, m],
+        "known": ["batch", spec.total_length, len(spec.known)],
+        "static_profile": ["batch"],
+    }
+
+
+def output_shapes(spec: ModelSpecV2) -> Dict[str, list]:
+    m = len(spec.metrics)
+    return {
+        "quantiles": ["batch", m, spec.decoder_length, len(spec.quantiles)],
+        "static_weights": ["batch", m, len(spec.static_variables)],
+        "encoder_weights": ["batch", m, len(spec.past_variables)],
+        "decoder_weights": ["batch", m, len(spec.future_variables)],
+        "attention": ["batch", m, spec.total_length],
+    }
+
+
+def export(model: ServerTemporalFusionTransformer, spec: ModelSpecV2, out: Path, fixture_batch: Dict[str, np.ndarray], training: dict, name: str) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    example = tuple(torch.from_numpy(fixture_batch[n]) for n in INPUT_NAMES)
+    onnx_path = out / "model.onnx"
+    torch.save(model.state_dict(), out / "weights.pt")  # first: the weights survive an export failure
+    # PyTorch 2.x exports with dynamo by default; this graph is written for the TorchScript exporter
+    legacy = {"dynamo": False} if int(torch.__version__.split(".")[0]) >= 2 else {}
+    torch.onnx.export(
+        model, example, str(onnx_path), input_names=INPUT_NAMES, output_names=OUTPUT_NAMES,
+        dynamic_axes={n: {0: "batch"} for n in INPUT_NAMES + OUTPUT_NAMES}, opset_version=OPSET, do_constant_folding=True, **legacy,
+    )
+    onnx.checker.check_model(onnx.load(str(onnx_path)))
+    with torch.no_grad():
+        expected = model(*example)
+    fixture = {
+        "tolerance": {"atol": PARITY_ATOL, "rtol": PARITY_RTOL},
+        "inputs": {n: {"shape": list(fixture_batch[n].shape), "dtype": str(fixture_batch[n].dtype), "data": [round(float(x), 6) if fixture_batch[n].dtype != np.int64 else int(x) for x in fixture_batch[n].ravel()]} for n in INPUT_NAMES},
+        "outputs": {n: {"shape": list(t.shape), "data": [round(float(x), 6) for x in t.numpy().ravel()]} for n, t in zip(OUTPUT_NAMES, expected)},
+    }
+    (out / "fixture.json").write_text(json.dumps(fixture, separators=(",", ":")) + "\n")
+
+    shapes_in, shapes_out = input_shapes(spec), output_shapes(spec)
+    te, ln, wn = spec.encoder_length, spec.history_length, spec.week_length
+    manifest = {
+        "name": name,
+        "contract_version": CONTRACT_VERSION,
+        "format": "onnx",
+        "version": time.strftime("%Y%m%d", time.gmtime()),
+        "architecture": "temporal-fusion-transformer, one pass per server",
+        "opset": OPSET,
+        "checksum": {"algorithm": "sha256", "model.onnx": sha256(onnx_path)},
+        "encoder_length": te,
+        "decoder_length": spec.decoder_length,
+        "history_length": ln,
+        "week_length": wn,
+        "step_seconds": spec.step_seconds,
+        "week_step_seconds": spec.week_step_seconds,
+        "quantiles": spec.quantiles,
+        "metrics": spec.metrics,
+        "inputs": [{"name": n, "dtype": "int64" if n.startswith("static_") else "float32", "shape": shapes_in[n]} for n in INPUT_NAMES],
+        "outputs": [{"name": n, "dtype": "float32", "shape": shapes_out[n]} for n in OUTPUT_NAMES],
+        "features": {
+            "static": [
+                {"name": "profile", "role": "static", "type": "categorical", "input": "static_profile", "vocabulary": spec.profiles},
+                {"name": "metric", "role": "static", "type": "categorical", "vocabulary": spec.metrics,
+                 "description": "not an input: axis 1 of every output is the metric, in this order"},
+                {"name": "level", "role": "static", "type": "derived", "description": "mean of the scaled series over the last day (computed in the graph)"},
+                {"name": "spread", "role": "static", "type": "derived", "description": "log std of the scaled series over the last day (computed in the graph)"},
+                {"name": "week", "role": "static", "type": "derived", "description": "the scaled week input (computed in the graph)"},
+                {"name": "server", "role": "static", "type": "derived", "description": "the server's metrics together, computed once per server (in the graph)"},
+            ],
+            "known": [{"name": n, "role": "known", "input": "known", "index": i} for i, n in enumerate(spec.known)],
+            "known_encoding": {
+                "times": "position p (0..encoder_length+decoder_length-1) is at origin + (p - encoder_length + 1) * step_seconds; origin = time of the last encoder step, unix seconds, UTC",
+                "tod_sin": "sin(2*pi*(t mod 86400)/86400)",
+                "tod_cos": "cos(2*pi*(t mod 86400)/86400)",
+                "dow_sin": "sin(2*pi*((floor(t/86400)+4) mod 7)/7)",
+                "dow_cos": "cos(2*pi*((floor(t/86400)+4) mod 7)/7)",
+            },
+            "history_encoding": f"history[:, i, m] is metric m at origin - ({ln - 1} - i) * step_seconds (oldest first, the last row is the origin); mask 0 where missing or older than the host's data",
+            "week_encoding": f"week[:, j, m] is metric m sampled at origin - ({wn - 1} - j) * week_step_seconds (a query_range at a 1 h step ending at the origin); mask 0 where missing",
+            "lags": {
+                "lag_day": f"one day before position p: history[p] (computed in the graph; history covers {DAY_STEPS} steps before the first encoder step)",
+                "lag_week": "one week before position p: the nearest hourly sample of week (computed in the graph)",
+            },
+            "past_variables": spec.past_variables,
+            "future_variables": spec.future_variables,
+            "static_weights_order": spec.static_variables,
+        },
+        "scaling": {
+            "where": "inside the graph: feed raw values in the metric's unit; quantiles come back in that unit",
+            "percent_metrics": PERCENT_METRICS,
+            "log_metrics": LOG_METRICS,
+            "transform": {"percent": "x/100, outputs clamped to 0-100", "log": "log1p(max(x,0)), outputs >= 0"},
+            "standardisation": f"per series: masked mean and std of the transformed last {DAY_STEPS} history steps; the week input uses the same",
+            "missing": "mask 0 where a value is missing (its value is ignored); a metric with no observed encoder step gets a forecast the server should not use",
+        },
+        "spec": spec.to_json(),
+        "training": training,
+        "parity": {"atol": PARITY_ATOL, "rtol": PARITY_RTOL, "fixture": "fixture.json"},
+        "evaluation": None,
+    }
+    (out / "model.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest

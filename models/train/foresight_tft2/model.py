@@ -1,0 +1,234 @@
+"""Foresight TFT v2: the Temporal Fusion Transformer of foresight_tft.modules, fed one server at
+a time. Scaling stays inside the graph: serving feeds raw values in each metric's unit and gets
+quantiles back in that unit, for every metric of the server at once.
+
+Data flow of one forward pass (B servers, M metrics, Te encoder, Td decoder, T = Te + Td):
+  per server, once: scaling of every metric, time features, the cross-metric "server" context
+  per series (B*M rows): static selection -> temporal selection over [target, lag_day, lag_week,
+  time] -> LSTM encoder/decoder -> static enrichment -> attention -> quantile head
+"""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import torch
+from torch import nn
+
+from foresight_tft.model import LOG_CLAMP, SCALE_FLOOR
+from foresight_tft.modules import (
+    AddNorm,
+    GatedLinearUnit,
+    GatedResidualNetwork,
+    InterpretableMultiHeadAttention,
+    LstmEncoderDecoder,
+    QuantileHead,
+    StaticCovariateEncoders,
+    VariableSelectionNetwork,
+)
+
+from .spec import DAY_STEPS, LOG_METRICS, ModelSpecV2
+
+# Input and output names, in order: the export contract (model.json repeats them).
+INPUT_NAMES = ["history", "history_mask", "week", "week_mask", "known", "static_profile"]
+OUTPUT_NAMES = ["quantiles", "static_weights", "encoder_weights", "decoder_weights", "attention"]
+
+
+class LinearVariableSelection(VariableSelectionNetwork):
+    """Variable selection whose per-variable transform is the input embedding itself (no
+    per-variable GRN): the selection weights are the paper's (eq. 6), eq. 7's GRNs are dropped
+    because they ran at every time step of every variable and dominated inference time."""
+
+    def __init__(self, n_vars: int, d: int, dropout: float, d_context: Optional[int] = None):
+        nn.Module.__init__(self)
+        self.n_vars = n_vars
+        self.weights_grn = GatedResidualNetwork(n_vars * d, d, n_vars, dropout, d_context)
+
+    def forward(self, xi: torch.Tensor, c: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+        v = torch.softmax(self.weights_grn(xi.flatten(start_dim=-2), c), dim=-1)  # [B,T,V*H] -> [B,T,V]
+        return (xi * v.unsqueeze(-1)).sum(dim=-2), v  # [B,T,V,H] x [B,T,V] -> [B,T,H]
+
+
+class ServerScaler(nn.Module):
+    """Per series scaling: percent metrics as x/100, load and network as log1p(x); standardised by
+    the masked mean and std of the last day of 5-minute history. The week input is scaled with the
+    same loc and scale, so a lag and the value it predicts are on one scale."""
+
+    def __init__(self, spec: ModelSpecV2):
+        super().__init__()
+        is_log = torch.tensor([1.0 if m in LOG_METRICS else 0.0 for m in spec.metrics])
+        self.register_buffer("is_log", is_log.view(1, 1, -1))  # [1,1,M]
+
+    def transform(self, x: torch.Tensor) -> torch.Tensor:
+        return self.is_log * torch.log1p(torch.relu(x)) + (1.0 - self.is_log) * (x / 100.0)
+
+    def forward(self, history, history_mask, week, week_mask):
+        z = self.transform(history) * history_mask  # [B,L,M]
+        recent, recent_mask = z[:, -DAY_STEPS:], history_mask[:, -DAY_STEPS:]  # [B,288,M]
+        n = recent_mask.sum(dim=1, keepdim=True).clamp(min=1.0)  # [B,1,M]
+        loc = recent.sum(dim=1, keepdim=True) / n
+        var = (((recent - loc) * recent_mask) ** 2).sum(dim=1, keepdim=True) / n
+        scale = torch.sqrt(var + 1e-8) + SCALE_FLOOR  # [B,1,M]
+        y = (z - loc) / scale * history_mask  # [B,L,M]
+        w = (self.transform(week) - loc) / scale * week_mask  # [B,W,M]
+        return y, w, loc, scale
+
+
+class ServerTemporalFusionTransformer(nn.Module):
+    def __init__(self, spec: ModelSpecV2):
+        super().__init__()
+        self.spec = spec
+        h, d = spec.hidden, spec.dropout
+        te, td = spec.encoder_length, spec.decoder_length
+        t = te + td
+        n_metrics = len(spec.metrics)
+        self.scaler = ServerScaler(spec)
+        pos = torch.arange(t).unsqueeze(0)  # [1,T]
+        qpos = torch.arange(te, t).unsqueeze(1)  # [Td,1]
+        self.register_buffer("causal_mask", torch.where(pos <= qpos, 0.0, -1e9))  # [Td,T]
+        self.register_buffer("week_lag_index", torch.tensor([spec.week_lag_index(p) for p in range(t)]))  # [T]
+        # post-hoc band calibration (see foresight_tft.calibrate): per metric and decoder step; ones = uncalibrated
+        self.register_buffer("band_scale", torch.ones(n_metrics, td))  # [M,Td]
+
+        # embeddings
+        self.profile_embedding = nn.Embedding(len(spec.profiles), h)
+        self.metric_embedding = nn.Embedding(n_metrics, h)
+        self.level_embedding = nn.Linear(1, h)
+        self.spread_embedding = nn.Linear(1, h)
+        self.week_embedding = nn.Linear(2 * spec.week_length, h)  # the scaled week and its mask, flattened
+        self.summary_embedding = nn.Linear(2 * te + 2, h)  # one series' recent values, mask, level, spread
+        self.server_grn = GatedResidualNetwork(h, h, h, d)
+        self.target_embedding = nn.Linear(2, h)
+        self.lag_day_embedding = nn.Linear(2, h)
+        self.lag_week_embedding = nn.Linear(2, h)
+        self.time_embedding = nn.Linear(len(spec.known), h)
+
+        selection = VariableSelectionNetwork if spec.variable_grns else LinearVariableSelection
+        self.static_selection = VariableSelectionNetwork(len(spec.static_variables), h, d)
+        self.static_encoders = StaticCovariateEncoders(h, d)
+        self.past_selection = selection(len(spec.past_variables), h, d, d_context=h)
+        self.future_selection = selection(len(spec.future_variables), h, d, d_context=h)
+        self.seq2seq = LstmEncoderDecoder(h, d, 1)
+        self.static_enrichment = GatedResidualNetwork(h, h, h, d, d_context=h)
+        self.attention = InterpretableMultiHeadAttention(h, spec.heads, d)
+        self.attention_glu = GatedLinearUnit(h, h, d)
+        self.attention_norm = AddNorm(h)
+        self.positionwise = GatedResidualNetwork(h, h, h, d)
+        self.output_glu = GatedLinearUnit(h, h, d)
+        self.output_norm = AddNorm(h)
+        self.head = QuantileHead(h, spec.quantiles)
+        # per decoder step, weights of [last value, lag_day, lag_week] (spec.naive_skip)
+        self.naive_mix = nn.Linear(h, 3) if spec.naive_skip else None
+
+    def forward(self, history, history_mask, week, week_mask, known, static_profile):
+        """The exported graph: raw inputs of B servers in; quantiles [B,M,Td,Q] in metric units and
+        the interpretability weights per series out."""
+        m = len(self.spec.metrics)
+        q, loc, scale, static_w, past_w, future_w, attn = self.normalised(history, history_mask, week, week_mask, known, static_profile)
+        metric = self.metric_rows(history)  # [B*M]: row r is metric r mod M
+        mid = q[..., self.spec.quantiles.index(0.5)].unsqueeze(-1)  # [B*M,Td,1]
+        q = mid + self.band_scale[metric].unsqueeze(-1) * (q - mid)  # calibrated, still ordered
+        z = loc.reshape(-1, 1, 1) + scale.reshape(-1, 1, 1) * q  # [B*M,Td,Q]
+        is_log = (self.scaler.is_log.reshape(1, m) + 0.0 * history[:, 0, :]).reshape(-1, 1, 1)  # [B,M] -> [B*M,1,1]
+        # back to metric units; both maps are monotone, so quantiles stay ordered
+        pct = torch.clamp(z * 100.0, 0.0, 100.0)
+        logv = torch.exp(torch.clamp(z, 0.0, LOG_CLAMP)) - 1.0
+        quantiles = is_log * logv + (1.0 - is_log) * pct
+        td, nq = self.spec.decoder_length, len(self.spec.quantiles)
+        return (
+            quantiles.reshape(-1, m, td, nq),  # [B*M,Td,Q] -> [B,M,Td,Q]
+            static_w.reshape(-1, m, static_w.shape[-1]),  # [B,M,Vs]
+            past_w.mean(dim=1).reshape(-1, m, past_w.shape[-1]),  # [B,M,Vp]
+            future_w.mean(dim=1).reshape(-1, m, future_w.shape[-1]),  # [B,M,Vf]
+            attn.mean(dim=1).reshape(-1, m, attn.shape[-1]),  # [B,M,T]
+        )
+
+    def naive_base(self, out: torch.Tensor, target: torch.Tensor, lag_day: torch.Tensor, lag_week: torch.Tensor) -> torch.Tensor:
+        """[R,Td]: a learned convex mix per decoder step of the last observed value, the value one day
+        before and one week before (scaled units); unavailable candidates (mask 0) get no weight."""
+        te = target.shape[1]
+        observed = target[..., 1]  # [R,Te]
+        last_pos = (observed * torch.arange(1, te + 1, dtype=observed.dtype, device=observed.device)).argmax(dim=1, keepdim=True)  # [R,1]
+        last = target[..., 0].gather(1, last_pos)  # [R,1], 0 when nothing was observed
+        has_last = observed.max(dim=1, keepdim=True).values  # [R,1]
+        td = lag_day.shape[1]
+        candidates = torch.stack([last.expand(-1, td), lag_day[..., 0], lag_week[..., 0]], dim=-1)  # [R,Td,3]
+        available = torch.stack([has_last.expand(-1, td), lag_day[..., 1], lag_week[..., 1]], dim=-1)  # [R,Td,3]
+        w = torch.softmax(self.naive_mix(out) + (available - 1.0) * 1e9, dim=-1) * available  # [R,Td,3]
+        return (w * candidates).sum(dim=-1)  # [R,Td,3] -> [R,Td]
+
+    def metric_rows(self, history: torch.Tensor) -> torch.Tensor:
+        """[B*M] int64: the metric index of each series row. Built from a tensor of the batch so the
+        exported graph keeps the batch axis dynamic (an arange repeated B times would freeze B)."""
+        m = len(self.spec.metrics)
+        return (torch.zeros_like(history[:, 0, :], dtype=torch.long) + torch.arange(m, device=history.device)).reshape(-1)  # [B,M] -> [B*M]
+
+    def normalised(self, history, history_mask, week, week_mask, known, static_profile, rows: Optional[torch.Tensor] = None):
+        """The network in scaled units, per series row (row = server * M + metric). `rows` (training)
+        keeps only those series after the per-server work. Returns quantiles [R,Td,Q] of
+        (transform(x) - loc) / scale, loc and scale [R], and the interpretability weights."""
+        s = self.spec
+        te, td, t = s.encoder_length, s.decoder_length, s.total_length
+        m, h = len(s.metrics), s.hidden
+        y, w, loc, scale = self.scaler(history, history_mask, week, week_mask)  # [B,L,M], [B,W,M], [B,1,M] x2
+
+        def per_series(x: torch.Tensor) -> torch.Tensor:
+            return x.transpose(1, 2).reshape(-1, x.shape[1])  # [B,T,M] -> [B,M,T] -> [B*M,T]
+
+        y_s, ym_s = per_series(y), per_series(history_mask)  # [B*M,L]
+        w_s, wm_s = per_series(w), per_series(week_mask)  # [B*M,W]
+        loc_s, scale_s = loc.reshape(-1, 1), scale.reshape(-1, 1)  # [B*M,1]
+        level, spread = loc_s, torch.log(scale_s)
+
+        # per server, once: the cross-metric context, the mean of its present metrics' summaries
+        recent = torch.cat([y_s[:, -te:], ym_s[:, -te:], level, spread], dim=1)  # [B*M,2Te+2]
+        summary = nn.functional.elu(self.summary_embedding(recent)).reshape(-1, m, h)  # [B,M,H]
+        present = (ym_s[:, -te:].sum(dim=1) > 0).to(y.dtype).reshape(-1, m, 1)  # [B,M,1]
+        server = (summary * present).sum(dim=1) / present.sum(dim=1).clamp(min=1.0)  # [B,H]
+        server = self.server_grn(server)  # [B,H]
+        time = self.time_embedding(known)  # [B,T,K] -> [B,T,H]
+        profile = self.profile_embedding(static_profile)  # [B,H]
+
+        def per_row(x: torch.Tensor) -> torch.Tensor:
+            # [B,...] -> [B,M,...] -> [B*M,...]: the server's value for each of its metrics (expand, not
+            # repeat_interleave, which PyTorch 1.13 exports with the batch size frozen)
+            return x.unsqueeze(1).expand(x.shape[0], m, *x.shape[1:]).reshape(-1, *x.shape[1:])
+
+        metric = self.metric_rows(history)  # [B*M]
+        static = torch.stack(
+            [
+                per_row(profile),
+                self.metric_embedding(metric),
+                self.level_embedding(level),
+                self.spread_embedding(spread),
+                self.week_embedding(torch.cat([w_s, wm_s], dim=1)),
+                per_row(server),
+            ],
+            dim=1,
+        )  # [B*M,6,H]
+        target = torch.stack([y_s[:, -te:], ym_s[:, -te:]], dim=-1)  # [B*M,Te,2]
+        lag_day = torch.stack([y_s[:, :t], ym_s[:, :t]], dim=-1)  # [B*M,T,2]: history[p] is one day before position p
+        lag_week = torch.stack([w_s[:, self.week_lag_index], wm_s[:, self.week_lag_index]], dim=-1)  # [B*M,T,2]
+        time_rows = per_row(time)  # [B*M,T,H]
+        if rows is not None:
+            static, target, lag_day, lag_week, time_rows = (x[rows] for x in (static, target, lag_day, lag_week, time_rows))
+            loc_s, scale_s = loc_s[rows], scale_s[rows]
+
+        zeta, static_weights = self.static_selection(static)  # [R,H], [R,6]
+        c_s, c_e, c_h, c_c = self.static_encoders(zeta)  # 4 x [R,H]
+        e_lag_day = self.lag_day_embedding(lag_day)  # [R,T,H]
+        e_lag_week = self.lag_week_embedding(lag_week)  # [R,T,H]
+        past_in = torch.stack([self.target_embedding(target), e_lag_day[:, :te], e_lag_week[:, :te], time_rows[:, :te]], dim=2)  # [R,Te,4,H]
+        future_in = torch.stack([e_lag_day[:, te:], e_lag_week[:, te:], time_rows[:, te:]], dim=2)  # [R,Td,3,H]
+        past, past_weights = self.past_selection(past_in, c_s.unsqueeze(1))  # [R,Te,H], [R,Te,4]
+        future, future_weights = self.future_selection(future_in, c_s.unsqueeze(1))  # [R,Td,H], [R,Td,3]
+
+        phi = self.seq2seq(past, future, c_h, c_c)  # [R,T,H]
+        theta = self.static_enrichment(phi, c_e.unsqueeze(1))  # [R,T,H]
+        attended, attention = self.attention(theta[:, te:], theta, self.causal_mask)  # [R,Td,H], [R,Td,T]
+        delta = self.attention_norm(self.attention_glu(attended), theta[:, te:])  # [R,Td,H]
+        psi = self.positionwise(delta)  # [R,Td,H]
+        out = self.output_norm(self.output_glu(psi), phi[:, te:])  # [R,Td,H]
+        q = self.head(out)  # [R,Td,Q], normalised units, non-crossing
+        if self.naive_mix is not None:
+            q = q + self.naive_base(out, target, lag_day[:, te:], lag_week[:, te:]).unsqueeze(-1)  # same shift for every quantile: still ordered
+        return q, loc_s.squeeze(1), scale_s.squeeze(1), static_weights, past_weights, future_weights, attention

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Trains and exports Foresight TFT v2 (one pass per server, seasonal lags, a week of context):
+#   bash models/train/train_v2.sh [--smoke] [extra flags for foresight_tft2.train]
+# Generates the simulator's training history (deterministic), adds the synthetic failure shapes,
+# trains with Debian's Python (python3-torch 1.13, CPU) and exports. Reproducible: fixed seeds.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+py="${FORESIGHT_PYTHON:-/usr/bin/python3}"
+if ! "$py" -c 'import torch, onnx' 2>/dev/null; then
+  echo "train: $py cannot import torch and onnx; apt-get install -y --no-install-recommends python3-torch python3-onnx python3-numpy" >&2
+  exit 2
+fi
+smoke=0
+for a in "$@"; do [ "$a" = "--smoke" ] && smoke=1; done
+work="${FORESIGHT_TRAIN_WORK:-$root/models/train/.work}"
+mkdir -p "$work"
+if [ "$smoke" = 1 ]; then
+  out="${FORESIGHT_TRAIN_OUT:-$work/smoke-v2}"
+else
+  out="${FORESIGHT_TRAIN_OUT:-$root/models/foresight-tft2}"
+fi
+# shellcheck source=simulator-args.sh
+source "$root/models/train/simulator-args.sh"
+csv="$work/simulator-$smoke.csv"
+if [ ! -f "$csv" ]; then
+  node "$root/sidecar/dist/main.js" simulate history --format csv "${sim_args[@]}" --out "$csv"
+fi
+cd "$root/models/train"
+OPENBLAS_NUM_THREADS=1 exec "$py" -m foresight_tft2.train --out "$out" --simulator-csv "$csv" --simulator-args "${sim_args[*]}" "$@"
