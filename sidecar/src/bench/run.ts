@@ -247,7 +247,7 @@ const GPU_BATCHES = [256, 1024, 4096, 16384];
 const GPU_CYCLE_MAX = 10_000;
 
 /**
- * The GPU table (issue 9): inference series/s at several batch sizes, inference time and full
+ * The GPU table: inference series/s at several batch sizes, inference time and full
  * cycle time per fleet size, peak GPU memory, and the same machine's CPU throughput for the ratio.
  */
 async function runGpuBench(sizes: readonly number[], repoRoot: string, log: (m: string) => void, o: BenchOptions): Promise<string> {

@@ -13,7 +13,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** The few keys people change per deployment (ARCHITECTURE.md "Configuration"). */
+/** The few keys people change per deployment. */
 export const ENV_OVERRIDES = {
   FORESIGHT_PROMETHEUS_URL: 'source.prometheus.url (and source.type: prometheus)',
   FORESIGHT_LISTEN: 'listen',

@@ -1,6 +1,6 @@
 /**
  * Every `foresight_*` series the sidecar publishes: name, type, help (with base units) and
- * labels, in one module (ARCHITECTURE.md "Series the sidecar publishes"). Tests, rules and
+ * labels, in one module. Tests, rules and
  * dashboards check names against this list.
  */
 export interface MetricDef {

@@ -4,7 +4,7 @@
  *
  * Why: the TFT forecasts typical behaviour and reverts to it. On a memory leak or a filling
  * disk it keeps forecasting recovery until the threshold is crossed, so its p50 never gives the
- * early warning operators deploy Foresight for (issue 6: ForesightBreachPredicted never fired
+ * early warning operators deploy Foresight for (ForesightBreachPredicted never fired
  * before a crossing). A leak is the one case where a straight line (Prometheus' predict_linear)
  * is the better forecast; the risk engine already escalated on it (risk/score.ts
  * steadyClimbSeconds), and the forecast now says the same thing, so time to breach, predicted
