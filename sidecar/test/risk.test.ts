@@ -73,6 +73,20 @@ describe('risk scoring: behaviour cases', () => {
     expect({ ..._nameless(r), ok: atLeast(r.level) >= lo && atLeast(r.level) <= hi }).toEqual({ ..._nameless(r), ok: true });
   });
 
+  test('when the p50 crosses critical in about 3 h, then the predicted columns warm towards the crossing instead of reading healthy before it', () => {
+    // memory 60 % now, p50 rising in a straight line to 100 % at +3h20m: crosses 98 % (ml_compute critical) at ~+3h10m
+    const r = scoreRisk({ thresholds: DEFAULT_THRESHOLDS.ml_compute, metrics: { memory: { recent: recent(60), forecast: forecast(60, 100, 40) } }, step: STEP, quantiles: Q, horizons: HORIZONS });
+    const ttb = r.timeToBreach.memory!['50']!;
+    expect(ttb).toBeGreaterThan(3 * 3600);
+    expect(ttb).toBeLessThan(3.5 * 3600);
+    const lvl = (h: string): string => LEVELS[levelOf(r.predicted[h]!)]!.name;
+    // +30m: ~2h40m before the crossing → degrading; +2h: ~1h10m → warning; +4h: past it → the level there
+    expect([lvl('30m'), lvl('1h'), lvl('2h'), lvl('4h')]).toEqual(['degrading', 'degrading', 'warning', 'imminent_failure']);
+    // predicted risk never falls while the crossing comes closer
+    const seq = HORIZONS.map((h) => r.predicted[h.label]!);
+    for (let k = 1; k < 4; k++) expect(seq[k]!).toBeGreaterThanOrEqual(seq[k - 1]!);
+  });
+
   test('when an instance has no forecast yet, then it is scored on current state only', () => {
     const withoutForecast = level('generic', { cpu: { recent: recent(40, 20) } });
     expect(withoutForecast.level).toBe('watch');

@@ -12,7 +12,9 @@
  * - current risk = the worst metric's level + trend, plus compound;
  * - blend = 0.7 × current + 0.3 × predicted (the worst horizon's risk on the p50 forecast);
  * - forecast escalation: p50 crossing critical within 30 min / 1 h / 2 h / 8 h sets a floor of
- *   critical / danger / warning / degrading; a p90 crossing sets the floor one level lower.
+ *   critical / danger / warning / degrading; a p90 crossing sets the floor one level lower;
+ * - predicted risk per horizon: the p50's level points there, and the same floor for a crossing
+ *   still ahead of that horizon, by the time left from it (the floor never feeds the blend twice).
  */
 import type { MetricName, ProfileThresholds, Threshold } from '../profiles/profiles';
 import { METRIC_NAMES, PERCENT_METRICS } from '../profiles/profiles';
@@ -256,6 +258,15 @@ export function scoreRisk(input: RiskInput): RiskResult {
       }
     }
     if (w >= 0.5) {
+      // the predicted risk at a horizon is what the engine would say then: a crossing still ahead
+      // of that horizon earns the lead-time floor its remaining time earns (so a server heading
+      // for a breach at 2 h reads warning at +30m and danger at +1h, never "healthy" before it)
+      for (const h of input.horizons) {
+        const at = (h.index + 1) * input.step;
+        const ahead = (q: number): number => (ttb[String(q)] ?? Infinity) - at;
+        const f = Math.max(p50 >= 0 && ahead(50) > 0 ? leadTimeFloor(ahead(50), 'p50') : 0, p90 >= 0 && ahead(90) > 0 ? leadTimeFloor(ahead(90), 'p90') : 0);
+        if (f > predicted[h.label]!) predicted[h.label] = f;
+      }
       const f50 = p50 >= 0 ? leadTimeFloor(ttb[String(50)] ?? Infinity, 'p50') : 0;
       const f90 = p90 >= 0 ? leadTimeFloor(ttb[String(90)] ?? Infinity, 'p90') : 0;
       if (Math.max(f50, f90) > floor) {
