@@ -9,7 +9,7 @@
  */
 import React, { useCallback, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { ForesightViews, type TimeFormatter } from '../src/components/ForesightViews';
+import { ForesightViews, SourceBanner, type TimeFormatter } from '../src/components/ForesightViews';
 import { PREVIEW_THEME, ViewThemeContext } from '../src/components/theme';
 import { type FleetJson, type ForecastJson, fleetSeries, forecastSeries } from '../src/sidecarSeries';
 import type { SeriesInput } from '../src/series';
@@ -101,6 +101,16 @@ function App(): React.ReactElement {
       <p data-testid="status" style={{ margin: '4px 0 8px', fontSize: 13 }}>
         {view.status} · click a row to see its forecast cones · <a href="metrics">/metrics</a> · <a href="api/v1/fleet">/api/v1/fleet</a>
       </p>
+      {view.series.length === 0 ? (
+        // before the first forecast: say so (and name a source that is down), never the panel's
+        // hints about Grafana queries, which do not apply here
+        <>
+          {view.source && !view.source.up && <SourceBanner source={view.source} formatTime={formatTime} now={view.at} />}
+          <p data-testid="waiting" style={{ fontSize: 13 }}>
+            No forecasts yet: the heatmap and cones appear after the first forecast cycle.
+          </p>
+        </>
+      ) : (
       <ForesightViews
         series={view.series}
         options={OPTIONS}
@@ -114,6 +124,7 @@ function App(): React.ReactElement {
         source={view.source}
         now={view.at}
       />
+      )}
     </ViewThemeContext.Provider>
   );
 }

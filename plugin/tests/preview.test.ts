@@ -292,6 +292,9 @@ describeWithChromium('preview page in Chromium on the live sidecar', () => {
     await expect(banner.innerText()).resolves.toContain(`Source down: Prometheus at http://127.0.0.1:${dead}`);
     await expect(banner.innerText()).resolves.toContain('No successful read yet');
     await expect(page.getByTestId('status').innerText()).resolves.toMatch(/^no forecast yet/);
+    // the preview says what is missing, not the panel's hints about Grafana queries
+    await expect(page.getByTestId('waiting').innerText()).resolves.toContain('No forecasts yet');
+    await expect(page.getByTestId('message').count()).resolves.toBe(0);
     await page.close();
   }, 120_000);
 });

@@ -86,6 +86,9 @@ describe('foresight serve', () => {
       const incident = /incident: curl -XPOST (\S+) -d '(.+)'\n/.exec(out);
       expect(incident?.[1]).toBe(`${a}/simulator/incidents`);
       expect((await fetch(incident![1]!, { method: 'POST', body: incident![2]! })).status).toBe(201);
+      // changes made through the API are logged, so the log explains what follows
+      await waitFor('the switch in the log', () => Promise.resolve(/^simulator: incident injected on \S+ at .+Z \(simulated clock\)$/m.test(out) ? true : undefined), 10_000, 100);
+      expect(out).toMatch(/^simulator: scenario switched to critical at \d{4}-\d\d-\d\dT\d\d:\d\dZ \(simulated clock\)$/m);
       // one line per cycle: its time, instances, duration, worst level, source state
       expect(out).toMatch(/^cycle \d{4}-\d\d-\d\d \d\d:\d\dZ: 20 instances \(20 ready\) in \d+\.\d\d s, worst [a-z_]+ \(\w+, \d+\), source simulator \(20 servers\) up$/m);
       const fleet = (await (await fetch(`${a}/api/v1/fleet`)).json()) as { source: unknown };

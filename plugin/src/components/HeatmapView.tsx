@@ -115,7 +115,8 @@ export function HeatmapView({ model, colors, width, height, selected, onSelectIn
   // axis labels: clock times over the past, "now", the horizons at their columns' ends
   const ticks = pastTicks(model.pastStart, model.now, Math.max(1, Math.floor(nowX / 60))).map((t) => ({ x: px(t), text: formatTime(t), kind: 'past' as const }));
   const horizons = model.columns.slice(model.nowIndex).map((c) => ({ x: px(c.end), text: c.horizon ?? '', kind: 'horizon' as const, keep: c === model.columns[model.columns.length - 1] }));
-  const CHAR = 6.2;
+  // a generous character width: fonts fall back (no Inter outside Grafana) and "now" is bold
+  const CHAR = 7.2;
   // labels stay inside the grid: the last horizon's label ends at the right edge
   const inside = <T extends { x: number; text: string }>(l: T): T => ({ ...l, x: Math.max((l.text.length * CHAR) / 2, Math.min(gridWidth - (l.text.length * CHAR) / 2, l.x)) });
   const labels = placeLabels([...ticks, { x: nowX, text: 'now', kind: 'now' as const, keep: true }, ...horizons].map(inside), CHAR);

@@ -24,6 +24,8 @@ export interface ApiDeps {
   readonly subscribe: (listener: (event: unknown) => void) => () => void;
   readonly simulation: () => { readonly sim: Simulation; readonly source: SimulatorSource } | undefined;
   readonly now: () => number;
+  /** Where a change made through the API (scenario switch, injected incident) is logged. */
+  readonly log?: (line: string) => void;
   /** The preview bundle (plugin/dist-preview/preview.js) when it has been built. */
   readonly previewScript?: () => string | undefined;
 }
@@ -118,6 +120,7 @@ export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
         const at = d.now();
         sim.sim.switchScenario(parseScenario(name), at);
         sim.source.invalidateFrom(at - 3600);
+        d.log?.(`simulator: scenario switched to ${name} at ${new Date(at * 1000).toISOString().slice(0, 16)}Z (simulated clock)`);
         return json(res, 200, { scenario: name, at });
       }
     }
@@ -129,6 +132,7 @@ export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
         const at = d.now();
         const inc = sim.sim.injectIncident({ instance: body.instance, onset: at, rampSeconds: typeof body.rampMinutes === 'number' ? body.rampMinutes * 60 : undefined });
         sim.source.invalidateFrom(at - 3600);
+        d.log?.(`simulator: incident injected on ${body.instance} at ${new Date(at * 1000).toISOString().slice(0, 16)}Z (simulated clock)`);
         return json(res, 201, inc);
       }
     }

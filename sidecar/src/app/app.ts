@@ -409,7 +409,9 @@ export function createApp(opts: AppOptions): App {
     const { step, interval, delay } = runtime.config.source;
     const t = now();
     const next = interval !== undefined ? t + interval : (Math.floor(t / step) + 1) * step + (runtime.config.source.type === 'simulator' ? 0 : delay);
-    timer = setTimeout(() => void runCycle().then(schedule), clock.wallMs(next - t));
+    // +1 ms and rounded up: a timer that fires a fraction of a millisecond early would, at 60x,
+    // land before the step boundary and repeat the previous cycle's origin
+    timer = setTimeout(() => void runCycle().then(schedule), Math.ceil(clock.wallMs(next - t)) + 1);
     timer.unref?.();
   }
 
@@ -467,6 +469,7 @@ export function createApp(opts: AppOptions): App {
             return () => listeners.delete(l);
           },
           simulation: () => runtime?.simulation,
+          log,
           previewScript: previewBundle(opts.repoRoot),
           now,
         });
