@@ -34,8 +34,8 @@ export async function expectTimeAxis(page: Page): Promise<void> {
   }
 }
 
-/** Hovers the right-most cell of the first row and checks the tooltip's box lies inside the viewport and the heatmap. */
-export async function expectTooltipInside(page: Page): Promise<void> {
+/** Hovers the right-most cell of the first row, checks the tooltip's box lies inside the viewport and the heatmap, and returns its text. */
+export async function expectTooltipInside(page: Page): Promise<string> {
   const cell = page.locator('[data-testid="heatmap-row"]').first().locator('[data-predicted="true"]').last();
   const box = (await cell.boundingBox())!;
   await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
@@ -46,7 +46,9 @@ export async function expectTooltipInside(page: Page): Promise<void> {
   expect(tip.x + tip.width).toBeLessThanOrEqual(Math.min(viewport.width, panel.x + panel.width));
   expect(tip.y).toBeGreaterThanOrEqual(0);
   expect(tip.y + tip.height).toBeLessThanOrEqual(viewport.height);
+  const text = await page.getByTestId('tooltip').innerText();
   await page.mouse.move(0, 0);
+  return text;
 }
 
 /** The instances the cones show (distinct, in order). */

@@ -11,6 +11,7 @@ import recorded from '../src/__fixtures__/frames.json';
 import { DEFAULT_LEVEL_COLORS, LEVELS, relativeLuminance } from '../src/levels';
 import { ARTIFACTS, buildHarness, describeWithChromium, launch, serveHarness } from './browser';
 import { NOW, SOURCE_DOWN, fleetSpecs, frames as scenarioFrames } from './scenario';
+import { expectTooltipInside } from './checks';
 
 const OPTIONS = {
   view: 'heatmap',
@@ -419,17 +420,7 @@ describeWithChromium('panel in Chromium (built dist/module.js)', () => {
 
   test('when a cell at the right edge is hovered, then the tooltip box stays inside the panel and the viewport', async () => {
     await mount(recorded.heatmap, OPTIONS, { width: 1100 });
-    const cell = page.locator('[data-testid="heatmap-row"]').first().locator('[data-predicted="true"]').last();
-    const box = (await cell.boundingBox())!;
-    await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
-    const tip = (await page.getByTestId('tooltip').boundingBox())!;
-    const panel = (await page.getByTestId('heatmap').boundingBox())!;
-    const viewport = page.viewportSize()!;
-    expect(tip.x).toBeGreaterThanOrEqual(Math.max(0, panel.x));
-    expect(tip.x + tip.width).toBeLessThanOrEqual(Math.min(viewport.width, panel.x + panel.width));
-    expect(tip.y).toBeGreaterThanOrEqual(0);
-    expect(tip.y + tip.height).toBeLessThanOrEqual(viewport.height);
-    await expect(page.getByTestId('tooltip').innerText()).resolves.toContain('predicted for now + 8h');
+    await expect(expectTooltipInside(page)).resolves.toContain('predicted for now + 8h');
   });
 
   test('when the cones are drawn, then each chart has y ticks in its unit, time ticks from −24h to +8h, named thresholds, the breach time and a legend', async () => {
