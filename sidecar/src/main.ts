@@ -7,13 +7,20 @@ import { CommanderError } from 'commander';
 import { buildProgram } from './cli/program';
 import { UsageError } from './cli/errors';
 import type { CliContext } from './cli/context';
+import { formatLogLine } from './app/log';
 
 async function main(argv: string[]): Promise<number> {
   let shutdown: () => void = () => undefined;
   const shutdownRequested = new Promise<void>((resolve) => (shutdown = resolve));
+  let shutdownTimeout = 10;
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.once(sig, () => {
-      process.stderr.write(`${sig}: shutting down\n`);
+      process.stderr.write(`${formatLogLine(`${sig}: shutting down (at most ${shutdownTimeout} s)`, 'info', Date.now())}\n`);
+      // the bound holds whatever the command is stuck on; unref'd: a clean shutdown exits sooner
+      setTimeout(() => {
+        process.stderr.write(`${formatLogLine(`shutdown took longer than ${shutdownTimeout} s; exiting now`, 'warn', Date.now())}\n`);
+        process.exit(0);
+      }, shutdownTimeout * 1000).unref();
       shutdown();
     });
   }
@@ -25,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
     isTTY: process.stderr.isTTY === true,
     now: () => Date.now() / 1000,
     untilShutdown: () => shutdownRequested,
+    setShutdownTimeout: (seconds) => (shutdownTimeout = seconds),
     onReload: (fn) => (reload = fn),
     env: process.env,
   };

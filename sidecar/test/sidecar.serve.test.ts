@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, waitFor } from './harness/processes';
 import { parseExposition } from './harness/exposition';
+import { logEntries, logMessages } from './harness/log';
 import { loadConfig, parseConfig } from '../src/config/load';
 import { createApp } from '../src/app/app';
 import { inShard } from '../src/source/sharding';
@@ -87,10 +88,18 @@ describe('foresight serve', () => {
       expect(incident?.[1]).toBe(`${a}/simulator/incidents`);
       expect((await fetch(incident![1]!, { method: 'POST', body: incident![2]! })).status).toBe(201);
       // changes made through the API are logged, so the log explains what follows
-      await waitFor('the switch in the log', () => Promise.resolve(/^simulator: incident injected on \S+ at .+Z \(simulated clock\)$/m.test(out) ? true : undefined), 10_000, 100);
-      expect(out).toMatch(/^simulator: scenario switched to critical at \d{4}-\d\d-\d\dT\d\d:\d\dZ \(simulated clock\)$/m);
+      await waitFor('the switch in the log', () => Promise.resolve(/^simulator: incident injected on \S+ at .+Z \(simulated clock\)$/m.test(logMessages(out)) ? true : undefined), 10_000, 100);
+      expect(logMessages(out)).toMatch(/^simulator: scenario switched to critical at \d{4}-\d\d-\d\dT\d\d:\d\dZ \(simulated clock\)$/m);
       // one line per cycle: its time, instances, duration, worst level, source state
-      expect(out).toMatch(/^cycle \d{4}-\d\d-\d\d \d\d:\d\dZ: 20 instances \(20 ready\) in \d+\.\d\d s, worst [a-z_]+ \(\w+, \d+\), source simulator \(20 servers\) up$/m);
+      // every log line says when and how bad: logfmt with a timestamp and a level
+      const entries = logEntries(out);
+      expect(entries.length).toBeGreaterThan(2);
+      for (const e of entries) {
+        expect(e.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        expect(['info', 'warn', 'error']).toContain(e.level);
+      }
+      expect(entries.find((e) => e.msg.startsWith('cycle '))?.level).toBe('info');
+      expect(logMessages(out)).toMatch(/^cycle \d{4}-\d\d-\d\d \d\d:\d\dZ: 20 instances \(20 ready\) in \d+\.\d\d s, worst [a-z_]+ \(\w+, \d+\), source simulator \(20 servers\) up$/m);
       const fleet = (await (await fetch(`${a}/api/v1/fleet`)).json()) as { source: unknown };
       expect(fleet.source).toEqual({ type: 'simulator', url: null, up: true, downSince: null, lastSuccess: expect.any(Number) as number, error: null, clock: { speed: 60 } });
     } finally {
@@ -129,7 +138,7 @@ describe('foresight serve against a Prometheus that is down', () => {
       expect(fleet.stale).toBe(true);
       expect(fleet.source).toEqual({ type: 'prometheus', url, up: false, downSince: expect.any(Number) as number, lastSuccess: null, error: expect.stringContaining('ECONNREFUSED') as string, clock: null });
       expect(fleet.source['downSince'] as number).toBeLessThanOrEqual(Date.now() / 1000);
-      expect(out).toMatch(new RegExp(`^cycle .+: prometheus http://127\\.0\\.0\\.1:${dead}/prom/ down since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ: .*ECONNREFUSED.*; no forecasts yet$`, 'm'));
+      expect(logMessages(out)).toMatch(new RegExp(`^cycle .+: prometheus http://127\\.0\\.0\\.1:${dead}/prom/ down since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ: .*ECONNREFUSED.*; no forecasts yet$`, 'm'));
       expect(out + metrics + JSON.stringify(fleet)).not.toContain('s3cret');
     } finally {
       child.kill('SIGTERM');

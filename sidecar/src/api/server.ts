@@ -11,12 +11,14 @@ import type { SimulatorSource } from '../source/simulator';
 import { ScenarioError, parseScenario } from '../simulator/scenario';
 import { IncidentError } from '../simulator/incidents';
 import { renderPreviewPage } from './preview';
+import { ReloadInProgressError } from '../app/lifecycle';
 
 export interface ApiDeps {
   readonly listen: string;
   /** The exposition in parts, written one after another (a large fleet's text is never copied into one string). */
   readonly metrics: () => ReadonlyArray<string | Buffer>;
   readonly ready: () => boolean;
+  /** Rejects with ReloadInProgressError while another reload runs (answered 409). */
   readonly reload: () => Promise<void>;
   readonly fleet: () => unknown;
   /** undefined when the instance is unknown. */
@@ -36,6 +38,13 @@ export interface ApiServer {
 }
 
 const MAX_BODY = 64 * 1024;
+
+const INSTANCE_FORECAST = /^\/api\/v1\/instances\/([^/]+)\/forecast$/;
+
+function eventType(event: unknown): string {
+  const t = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
+  return typeof t === 'string' && /^[a-z_]+$/.test(t) ? t : 'cycle';
+}
 
 function send(res: http.ServerResponse, status: number, body: string, type: string): void {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
@@ -61,10 +70,30 @@ export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
   }, 15000);
   heartbeat.unref();
 
+  /**
+   * The methods each path answers, or undefined for a path that does not exist (404). A known path
+   * asked with another method gets 405 and an Allow header; HEAD works wherever GET does.
+   */
+  function methodsOf(p: string): readonly string[] | undefined {
+    if (['/metrics', '/-/healthy', '/-/ready', '/api/v1/fleet', '/api/v1/stream', '/', '/preview.js'].includes(p)) return ['GET'];
+    if (p === '/-/reload') return ['POST'];
+    if (INSTANCE_FORECAST.test(p)) return ['GET'];
+    if (d.simulation() && (p === '/simulator/scenario' || p === '/simulator/incidents')) return ['GET', 'POST'];
+    return undefined;
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const method = req.method ?? 'GET';
     const p = url.pathname;
+    const allowed = methodsOf(p);
+    if (!allowed) return json(res, 404, { error: `no route ${req.method ?? 'GET'} ${p}` });
+    // Node leaves the body out of answers to HEAD by itself: HEAD is GET without the body
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+    if (!allowed.includes(method)) {
+      const allow = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
+      res.setHeader('allow', allow.join(', '));
+      return json(res, 405, { error: `method ${req.method ?? ''} not allowed on ${p} (allowed: ${allow.join(', ')})` });
+    }
     if (method === 'GET' && p === '/metrics') {
       const parts = d.metrics();
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
@@ -76,26 +105,34 @@ export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
     if (method === 'GET' && p === '/-/ready') {
       return d.ready() ? send(res, 200, 'Foresight is Ready.\n', 'text/plain') : send(res, 503, 'Foresight is not ready: no forecast cycle has succeeded yet.\n', 'text/plain');
     }
-    if ((method === 'POST' || method === 'PUT') && p === '/-/reload') {
+    if (method === 'POST' && p === '/-/reload') {
       try {
         await d.reload();
         return send(res, 200, 'reloaded\n', 'text/plain');
       } catch (e) {
+        if (e instanceof ReloadInProgressError) return send(res, 409, `${e.message}\n`, 'text/plain');
         return send(res, 500, `failed to reload config and model (still serving the previous ones): ${e instanceof Error ? e.message : String(e)}\n`, 'text/plain');
       }
     }
     if (method === 'GET' && p === '/api/v1/fleet') return json(res, 200, d.fleet());
-    const m = /^\/api\/v1\/instances\/([^/]+)\/forecast$/.exec(p);
+    const m = INSTANCE_FORECAST.exec(p);
     if (method === 'GET' && m) {
-      const instance = decodeURIComponent(m[1]!);
+      let instance: string;
+      try {
+        instance = decodeURIComponent(m[1]!);
+      } catch {
+        return json(res, 400, { error: `malformed percent-encoding in ${JSON.stringify(m[1])}` });
+      }
       const body = d.forecast(instance);
       return body === undefined ? json(res, 404, { error: `no forecast for instance ${JSON.stringify(instance)}` }) : json(res, 200, body);
     }
     if (method === 'GET' && p === '/api/v1/stream') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      if (req.method === 'HEAD') return void res.end();
       res.write(': foresight cycle events\n\n');
       streams.add(res);
-      const unsubscribe = d.subscribe((event) => res.write(`event: cycle\ndata: ${JSON.stringify(event)}\n\n`));
+      // the event name is the event's type: `cycle` for a cycle that published, `cycle_failed` for one that did not
+      const unsubscribe = d.subscribe((event) => res.write(`event: ${eventType(event)}\ndata: ${JSON.stringify(event)}\n\n`));
       req.on('close', () => {
         unsubscribe();
         streams.delete(res);
@@ -136,7 +173,7 @@ export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
         return json(res, 201, inc);
       }
     }
-    return json(res, 404, { error: `no route ${method} ${p}` });
+    return json(res, 404, { error: `no route ${req.method ?? 'GET'} ${p}` });
   }
 
   const server = http.createServer((req, res) => {

@@ -41,6 +41,9 @@ import type { ApiServer } from '../api/server';
 import type { Clock } from './clock';
 import { createClock } from './clock';
 import { pastRisk } from './backfill';
+import type { Log } from './log';
+import { logfmtLogger } from './log';
+import { Cleanups, CycleAborted, ReloadInProgressError, settlesWithin } from './lifecycle';
 
 export const VERSION = '0.1.0';
 
@@ -52,18 +55,30 @@ export interface AppOptions {
   readonly repoRoot: string;
   /** A driven clock (tests, bench, eval); default: real time, or the simulator's `speed`. */
   readonly now?: () => number;
-  readonly log?: (line: string) => void;
+  /** Where events go, with their level; default: logfmt lines on stderr. */
+  readonly log?: Log;
   /** Environment for config reloads. */
   readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface App {
+  /** Reads nothing until called; resolves once the first cycle is done, or early (without error) when stop() was called meanwhile. */
   start(): Promise<void>;
+  /**
+   * Aborts the cycle in flight (its source read included), then undoes start-up in reverse order:
+   * the timer, the HTTP listener (open connections closed), the model and the source. Each step is
+   * bounded, so stop() settles within a few seconds whatever is running. Idempotent.
+   */
   stop(): Promise<void>;
   /** http://host:port once started. */
   address(): string;
-  /** Re-reads config and model; on any error keeps the old ones and rejects with the reason. */
+  /**
+   * Re-reads config and model; on any error keeps the old ones and rejects with the reason.
+   * One reload at a time: while one runs, another is refused with ReloadInProgressError.
+   */
   reload(): Promise<void>;
+  /** A reload for SIGHUP: runs now, or, when one is running, once more after it (requests made meanwhile collapse into one). */
+  requestReload(): void;
   /** Runs one cycle now (tests and the bench). */
   runCycle(): Promise<void>;
   /** What is being served (for the start banner); undefined before start. */
@@ -203,6 +218,20 @@ export async function createRuntime(loaded: LoadedConfig, repoRoot: string, now:
   };
 }
 
+/**
+ * Live calibration survives a reload when it measures the same thing: the same horizons (label
+ * and step index), quantiles and step. Otherwise the new runtime starts it afresh.
+ */
+function carryCalibration(from: Runtime, to: Runtime): Runtime {
+  const same =
+    from.config.source.step === to.config.source.step &&
+    JSON.stringify(from.horizons) === JSON.stringify(to.horizons) &&
+    JSON.stringify(from.manifest.quantiles) === JSON.stringify(to.manifest.quantiles);
+  if (!same) return to;
+  to.calibration.adopt(from.calibration);
+  return to;
+}
+
 async function disposeRuntime(r: Runtime): Promise<void> {
   await r.runner.stop();
   if (r.source instanceof PrometheusSource) r.source.close();
@@ -217,7 +246,7 @@ function clockFor(config: Config, driven: (() => number) | undefined): Clock {
 export function createApp(opts: AppOptions): App {
   const clock = clockFor(opts.loaded.config, opts.now);
   const now = (): number => clock.now();
-  const log = opts.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
+  const log: Log = opts.log ?? logfmtLogger((line) => void process.stderr.write(line));
   let runtime: Runtime | undefined;
   let api: ApiServer | undefined;
   let snapshot: ForecastSnapshot | undefined;
@@ -231,18 +260,31 @@ export function createApp(opts: AppOptions): App {
   let downSince: number | undefined;
   let sourceError: string | undefined;
   let cycling: Promise<void> | undefined;
+  // owned by the cycle in flight: aborting it ends that cycle's source read at once
+  let cycleAbort: AbortController | undefined;
+  let reloading: Promise<void> | undefined;
+  let reloadAgain = false;
+  let starting: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let stopping: Promise<void> | undefined;
+  const cleanups = new Cleanups();
+  // failed operations (a query, a cycle's inference, a reload): one count per failure
   const errors = new Map<string, number>();
+  // what was dropped rather than failed: input samples (metric|reason) and forecast series (reason)
+  const droppedSamples = new Map<string, number>();
+  const droppedForecasts = new Map<string, number>();
   const previousLevels = new Map<string, number>();
   const durations = new Map<string, { buckets: number[]; sum: number; count: number }>();
   const listeners = new Set<(event: unknown) => void>();
 
   const countError = (stage: string, reason: string, n = 1): void => void errors.set(`${stage}|${reason}`, (errors.get(`${stage}|${reason}`) ?? 0) + n);
-  for (const [stage, reasons] of [['source', ['timeout', 'network', 'http_5xx', 'http_429', 'http_4xx', 'auth', 'bad_response', 'query', 'non_finite_value']], ['forecast', ['inference', 'nan_output']], ['reload', ['config', 'model']]] as const) {
+  for (const [stage, reasons] of [['source', ['timeout', 'network', 'http_5xx', 'http_429', 'http_4xx', 'auth', 'bad_response', 'query']], ['forecast', ['inference']], ['reload', ['config', 'model']]] as const) {
     for (const r of reasons) errors.set(`${stage}|${r}`, 0);
   }
+  for (const m of METRIC_NAMES) droppedSamples.set(`${m}|non_finite_value`, 0);
+  for (const r of ['inference', 'nan_output']) droppedForecasts.set(r, 0);
+  const add = (counts: Map<string, number>, key: string, n: number): void => void counts.set(key, (counts.get(key) ?? 0) + n);
   const observe = (stage: string, seconds: number): void => {
     const h = durations.get(stage) ?? { buckets: CYCLE_BUCKETS.map(() => 0), sum: 0, count: 0 };
     CYCLE_BUCKETS.forEach((le, i) => {
@@ -253,20 +295,36 @@ export function createApp(opts: AppOptions): App {
     durations.set(stage, h);
   };
 
-  async function cycle(): Promise<void> {
+  /** A failed cycle, for /api/v1/stream subscribers (the log says the same in words). */
+  const emitFailed = (origin: number, stage: string, reason: string, error: string): void => {
+    const event = { type: 'cycle_failed', origin, stage, reason, error, keeping: snapshot ? snapshot.origin : null };
+    for (const l of listeners) l(event);
+  };
+
+  async function cycle(signal: AbortSignal): Promise<void> {
     const rt = runtime;
     if (!rt) return;
+    // every await below is a point where a shutdown or reload may have aborted the cycle
+    const check = (): void => {
+      if (signal.aborted) throw signal.reason;
+    };
     const t0 = performance.now();
     const step = rt.config.source.step;
     const end = Math.floor(now() / step) * step;
     let window: HistoryWindow;
     try {
-      window = await rt.source.fetch(end, rt.manifest.encoder_length, step);
+      window = await rt.source.fetch(end, rt.manifest.encoder_length, step, signal);
+      check();
     } catch (e) {
+      check();
       if (e instanceof SourceError) {
         markDown(e.message);
         countError('source', e.reason);
-        log(`cycle ${clockTime(end)}: ${rt.source.description} down since ${clockTime(downSince!, true)}: ${e.message}${e.retryable ? ' (will retry next cycle)' : ''}${snapshot ? `; keeping the last forecasts (from ${clockTime(snapshot.origin)})` : '; no forecasts yet'}`);
+        log(
+          `cycle ${clockTime(end)}: ${rt.source.description} down since ${clockTime(downSince!, true)}: ${e.message}${e.retryable ? ' (will retry next cycle)' : ''}${snapshot ? `; keeping the last forecasts (from ${clockTime(snapshot.origin)})` : '; no forecasts yet'}`,
+          'warn',
+        );
+        emitFailed(end, 'source', e.reason, e.message);
         return;
       }
       sourceUp = false;
@@ -283,19 +341,24 @@ export function createApp(opts: AppOptions): App {
     }
     for (const f of window.failed) {
       countError('source', f.error.reason);
-      log(`source: ${f.metric}: ${f.error.message}`);
+      log(`source: ${f.metric}: ${f.error.message}`, 'warn');
     }
-    for (const n of Object.values(window.skipped)) if (n) countError('source', 'non_finite_value', n);
+    for (const [metric, n] of Object.entries(window.skipped)) if (n) add(droppedSamples, `${metric}|non_finite_value`, n);
     rt.calibration.observe(window);
     let result: ForecastResult;
     try {
       result = await forecastWindow(window, forecastOptions(rt));
+      check();
     } catch (e) {
+      check();
       countError('forecast', 'inference');
-      log(`forecast: ${e instanceof Error ? e.message : String(e)}; keeping the last forecasts`);
+      const msg = e instanceof Error ? e.message : String(e);
+      log(`forecast: ${msg}; keeping the last forecasts`, 'error');
+      emitFailed(end, 'forecast', 'inference', msg);
       return;
     }
-    for (const [reason, n] of Object.entries(result.errors)) countError('forecast', reason, n);
+    for (const [reason, n] of Object.entries(result.errors)) add(droppedForecasts, reason, n);
+    if (result.errors['inference']) countError('forecast', 'inference');
     const t2 = performance.now();
     observe('forecast', (t2 - t1) / 1000);
     rt.calibration.record(result);
@@ -304,12 +367,14 @@ export function createApp(opts: AppOptions): App {
     for (let k = 0; k < result.instances.length; k += 100) {
       for (const [i, r] of assessFleet(window, result.instances.slice(k, k + 100), (p) => rt.thresholds[p], rt.manifest.quantiles, rt.horizons, previousLevels)) risk.set(i, r);
       await new Promise((r) => setImmediate(r));
+      check();
     }
     previousLevels.clear();
     for (const [i, r] of risk) previousLevels.set(i, r.level);
     observe('risk', (performance.now() - t2) / 1000);
     const next: ForecastSnapshot = { origin: result.origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: result.instances, risk };
     const text = await renderForecastsAsync(next);
+    check();
     // instances seen for the first time (all of them at start): their past columns come from the
     // history just read, scored on state alone (no forecast was made back then); filled in after
     // this cycle's forecasts are published (5,000 instances take seconds)
@@ -398,10 +463,29 @@ export function createApp(opts: AppOptions): App {
 
   /** Runs a cycle unless one is running (then waits for it): cycles never overlap. */
   function runCycle(): Promise<void> {
-    cycling ??= cycle()
-      .catch((e: unknown) => log(`cycle failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`))
-      .finally(() => (cycling = undefined));
+    if (stopped) return Promise.resolve();
+    if (!cycling) {
+      const ac = new AbortController();
+      cycleAbort = ac;
+      cycling = cycle(ac.signal)
+        .catch((e: unknown) => {
+          if (e instanceof CycleAborted) return log(`cycle aborted: the ${e.why === 'shutdown' ? 'sidecar is shutting down' : 'runtime is being replaced by a reload'}`);
+          const msg = e instanceof Error ? e.message : String(e);
+          log(`cycle failed: ${e instanceof Error ? (e.stack ?? msg) : msg}`, 'error');
+          emitFailed(runtime ? Math.floor(now() / runtime.config.source.step) * runtime.config.source.step : now(), 'cycle', 'internal', msg);
+        })
+        .finally(() => {
+          cycling = undefined;
+          if (cycleAbort === ac) cycleAbort = undefined;
+        });
+    }
     return cycling;
+  }
+
+  /** Aborts the cycle in flight, if any, and waits up to `ms` for it to end. */
+  async function abortCycle(why: 'shutdown' | 'reload', ms: number): Promise<boolean> {
+    cycleAbort?.abort(new CycleAborted(why));
+    return settlesWithin(cycling, ms);
   }
 
   function schedule(): void {
@@ -423,71 +507,125 @@ export function createApp(opts: AppOptions): App {
     sourceUp,
     source: { type: sourceState().type, url: sourceState().url ?? '' },
     errors,
+    droppedSamples,
+    droppedForecasts,
     instances: snapshot?.instances.length ?? 0,
     calibration: runtime?.calibration.snapshot() ?? [],
   });
 
-  async function reload(): Promise<void> {
-    if (!runtime) throw new Error('not started');
+  async function reloadOnce(): Promise<void> {
+    if (!runtime || stopped) throw new Error('not started');
     let next: Runtime;
     try {
       const loaded = opts.configFile === undefined ? opts.loaded : await loadConfig(opts.configFile, opts.env ?? process.env);
-      if (loaded.config.listen !== runtime.config.listen) log(`reload: listen changed to ${loaded.config.listen}; it takes effect on restart`);
-      if (clockFor(loaded.config, opts.now).speed !== clock.speed) log(`reload: the clock speed changed; it takes effect on restart`);
+      if (loaded.config.listen !== runtime.config.listen) log(`reload: listen changed to ${loaded.config.listen}; it takes effect on restart`, 'warn');
+      if (clockFor(loaded.config, opts.now).speed !== clock.speed) log(`reload: the clock speed changed; it takes effect on restart`, 'warn');
       next = await createRuntime(loaded, opts.repoRoot, now());
     } catch (e) {
       countError('reload', e instanceof ConfigError ? 'config' : 'model');
       const msg = e instanceof Error ? e.message : String(e);
-      log(`reload failed, still serving the previous config and model: ${msg}`);
+      log(`reload failed, still serving the previous config and model: ${msg}`, 'error');
       throw e;
     }
+    // the cycle in flight ran on the runtime being replaced: aborted, so a stuck read never holds
+    // a reload; it is bounded like at shutdown, and what it leaves behind is superseded below
+    await abortCycle('reload', CYCLE_ABORT_MS);
+    if (stopped) {
+      await disposeRuntime(next);
+      throw new Error('the sidecar is shutting down');
+    }
+    // read only now, after the wait: this is the runtime that is replaced and disposed, exactly once
     const old = runtime;
-    // wait for a running cycle so it finishes on the runtime it started with
-    await cycling;
-    runtime = next;
+    runtime = carryCalibration(old, next);
     await disposeRuntime(old);
     log(`reloaded: model ${next.manifest.name} ${next.manifest.version} on ${next.runner.provider}`);
     await runCycle();
   }
 
+  function reload(): Promise<void> {
+    if (reloading) return Promise.reject(new ReloadInProgressError());
+    const p = reloadOnce().finally(() => {
+      if (reloading === p) reloading = undefined;
+    });
+    reloading = p;
+    return p;
+  }
+
+  function requestReload(): void {
+    if (reloading) {
+      reloadAgain = true;
+      log('reload requested while one runs: it follows once that one is done');
+      return;
+    }
+    reload()
+      .catch(() => undefined) // logged by reloadOnce; the previous config and model keep serving
+      .finally(() => {
+        if (reloadAgain && !stopped) {
+          reloadAgain = false;
+          requestReload();
+        }
+      });
+  }
+
+  async function startOnce(): Promise<void> {
+    const rt = await createRuntime(opts.loaded, opts.repoRoot, now());
+    if (stopped) {
+      await disposeRuntime(rt);
+      return;
+    }
+    runtime = rt;
+    // undone in reverse order by stop(): the runtime (model, source connections) last
+    cleanups.add('model and source', () => (runtime ? disposeRuntime(runtime) : undefined));
+    log(`model ${rt.manifest.name} ${rt.manifest.version} from ${rt.modelDir} on ${rt.runner.provider}${rt.runner.fallbackReason ? ` (${rt.runner.fallbackReason})` : ''}`);
+    api = await startApiServer({
+      listen: rt.config.listen,
+      metrics: () => [...forecastText, renderSelf(selfState())],
+      ready: () => snapshot !== undefined,
+      reload,
+      fleet: () => fleetJson(snapshot, lastWindow, sourceState(), recentRisk),
+      forecast: (instance) => forecastJson(instance, snapshot, lastWindow, runtime),
+      subscribe: (l) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+      simulation: () => runtime?.simulation,
+      log,
+      previewScript: previewBundle(opts.repoRoot),
+      now,
+    });
+    const server = api;
+    cleanups.add('HTTP listener', () => server.close());
+    cleanups.add('running reload', () => reloading);
+    cleanups.add('cycle in flight', async () => {
+      if (timer) clearTimeout(timer);
+      if (!(await abortCycle('shutdown', CYCLE_ABORT_MS))) log(`shutdown: the cycle in flight did not end within ${CYCLE_ABORT_MS} ms of being aborted; carrying on`, 'warn');
+    });
+    if (stopped) return;
+    await runCycle();
+    schedule();
+  }
+
   return {
-    async start(): Promise<void> {
-      if (runtime) return;
-      runtime = await createRuntime(opts.loaded, opts.repoRoot, now());
-      const rt = runtime;
-      log(`model ${rt.manifest.name} ${rt.manifest.version} from ${rt.modelDir} on ${rt.runner.provider}${rt.runner.fallbackReason ? ` (${rt.runner.fallbackReason})` : ''}`);
-      try {
-        api = await startApiServer({
-          listen: rt.config.listen,
-          metrics: () => [...forecastText, renderSelf(selfState())],
-          ready: () => snapshot !== undefined,
-          reload,
-          fleet: () => fleetJson(snapshot, lastWindow, sourceState(), recentRisk),
-          forecast: (instance) => forecastJson(instance, snapshot, lastWindow, runtime),
-          subscribe: (l) => {
-            listeners.add(l);
-            return () => listeners.delete(l);
-          },
-          simulation: () => runtime?.simulation,
-          log,
-          previewScript: previewBundle(opts.repoRoot),
-          now,
-        });
-      } catch (e) {
-        await disposeRuntime(rt);
+    start(): Promise<void> {
+      starting ??= startOnce().catch(async (e: unknown) => {
+        // a failed start leaves nothing running
+        stopped = true;
+        await cleanups.run(STOP_STEP_MS, (name, problem) => log(`start-up failed; undoing ${name}: ${problem}`, 'warn'));
         runtime = undefined;
+        api = undefined;
         throw e;
-      }
-      await runCycle();
-      schedule();
+      });
+      return starting;
     },
     stop(): Promise<void> {
       stopping ??= (async () => {
         stopped = true;
         if (timer) clearTimeout(timer);
-        await Promise.race([cycling, new Promise((r) => setTimeout(r, 5000))]);
-        await api?.close();
-        if (runtime) await disposeRuntime(runtime);
+        // abort first: a cycle or reload stuck on a read ends now, not when its timeout expires
+        cycleAbort?.abort(new CycleAborted('shutdown'));
+        // a start still loading the model is waited for (bounded): what it built is then undone
+        if (starting) await settlesWithin(starting, STOP_STEP_MS);
+        await cleanups.run(STOP_STEP_MS, (name, problem) => log(`shutdown: ${name}: ${problem}`, 'warn'));
       })();
       return stopping;
     },
@@ -496,6 +634,7 @@ export function createApp(opts: AppOptions): App {
       return api.address;
     },
     reload,
+    requestReload,
     runCycle,
     describe(): AppDescription | undefined {
       if (!api || !runtime) return undefined;
@@ -524,6 +663,12 @@ function previewBundle(repoRoot: string): () => string | undefined {
     return cached;
   };
 }
+
+/** How long stop() and reload wait for an aborted cycle to end (inference already running finishes its batch). */
+const CYCLE_ABORT_MS = 3000;
+
+/** The most stop() gives each of its steps (closing the listener, releasing the model). */
+const STOP_STEP_MS = 3000;
 
 /** Risk scores kept per instance for /api/v1/fleet's `recent` (6 h of 5-minute cycles). */
 const RECENT_CYCLES = 72;

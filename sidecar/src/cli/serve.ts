@@ -8,6 +8,7 @@ import { createApp } from '../app/app';
 import type { AppDescription } from '../app/app';
 import type { CliContext } from './context';
 import { UsageError } from './errors';
+import { logfmtLogger } from '../app/log';
 
 export function addServeCommand(program: Command, ctx: CliContext, repoRoot: string): void {
   program
@@ -16,20 +17,29 @@ export function addServeCommand(program: Command, ctx: CliContext, repoRoot: str
     .option('--config <file>', 'foresight.yml (see provisioning/foresight/ for examples)')
     .action(async (f: { config?: string }) => {
       let app;
+      const log = logfmtLogger((line) => void ctx.stderr.write(line));
+      const shutdown = ctx.untilShutdown().then(() => 'shutdown' as const);
       try {
         const loaded = await loadConfig(f.config, ctx.env);
-        app = createApp({ loaded, configFile: f.config, repoRoot, log: (l) => ctx.stderr.write(`${l}\n`), env: ctx.env });
-        await app.start();
+        ctx.setShutdownTimeout(loaded.config.shutdown_timeout);
+        app = createApp({ loaded, configFile: f.config, repoRoot, log, env: ctx.env });
+        // a signal during start-up (model loading, the first cycle's reads) stops it there
+        const started = app.start().then(() => 'started' as const);
+        if ((await Promise.race([started, shutdown])) === 'shutdown') {
+          started.catch(() => undefined); // whatever start-up still does is undone by stop()
+          await app.stop();
+          log('shut down during start-up');
+          return;
+        }
       } catch (e) {
         if (e instanceof ConfigError || e instanceof ModelError) throw new UsageError(e.message);
         throw e;
       }
       ctx.stdout.write(banner(app.describe()!, f.config));
-      ctx.onReload(() => {
-        app.reload().catch(() => undefined); // the app logs why and keeps serving
-      });
-      await ctx.untilShutdown();
+      ctx.onReload(() => app.requestReload());
+      await shutdown;
       await app.stop();
+      log('shut down');
     });
 }
 

@@ -160,6 +160,7 @@ const sharding = z
 export const ConfigSchema = z
   .strictObject({
     listen: listen.default('127.0.0.1:9464'),
+    shutdown_timeout: duration('On SIGTERM/SIGINT the sidecar aborts the cycle in flight (its reads included), closes its listener and releases the model; it exits with status 0 at the latest this long after the signal, whatever is still running. Read at start (a reload does not change it).').prefault('10s'),
     source: source.prefault({}),
     metrics: metricsOverride,
     model: model.prefault({}),

@@ -40,7 +40,12 @@ export interface SelfState {
   readonly sourceUp: boolean;
   /** Where history is read from; url empty for the simulator, never with credentials. */
   readonly source: { readonly type: string; readonly url: string };
+  /** Failed operations, `stage|reason` → count. */
   readonly errors: ReadonlyMap<string, number>;
+  /** Input samples dropped, `metric|reason` → count. */
+  readonly droppedSamples: ReadonlyMap<string, number>;
+  /** Forecast series dropped, reason → count. */
+  readonly droppedForecasts: ReadonlyMap<string, number>;
   readonly instances: number;
   readonly calibration: ReadonlyArray<{ readonly metric: MetricName; readonly horizon: string; readonly coverage: number; readonly pinball: number }>;
 }
@@ -180,6 +185,13 @@ export function renderSelf(st: SelfState): string {
     const [stage, reason] = key.split('|') as [string, string];
     out += `foresight_errors_total{stage="${stage}",reason="${reason}"} ${n}\n`;
   }
+  out += header(SERIES.samplesDropped);
+  for (const [key, n] of st.droppedSamples) {
+    const [metric, reason] = key.split('|') as [string, string];
+    out += `foresight_source_samples_dropped_total{metric="${metric}",reason="${reason}"} ${n}\n`;
+  }
+  out += header(SERIES.forecastsDropped);
+  for (const [reason, n] of st.droppedForecasts) out += `foresight_forecast_series_dropped_total{reason="${reason}"} ${n}\n`;
   out += header(SERIES.instances) + `foresight_instances ${st.instances}\n`;
   const cal = st.calibration.filter((c) => Number.isFinite(c.coverage));
   out += header(SERIES.coverage);

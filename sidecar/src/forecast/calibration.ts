@@ -30,6 +30,23 @@ export class Calibration {
     private readonly maxSeries: number,
   ) {}
 
+  /**
+   * Takes over what `previous` has measured and is still waiting for (a reload with the same
+   * horizons, quantiles and step): the published calibration does not restart from nothing.
+   * Tracked series beyond this instance's limit are dropped.
+   */
+  adopt(previous: Calibration): void {
+    for (const [key, s] of previous.stats) this.stats.set(key, { ...s });
+    for (const key of previous.tracked) {
+      if (this.tracked.size >= this.maxSeries) break;
+      this.tracked.add(key);
+    }
+    for (const [target, list] of previous.pending) {
+      const kept = list.filter((p) => this.tracked.has(`${p.instance}|${p.metric}`));
+      if (kept.length > 0) this.pending.set(target, kept);
+    }
+  }
+
   /** Remembers this cycle's forecasts (of tracked series) until their target times. */
   record(result: ForecastResult): void {
     const nq = this.quantiles.length;

@@ -67,16 +67,16 @@ export class PrometheusSource implements HistorySource {
     this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  async fetch(end: number, length: number, step: number): Promise<HistoryWindow> {
+  async fetch(end: number, length: number, step: number, signal?: AbortSignal): Promise<HistoryWindow> {
     const start = end - (length - 1) * step;
     const instances = new Map<string, Partial<Record<MetricName, Float64Array>>>();
     const skipped: Partial<Record<MetricName, number>> = {};
     const failed: Array<{ metric: MetricName; error: SourceError }> = [];
-    const profileLookup = this.lookupProfiles();
+    const profileLookup = this.lookupProfiles(signal);
     await Promise.all(
       METRIC_NAMES.map(async (metric) => {
         try {
-          const series = await this.queryRange(this.o.queries[metric], start, end, step);
+          const series = await this.queryRange(this.o.queries[metric], start, end, step, signal);
           let bad = 0;
           for (const s of series) {
             const instance = s.metric['instance'];
@@ -96,7 +96,7 @@ export class PrometheusSource implements HistorySource {
           }
           if (bad > 0) skipped[metric] = bad;
         } catch (e) {
-          if (!(e instanceof SourceError)) throw e;
+          if (!(e instanceof SourceError) || signal?.aborted) throw e;
           failed.push({ metric, error: e });
         }
       }),
@@ -106,15 +106,16 @@ export class PrometheusSource implements HistorySource {
       throw failed[0]!.error;
     }
     await profileLookup;
+    signal?.throwIfAborted();
     return { end, step, length, instances, skipped, failed, ...(this.profiles ? { profiles: this.profiles } : {}) };
   }
 
   /** The `profile` label per instance from profiles.label_query, as the server sees it now. */
-  private async lookupProfiles(): Promise<void> {
+  private async lookupProfiles(signal?: AbortSignal): Promise<void> {
     if (!this.o.profileQuery) return;
     try {
       const found = new Map<string, string>();
-      for (const s of await this.instant(this.o.profileQuery)) {
+      for (const s of await this.instant(this.o.profileQuery, signal)) {
         const instance = s.metric['instance'];
         const profile = s.metric['profile'];
         if (instance !== undefined && profile !== undefined && profile !== '') found.set(instance, profile);
@@ -122,16 +123,17 @@ export class PrometheusSource implements HistorySource {
       this.profiles = found;
     } catch (e) {
       // the profile label is a refinement: without it instances fall back to the instance rules
-      if (!(e instanceof SourceError)) throw e;
+      // (an abort is reported by fetch itself)
+      if (!(e instanceof SourceError) && !signal?.aborted) throw e;
     }
   }
 
   /** query_range split into chunks of at most MAX_POINTS points, merged per series. */
-  async queryRange(query: string, start: number, end: number, step: number): Promise<MatrixSeries[]> {
+  async queryRange(query: string, start: number, end: number, step: number, signal?: AbortSignal): Promise<MatrixSeries[]> {
     const merged = new Map<string, MatrixSeries>();
     for (let chunkStart = start; chunkStart <= end; chunkStart += MAX_POINTS * step) {
       const chunkEnd = Math.min(end, chunkStart + (MAX_POINTS - 1) * step);
-      for (const s of await this.request(query, chunkStart, chunkEnd, step)) {
+      for (const s of await this.request(query, chunkStart, chunkEnd, step, signal)) {
         const key = JSON.stringify(Object.entries(s.metric).sort());
         const prev = merged.get(key);
         merged.set(key, prev ? { metric: s.metric, times: concat(prev.times, s.times), values: concat(prev.values, s.values) } : s);
@@ -140,31 +142,32 @@ export class PrometheusSource implements HistorySource {
     return [...merged.values()];
   }
 
-  private async request(query: string, start: number, end: number, step: number): Promise<MatrixSeries[]> {
+  private async request(query: string, start: number, end: number, step: number, signal?: AbortSignal): Promise<MatrixSeries[]> {
     const body = new URLSearchParams({ query, start: String(start), end: String(end), step: String(step) }).toString();
     const url = new URL('api/v1/query_range', this.base);
     let attempt = 0;
     for (;;) {
       try {
-        return await this.once(url, body, 'matrix');
+        return await this.once(url, body, 'matrix', signal);
       } catch (e) {
-        if (!(e instanceof SourceError) || !e.retryable || attempt >= this.o.config.retries) throw e;
+        if (!(e instanceof SourceError) || !e.retryable || attempt >= this.o.config.retries || signal?.aborted) throw e;
         attempt++;
-        await this.sleep(Math.min(8000, 250 * 2 ** attempt));
+        await abortable(this.sleep(Math.min(8000, 250 * 2 ** attempt)), signal);
       }
     }
   }
 
   /** An instant query at the server's "now" (no retries: used for optional lookups). */
-  async instant(query: string): Promise<Array<{ metric: Record<string, string> }>> {
-    return this.once(new URL('api/v1/query', this.base), new URLSearchParams({ query }).toString(), 'vector');
+  async instant(query: string, signal?: AbortSignal): Promise<Array<{ metric: Record<string, string> }>> {
+    return this.once(new URL('api/v1/query', this.base), new URLSearchParams({ query }).toString(), 'vector', signal);
   }
 
-  private once(url: URL, body: string, expected: 'matrix'): Promise<MatrixSeries[]>;
-  private once(url: URL, body: string, expected: 'vector'): Promise<Array<{ metric: Record<string, string> }>>;
-  private once(url: URL, body: string, expected: 'matrix' | 'vector'): Promise<unknown[]> {
+  private once(url: URL, body: string, expected: 'matrix', signal?: AbortSignal): Promise<MatrixSeries[]>;
+  private once(url: URL, body: string, expected: 'vector', signal?: AbortSignal): Promise<Array<{ metric: Record<string, string> }>>;
+  private once(url: URL, body: string, expected: 'matrix' | 'vector', signal?: AbortSignal): Promise<unknown[]> {
     const timeoutMs = this.o.config.timeout * 1000;
     const lib = url.protocol === 'https:' ? https : http;
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     return new Promise<unknown[]>((resolve, reject) => {
       const req = lib.request(url, { method: 'POST', agent: this.agent, headers: { ...this.headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
         const chunks: Buffer[] = [];
@@ -199,6 +202,13 @@ export class PrometheusSource implements HistorySource {
         });
       });
       req.setTimeout(timeoutMs, () => req.destroy(new SourceError(`${url.origin}: no answer within ${this.o.config.timeout} s`, 'timeout', true)));
+      // an abort (shutdown, reload) ends the request at once, whatever the server is doing
+      const onAbort = (): void => {
+        reject(signal!.reason as Error);
+        req.destroy();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('close', () => signal?.removeEventListener('abort', onAbort));
       req.on('error', (e) => reject(e instanceof SourceError ? e : new SourceError(`${url.origin}: ${e.message}`, 'network', true)));
       req.end(body);
     });
@@ -207,6 +217,17 @@ export class PrometheusSource implements HistorySource {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** `p`, or a rejection with the signal's reason as soon as it is aborted. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function concat(a: Float64Array, b: Float64Array): Float64Array {

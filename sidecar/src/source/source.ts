@@ -38,6 +38,9 @@ export class SourceError extends Error {
 export interface HistorySource {
   /** Human-readable, for logs: "prometheus http://…" or "simulator (20 servers)". */
   readonly description: string;
-  /** History of `length` points ending at `end`; throws SourceError when nothing at all could be read. */
-  fetch(end: number, length: number, step: number): Promise<HistoryWindow>;
+  /**
+   * History of `length` points ending at `end`; throws SourceError when nothing at all could be read.
+   * Once `signal` is aborted, requests in flight are cancelled and it rejects with `signal.reason`.
+   */
+  fetch(end: number, length: number, step: number, signal?: AbortSignal): Promise<HistoryWindow>;
 }
