@@ -1,6 +1,6 @@
 /**
  * The simulator through a real Prometheus: backfilled history queried with the default PromQL
- * expressions, and a live simulator scraped while its scenario is switched.
+ * expressions, and a live simulator that continues that history without a counter reset.
  */
 import { describeWith } from './harness/integration';
 import { removeTempDirs, simulatedHistory, startPrometheus } from './harness/prometheus';
@@ -9,6 +9,10 @@ import { METRICS } from '../src/source/promql';
 import { METRIC_NAMES, PERCENT_METRICS } from '../src/profiles/profiles';
 import type { MetricName } from '../src/profiles/profiles';
 import { stressedCount } from '../src/simulator/scenario';
+import { createSimulatorApp } from '../src/simulator/app';
+import type { AppHandle } from '../src/simulator/app';
+import { lastCounters } from '../src/simulator/continuation';
+import { freePort, waitFor } from './harness/processes';
 
 jest.setTimeout(180_000);
 
@@ -109,5 +113,38 @@ describeWith(['prometheus', 'promtool'])('simulated history in a real Prometheus
     // and the records are in Prometheus too, with the crossing time as the value
     const recorded = await prom.query('foresight_simulator_incident_crossing_timestamp_seconds', h.incidents[0]!.crossing);
     expect(recorded.map((r) => Number(r.value[1]))).toContain(h.incidents[0]!.crossing);
+  });
+});
+
+describeWith(['prometheus', 'promtool'])('a live simulator continuing a backfilled history (the compose stack)', () => {
+  let h: SimulatedHistory;
+  let prom: PrometheusHandle;
+  let live: AppHandle | undefined;
+  afterAll(async () => {
+    await live?.stop();
+    await prom?.stop();
+    await removeTempDirs();
+  });
+
+  test('when it starts with --continue-from the Prometheus holding the history, then no counter resets where the history ends', async () => {
+    // written as `foresight simulate history` does: job="simulator" on every sample, so the
+    // live scrape (job simulator) continues the same series
+    h = await simulatedHistory({ ...HISTORY, job: 'simulator' });
+    const port = await freePort();
+    prom = await startPrometheus({ blocksDir: h.blocksDir, scrapeConfigs: [{ job_name: 'simulator', honor_labels: true, scrape_interval: '1s', static_configs: [{ targets: [`127.0.0.1:${port}`] }] }] });
+    // the live fleet is the history's fleet, in the scenario the history ended in
+    const continueFrom = await lastCounters(prom.url, h.sim.servers);
+    expect(continueFrom.size).toBe(20);
+    live = createSimulatorApp({ sim: h.sim, host: '127.0.0.1', port, continueFrom });
+    await live.start();
+    const counters = ['node_cpu_seconds_total', 'node_network_receive_bytes_total', 'node_network_transmit_bytes_total'];
+    // a few live scrapes after the backfilled samples
+    await waitFor('live scrapes', async () => ((await prom.query(`count_over_time(node_load1{instance="ppweb001"}[30s])`)).some((r) => Number(r.value[1]) >= 3) ? true : undefined), 60_000, 500);
+    for (const m of counters) {
+      // over the last 3 h: the backfill's last hours and the live samples after them
+      const resets = await prom.query(`sum(resets(${m}[3h]))`);
+      const series = await prom.query(`count(count_over_time(${m}[3h]))`);
+      expect({ m, resets: Number(resets[0]?.value[1]), series: Number(series[0]?.value[1]) > 0 }).toEqual({ m, resets: 0, series: true });
+    }
   });
 });

@@ -14,6 +14,7 @@ import type { FleetSpec } from '../simulator/fleet';
 import { ScenarioError, parseScenario, parseSchedule, SCENARIO_NAMES } from '../simulator/scenario';
 import { Simulation } from '../simulator/simulation';
 import { createSimulatorApp } from '../simulator/app';
+import { lastCounters } from '../simulator/continuation';
 import { scheduleIncidents, writeHistory } from '../simulator/history';
 import type { HistoryFormat } from '../simulator/history';
 import { UsageError } from './errors';
@@ -79,10 +80,21 @@ export function addSimulateCommand(program: Command, ctx: CliContext): Command {
 
   fleetOptions(simulate.command('serve', { isDefault: true }).description('serve /metrics for the live fleet (default)'))
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:9100')
-    .action(async (f: FleetFlags & { listen: string }) => {
+    .option('--continue-from <url>', 'Prometheus holding an earlier run or a backfilled history of this fleet: counters continue from the last values it has (no counter reset at the seam)')
+    .action(async (f: FleetFlags & { listen: string; continueFrom?: string }) => {
       const sim = simulationFromFlags(f);
       const { host, port } = parseListen(f.listen);
-      const app = createSimulatorApp({ sim, host, port });
+      let continueFrom: Awaited<ReturnType<typeof lastCounters>> | undefined;
+      if (f.continueFrom !== undefined) {
+        try {
+          continueFrom = await lastCounters(f.continueFrom, sim.servers);
+          ctx.stderr.write(`simulator: counters of ${continueFrom.size} of ${sim.servers.length} servers continue from ${f.continueFrom}\n`);
+        } catch (e) {
+          // a simulator without history is still useful: fresh counters, said plainly
+          ctx.stderr.write(`simulator: could not read the last counter values from ${f.continueFrom} (${e instanceof Error ? e.message : String(e)}); counters start fresh\n`);
+        }
+      }
+      const app = createSimulatorApp({ sim, host, port, ...(continueFrom ? { continueFrom } : {}) });
       await app.start();
       ctx.stdout.write(
         `simulator: ${sim.servers.length} servers, scenario ${f.scenario}, seed ${sim.seed}\n` +
@@ -101,6 +113,7 @@ export function addSimulateCommand(program: Command, ctx: CliContext): Command {
     .option('--end <time>', 'end of the history: now, unix seconds or ISO 8601', 'now')
     .option('--schedule <list>', 'scenario schedule, e.g. healthy,36h:critical,40h:healthy (overrides --scenario)')
     .option('--incidents <n>', 'number of incidents to inject', '0')
+    .option('--job <name>', 'openmetrics: the job label on every sample, as the Prometheus that scrapes the live simulator adds it (so the live series continue these); empty for none', 'simulator')
     .option('--out <file>', 'output file (default: standard output)')
     .option('--incidents-out <file>', 'where to write the incident records as JSON (default: <out>.incidents.json when --out is given)')
     .action(async (f: FleetFlags & HistoryFlags) => {
@@ -117,6 +130,7 @@ interface HistoryFlags {
   end: string;
   schedule?: string;
   incidents: string;
+  job: string;
   out?: string;
   incidentsOut?: string;
 }
@@ -152,7 +166,7 @@ async function runHistory(ctx: CliContext, f: FleetFlags & HistoryFlags): Promis
   const bar = ctx.isTTY ? new SingleBar({ format: 'history [{bar}] {percentage}% | ETA {eta}s', stream: ctx.stderr }) : undefined;
   bar?.start(100, 0);
   const started = Date.now();
-  const { samples } = await writeHistory(sim, { start, end, step, format: f.format, onProgress: (p) => bar?.update(Math.round(p * 100)) }, out);
+  const { samples } = await writeHistory(sim, { start, end, step, format: f.format, ...(f.job !== '' && f.format === 'openmetrics' ? { job: f.job } : {}), onProgress: (p) => bar?.update(Math.round(p * 100)) }, out);
   bar?.stop();
   if (f.out !== undefined) await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
   const incidentsOut = f.incidentsOut ?? (f.out === undefined ? undefined : `${f.out}.incidents.json`);

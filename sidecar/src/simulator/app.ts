@@ -17,6 +17,8 @@ import type { Simulation } from './simulation';
 import type { NodeCounters } from './node-exporter';
 import { advanceCounters, initialCounters, renderNodeMetrics } from './node-exporter';
 import { renderSimulatorMetrics } from './simulation';
+import { continueCounters } from './continuation';
+import type { CounterReadings } from './continuation';
 import { IncidentError, INCIDENT_KINDS } from './incidents';
 import type { IncidentKind } from './incidents';
 import { ScenarioError, parseScenario } from './scenario';
@@ -28,6 +30,8 @@ export interface SimulatorAppOptions {
   readonly port: number;
   /** Current time in unix seconds; injected so tests can drive the clock. */
   readonly now?: () => number;
+  /** Last counter values already recorded per instance (a backfilled history): counters continue from them. */
+  readonly continueFrom?: ReadonlyMap<string, Partial<CounterReadings>>;
 }
 
 export interface AppHandle {
@@ -130,7 +134,7 @@ export function createSimulatorApp(opts: SimulatorAppOptions): AppHandle {
   return {
     async start(): Promise<void> {
       if (server) return;
-      counters = sim.servers.map((s) => initialCounters(sim.seed, s));
+      counters = sim.servers.map((s) => continueCounters(initialCounters(sim.seed, s), opts.continueFrom?.get(s.instance)));
       integratedTo = now();
       const srv = http.createServer((req, res) => {
         handle(req, res).catch((e: unknown) => {

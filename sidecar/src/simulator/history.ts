@@ -8,7 +8,7 @@ import { METRIC_NAMES } from '../profiles/profiles';
 import type { Incident } from './incidents';
 import type { Simulation } from './simulation';
 import { IncidentError, drawIncidentSlots } from './incidents';
-import { advanceCounters, familyHeaders, initialCounters, renderTimestampedSamples } from './node-exporter';
+import { advanceCounters, escapeLabelValue, familyHeaders, initialCounters, renderTimestampedSamples } from './node-exporter';
 import { metricsFromGauges, renderSimulatorMetrics, simulatorHeaders } from './simulation';
 
 export type HistoryFormat = 'openmetrics' | 'csv';
@@ -21,6 +21,11 @@ export interface HistoryOptions {
   /** Seconds between written samples (OpenMetrics) or rows (CSV). */
   readonly step: number;
   readonly format: HistoryFormat;
+  /**
+   * OpenMetrics: a `job` label on every sample, as Prometheus adds when it scrapes the live
+   * simulator, so the live series continue the backfilled ones instead of starting new ones.
+   */
+  readonly job?: string;
   /** Called with the fraction done, at most every 1 %. */
   readonly onProgress?: (fraction: number) => void;
 }
@@ -43,6 +48,9 @@ export async function writeHistory(sim: Simulation, opts: HistoryOptions, out: W
   const inner = step <= MAX_INNER_STEP ? step : step / Math.ceil(step / MAX_INNER_STEP);
   const perStep = Math.round(step / inner);
   const counters = sim.servers.map((s) => initialCounters(sim.seed, s));
+  const jobLabel = opts.job === undefined ? undefined : `job="${escapeLabelValue(opts.job)}",`;
+  // every sample line has labels ({instance=…}): the job goes first
+  const withJob = (lines: string): string => (jobLabel === undefined ? lines : lines.replace(/^([^{\s#]+)\{/gm, `$1{${jobLabel}`));
   // counter readings at the previous written row, for CSV rates
   const prevCpu = counters.map((c) => Float64Array.from(c.cpuSeconds));
   const prevNet = counters.map((c) => c.rxBytes + c.txBytes);
@@ -65,7 +73,7 @@ export async function writeHistory(sim: Simulation, opts: HistoryOptions, out: W
       if (k > 0) for (let j = perStep - 1; j >= 0; j--) advanceCounters(c, sim.gauges(s, t - j * inner), inner);
       const g = sim.gauges(s, t);
       if (format === 'openmetrics') {
-        buf += renderTimestampedSamples({ server: s, gauges: g, counters: c }, t);
+        buf += withJob(renderTimestampedSamples({ server: s, gauges: g, counters: c }, t));
         samples++;
       } else if (k > 0) {
         const m = metricsFromGauges(g);
@@ -87,7 +95,7 @@ export async function writeHistory(sim: Simulation, opts: HistoryOptions, out: W
       }
       if (buf.length > FLUSH_BYTES) await flush();
     }
-    if (format === 'openmetrics') buf += renderSimulatorMetrics(sim, t, t);
+    if (format === 'openmetrics') buf += withJob(renderSimulatorMetrics(sim, t, t));
     const pct = Math.floor(((k + 1) / totalSteps) * 100);
     if (opts.onProgress && pct !== lastReported) {
       lastReported = pct;

@@ -61,6 +61,8 @@ export interface SimulatedHistoryOptions {
   /** Incidents at chosen places: onset in seconds after the start, ramp in seconds. */
   readonly incidentSpecs?: ReadonlyArray<{ readonly instance: string; readonly onsetOffset: number; readonly rampSeconds: number }>;
   readonly step?: number;
+  /** A job label on every backfilled sample (as `foresight simulate history` writes by default). */
+  readonly job?: string;
 }
 
 /**
@@ -97,7 +99,7 @@ export async function simulatedHistory(o: SimulatedHistoryOptions): Promise<Simu
     const work = await mkdtemp(path.join(cacheRoot, `tmp-${key}-`));
     const om = path.join(work, 'history.om');
     const out = createWriteStream(om);
-    await writeHistory(sim, { start, end, step, format: 'openmetrics' }, out);
+    await writeHistory(sim, { start, end, step, format: 'openmetrics', ...(o.job !== undefined ? { job: o.job } : {}) }, out);
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
     const blocks = path.join(work, 'blocks');
     await backfill(om, blocks);
