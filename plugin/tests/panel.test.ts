@@ -147,6 +147,51 @@ describeWithChromium('panel in Chromium (built dist/module.js)', () => {
     expect(text).toContain('drivers: disk 41, disk_forecast 15, disk_trend 12');
   });
 
+  test('when a name holds a right-to-left override or is very long, then neighbouring text keeps its order and the tooltip holds the whole name inside the panel', async () => {
+    const RTL = 'ppweb\u202Eevil';
+    const LONG = `ppra-${'very-long-host-name-'.repeat(8)}end`;
+    const specs = [...fleetSpecs(), { instance: RTL, profile: 'web_api', score: 90 }, { instance: LONG, profile: 'risk_analytics', score: 89 }];
+    await mount(scenarioFrames(specs, []), OPTIONS, { ...SCENARIO, width: 700 });
+    /** x of the first and last character of the element's last text node, as drawn. */
+    const ends = (selector: string): Promise<[number, number]> =>
+      page.locator(selector).evaluate((el) => {
+        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        let node: Text | undefined;
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          if ((n.textContent ?? '').trim() !== '') {
+            node = n as Text;
+          }
+        }
+        const x = (i: number): number => {
+          const r = document.createRange();
+          r.setStart(node!, i);
+          r.setEnd(node!, i + 1);
+          return r.getBoundingClientRect().left;
+        };
+        const t = node!.textContent!;
+        return [x(t.indexOf(t.trim()[0]!)), x(t.length - 1)] as [number, number];
+      });
+    // the profile beside the name still reads left to right: its first letter left of its last
+    const [profileFirst, profileLast] = await ends(`[data-instance="${RTL}"] [data-testid="row-profile"]`);
+    expect(profileFirst).toBeLessThan(profileLast);
+    // the tooltip's " (web_api)" after the name, too
+    await page.locator(`[data-instance="${RTL}"] [data-testid="heatmap-cell"]`).last().hover();
+    await expect(page.getByTestId('tooltip-instance').textContent()).resolves.toBe(RTL);
+    const [open, close] = await ends('[data-testid="tooltip"] > div:first-child');
+    expect(open).toBeLessThan(close);
+    // the long name wraps inside the tooltip, whole, and the box stays inside the panel
+    await page.mouse.move(0, 0);
+    await page.locator(`[data-instance="${LONG}"] [data-testid="heatmap-cell"]`).last().hover();
+    const tip = page.getByTestId('tooltip');
+    await expect(tip.innerText()).resolves.toContain(`${LONG} (risk_analytics)`);
+    const fits = await tip.evaluate((el) => ({ overflowing: el.scrollWidth > el.clientWidth }));
+    expect(fits).toEqual({ overflowing: false });
+    const box = (await tip.boundingBox())!;
+    const panel = (await page.getByTestId('heatmap').boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(panel.x);
+    expect(box.x + box.width).toBeLessThanOrEqual(panel.x + panel.width);
+  });
+
   test('when a row is clicked, then the panel asks Grafana to set the instance variable', async () => {
     await mount(recorded.heatmap, OPTIONS);
     await page.locator('[data-testid="heatmap-row"][data-instance="ppml0001"] [data-testid="row-instance"]').click();

@@ -81,7 +81,8 @@ function ConeChart({ cone, width, showThresholds, formatTime, withInstance }: { 
       style={{ display: 'block', background: theme.background, border: `1px solid ${theme.border}`, borderRadius: 3, boxSizing: 'border-box', fontFamily: theme.fontFamily }}
     >
       <text data-testid="cone-title" x={8} y={16} fontSize={12} fill={theme.text}>
-        <tspan fontWeight={600}>{withInstance ? `${cone.instance} · ${cone.metric}` : cone.metric}</tspan>
+        {/* FSI … PDI isolate the name (the text equivalent of <bdi>): override characters in it cannot reorder the metric */}
+        <tspan fontWeight={600}>{withInstance ? `\u2068${cone.instance}\u2069 · ${cone.metric}` : cone.metric}</tspan>
         <tspan fill={theme.textWeak}>{unit.label ? `  ${unit.label}` : ''}</tspan>
       </text>
       <defs>
@@ -196,7 +197,8 @@ export function ConeView({ set, width, height, showThresholds, formatTime, summa
       {set.cones.length > 0 && <ConeLegend set={set} showThresholds={showThresholds} />}
       {set.missing.map((m) => (
         <div key={m.instance} data-testid="cone-state" data-instance={m.instance} data-reason={m.reason} style={{ fontSize: 13, padding: '8px 10px', margin: '4px 0', border: `1px dashed ${theme.border}`, borderRadius: 3, color: theme.text, background: theme.backgroundRaised }}>
-          {`${m.instance}: ${REASONS[m.reason]}.`}
+          <bdi>{m.instance}</bdi>
+          {`: ${REASONS[m.reason]}.`}
         </div>
       ))}
       <div style={{ display: 'flex', flexWrap: 'wrap', gap: GAP, alignContent: 'flex-start' }}>

@@ -29,6 +29,8 @@ const HEADER = LEGEND + AXIS;
 export const HEATMAP_HEADER = HEADER;
 const LABEL_WIDTH = 190;
 const OVERSCAN = 8;
+/** Widest the tooltip grows (px); narrower in a narrow panel. */
+const TOOLTIP_MAX_WIDTH = 420;
 /** "No data": hatched and unfilled, so it never reads as a level (not even healthy). */
 export const NO_DATA_PATTERN = 'repeating-linear-gradient(135deg, rgba(128,128,128,0.45) 0 1px, transparent 1px 5px)';
 
@@ -68,6 +70,8 @@ export function Legend({ colors }: { colors: readonly string[] }): React.ReactEl
 interface Tip {
   readonly x: number;
   readonly y: number;
+  /** The hovered row's instance: the first line starts with it, and it is isolated there. */
+  readonly instance: string;
   readonly lines: readonly string[];
 }
 
@@ -148,7 +152,8 @@ export function HeatmapView({ model, colors, width, height, selected, onSelectIn
         }}
       >
         <div style={{ width: LABEL_WIDTH, boxSizing: 'border-box', flex: 'none', overflow: 'hidden', whiteSpace: 'nowrap', textOverflow: 'ellipsis', fontSize: 12, lineHeight: `${ROW_HEIGHT}px`, padding: '0 6px 0 4px', color: theme.text, fontWeight: isSelected ? 600 : 400 }}>
-          <span data-testid="row-instance">{r.instance}</span>{' '}
+          {/* bdi: a name with right-to-left or override characters cannot reorder the profile beside it */}
+          <bdi data-testid="row-instance">{r.instance}</bdi>{' '}
           <span data-testid="row-profile" style={{ color: theme.textWeak, fontSize: 11, fontWeight: 400 }}>
             {r.profile}
           </span>
@@ -169,7 +174,7 @@ export function HeatmapView({ model, colors, width, height, selected, onSelectIn
                 data-column={k}
                 data-level={c.level}
                 data-predicted={col.predicted ? 'true' : 'false'}
-                onMouseEnter={(e) => setTip({ x: e.clientX, y: e.clientY, lines: cellTooltip(model, r, k, (ms) => formatTime(ms, true)) })}
+                onMouseEnter={(e) => setTip({ x: e.clientX, y: e.clientY, instance: r.instance, lines: cellTooltip(model, r, k, (ms) => formatTime(ms, true)) })}
                 onMouseLeave={() => setTip(undefined)}
                 style={{ position: 'absolute', left: left + (col.predicted ? 1 : 0), width: w, top: 0, bottom: 0, backgroundColor: colors[c.level] }}
               />
@@ -227,13 +232,23 @@ export function HeatmapView({ model, colors, width, height, selected, onSelectIn
             fontSize: 12,
             pointerEvents: 'none',
             zIndex: 1000,
-            whiteSpace: 'nowrap',
+            // a long name wraps inside the box (all of it readable) instead of running out of the panel
+            maxWidth: Math.max(120, Math.min(TOOLTIP_MAX_WIDTH, width - 16)),
+            boxSizing: 'border-box',
+            overflowWrap: 'anywhere',
             boxShadow: '0 2px 6px rgba(0,0,0,0.25)',
           }}
         >
-          {tip.lines.map((l, i) => (
-            <div key={i}>{l}</div>
-          ))}
+          {tip.lines.map((l, i) =>
+            i === 0 && l.startsWith(tip.instance) ? (
+              <div key={i}>
+                <bdi data-testid="tooltip-instance">{tip.instance}</bdi>
+                {l.slice(tip.instance.length)}
+              </div>
+            ) : (
+              <div key={i}>{l}</div>
+            )
+          )}
         </div>
       )}
     </div>
