@@ -21,6 +21,7 @@ import { logEntries } from './harness/log';
 import { loadConfig, parseConfig } from '../src/config/load';
 import { createApp } from '../src/app/app';
 import type { App } from '../src/app/app';
+import { formatLogLine } from '../src/app/log';
 
 jest.setTimeout(240_000);
 
@@ -337,5 +338,16 @@ describe('event stream', () => {
       ac.abort();
       await app.stop();
     }
+  });
+});
+
+describe('logs', () => {
+  test('when a message holds quotes, backslashes, newlines or control characters, then it is still one logfmt line that reads back exactly', () => {
+    const msg = 'source: memory: HTTP 500: "bad"\nline two\twith \\ and \u0007';
+    const line = formatLogLine(msg, 'warn', Date.UTC(2026, 11, 1, 21, 30, 0, 123));
+    expect(line).toBe('ts=2026-12-01T21:30:00.123Z level=warn msg="source: memory: HTTP 500: \\"bad\\"\\nline two\\twith \\\\ and \\u0007"');
+    expect(line).not.toContain('\n');
+    expect(logEntries(line)).toEqual([{ ts: '2026-12-01T21:30:00.123Z', level: 'warn', msg }]);
+    expect(formatLogLine('shut down', 'info', 0)).toBe('ts=1970-01-01T00:00:00.000Z level=info msg="shut down"');
   });
 });

@@ -28,7 +28,7 @@ export const SERIES = {
   sourceUp: def('foresight_source_up', 'gauge', '1 if the last read of the source succeeded, else 0.', []),
   sourceInfo: def('foresight_source_info', 'gauge', 'Where history is read from (always 1): type prometheus or simulator, and the base URL without credentials (empty for the simulator).', ['type', 'url']),
   errors: def('foresight_errors_total', 'counter', 'Failed operations by stage and reason, one per failure: a query (source), a cycle whose inference failed (forecast), a reload.', ['stage', 'reason']),
-  samplesDropped: def('foresight_source_samples_dropped_total', 'counter', 'Input samples read but not used, by metric and reason (non_finite_value: NaN or +-Inf).', ['metric', 'reason']),
+  samplesDropped: def('foresight_source_samples_dropped_total', 'counter', 'Input samples read but not used, by metric and reason (non_finite_value: not a number or infinite).', ['metric', 'reason']),
   forecastsDropped: def('foresight_forecast_series_dropped_total', 'counter', 'Series whose forecast could not be made in a cycle, by reason (inference: its batch failed; nan_output: the model gave non-finite values).', ['reason']),
   instances: def('foresight_instances', 'gauge', 'Instances this sidecar (shard) covers.', []),
   coverage: def('foresight_forecast_coverage_ratio', 'gauge', 'Share of actual values inside the forecast p10-p90 band once the horizon passed (nominal 0.8).', ['metric', 'horizon']),
