@@ -163,6 +163,26 @@ describe('shutdown', () => {
   });
 });
 
+describe('shutdown deadline', () => {
+  test('when cleaning up takes longer than shutdown_timeout, then it says so and exits with 0 anyway', async () => {
+    const port = await freePort();
+    const file = path.join(dir, 'deadline.yml');
+    // 3,000 simulated servers: the first cycle's inference runs for many seconds, and a batch
+    // already running is not interrupted, so the cleanups outlast a 1 s bound
+    await writeFile(file, `listen: 127.0.0.1:${port}\nshutdown_timeout: 1s\nsource:\n  type: simulator\n  simulator:\n    servers: 3000\nmodel:\n  device: cpu\n`);
+    const sidecar = startSidecar(file);
+    try {
+      await waitFor('the first cycle to start', () => Promise.resolve(logEntries(sidecar.output()).some((e) => e.msg.startsWith('model ')) ? true : undefined), 60_000, 100);
+      sidecar.child.kill('SIGTERM');
+      expect(await exitWithin(sidecar, 30_000)).toBe(0);
+      const msgs = logEntries(sidecar.output()).map((e) => `${e.level} ${e.msg}`);
+      expect(msgs).toContain('warn shutdown took longer than 1 s; exiting now');
+    } finally {
+      await kill(sidecar);
+    }
+  });
+});
+
 describeWith(['prometheus', 'promtool'])('shutdown against a real Prometheus', () => {
   let prom: PrometheusHandle;
   beforeAll(async () => {
