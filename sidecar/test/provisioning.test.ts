@@ -1,5 +1,5 @@
 /**
- * Provisioning YAML is code (STYLE.md rule 15): the rule file passes promtool check and its
+ * Provisioning YAML is code (checked like code): the rule file passes promtool check and its
  * unit tests, Alertmanager's config passes amtool, and every severity routes where it should.
  */
 import { spawnSync } from 'node:child_process';

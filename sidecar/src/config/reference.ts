@@ -1,6 +1,6 @@
 /**
  * The configuration reference, generated from the schema's own descriptions and defaults
- * (STYLE.md rule 6): the README's table is this function's output, and a test fails when the
+ * (documentation generated from code): the README's table is this function's output, and a test fails when the
  * README is stale (`npm run docs` rewrites it).
  */
 import type { z } from 'zod';
