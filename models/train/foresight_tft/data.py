@@ -20,6 +20,7 @@ import numpy as np
 from .spec import METRICS, PROFILES, ModelSpec
 
 # public traces in a `shared/data` directory beside the checkout: the training scripts' default --data
+REAL_SOURCES = ["azure-v1-sample100", "azure-v1-periodic77", "bitbrains-rnd"]
 DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 STEP = 300
