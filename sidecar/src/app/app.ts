@@ -16,7 +16,7 @@ import { startInferenceRunner } from '../forecast/runner';
 import type { ForecastOptions, ForecastResult } from '../forecast/forecaster';
 import { forecastWindow } from '../forecast/forecaster';
 import { Calibration } from '../forecast/calibration';
-import type { ForecastSnapshot, HorizonSpec, PercentileSpec, SelfState } from '../exporter/exposition';
+import type { ForecastSnapshot, HorizonSpec, InstanceState, PercentileSpec, SelfState } from '../exporter/exposition';
 import { renderForecastsAsync, renderSelf } from '../exporter/exposition';
 import { CYCLE_BUCKETS } from '../exporter/metrics';
 import type { MetricName } from '../profiles/profiles';
@@ -25,7 +25,10 @@ import { profileMatcher } from '../profiles/match';
 import type { ProfileOf } from '../profiles/match';
 import { METRICS } from '../source/promql';
 import type { HistorySource, HistoryWindow } from '../source/source';
-import { SourceError } from '../source/source';
+import { SOURCE_ERROR_REASONS, SourceError } from '../source/source';
+import { DROP_REASONS } from '../source/validate';
+import type { CycleResult, FreshnessOptions } from './freshness';
+import { Freshness } from './freshness';
 import { PrometheusSource } from '../source/prometheus';
 import { SimulatorSource } from '../source/simulator';
 import { inShard } from '../source/sharding';
@@ -120,6 +123,12 @@ export interface Runtime {
   /** Default thresholds with the config's profiles.thresholds applied. */
   readonly thresholds: FleetThresholds;
   readonly calibration: Calibration;
+}
+
+/** The data-freshness limits of a config (source.staleness defaults to two steps). */
+export function freshnessOptions(config: Config): FreshnessOptions {
+  const { step, staleness, keep_stale, forget_after } = config.source;
+  return { step, staleness: staleness ?? 2 * step, keepStale: keep_stale, forgetAfter: forget_after };
 }
 
 /** What the forecast stage needs from a runtime (the sidecar's cycle and eval:risk use the same). */
@@ -235,12 +244,16 @@ export function createApp(opts: AppOptions): App {
   let stopped = false;
   let stopping: Promise<void> | undefined;
   const errors = new Map<string, number>();
+  // samples dropped by the value checks, by metric|reason (per sample, apart from the per-read errors)
+  const dropped = new Map<string, number>(METRIC_NAMES.flatMap((m) => DROP_REASONS.map((r) => [`${m}|${r}`, 0] as const)));
+  // each server's last good result, carried over (marked stale) while its data is missing
+  const freshness = new Freshness(freshnessOptions(opts.loaded.config));
   const previousLevels = new Map<string, number>();
   const durations = new Map<string, { buckets: number[]; sum: number; count: number }>();
   const listeners = new Set<(event: unknown) => void>();
 
   const countError = (stage: string, reason: string, n = 1): void => void errors.set(`${stage}|${reason}`, (errors.get(`${stage}|${reason}`) ?? 0) + n);
-  for (const [stage, reasons] of [['source', ['timeout', 'network', 'http_5xx', 'http_429', 'http_4xx', 'auth', 'bad_response', 'query', 'non_finite_value']], ['forecast', ['inference', 'nan_output']], ['reload', ['config', 'model']]] as const) {
+  for (const [stage, reasons] of [['source', SOURCE_ERROR_REASONS], ['forecast', ['inference', 'nan_output']], ['reload', ['config', 'model']]] as const) {
     for (const r of reasons) errors.set(`${stage}|${r}`, 0);
   }
   const observe = (stage: string, seconds: number): void => {
@@ -259,6 +272,7 @@ export function createApp(opts: AppOptions): App {
     const t0 = performance.now();
     const step = rt.config.source.step;
     const end = Math.floor(now() / step) * step;
+    freshness.configure(freshnessOptions(rt.config));
     let window: HistoryWindow;
     try {
       window = await rt.source.fetch(end, rt.manifest.encoder_length, step);
@@ -266,7 +280,8 @@ export function createApp(opts: AppOptions): App {
       if (e instanceof SourceError) {
         markDown(e.message);
         countError('source', e.reason);
-        log(`cycle ${clockTime(end)}: ${rt.source.description} down since ${clockTime(downSince!, true)}: ${e.message}${e.retryable ? ' (will retry next cycle)' : ''}${snapshot ? `; keeping the last forecasts (from ${clockTime(snapshot.origin)})` : '; no forecasts yet'}`);
+        log(`cycle ${clockTime(end)}: ${rt.source.description} down since ${clockTime(downSince!, true)}: ${e.message}${e.retryable ? ' (will retry next cycle)' : ''}${snapshot ? `; keeping the last good forecasts, marked stale` : '; no forecasts yet'}`);
+        await carryOver(rt, end);
         return;
       }
       sourceUp = false;
@@ -285,14 +300,17 @@ export function createApp(opts: AppOptions): App {
       countError('source', f.error.reason);
       log(`source: ${f.metric}: ${f.error.message}`);
     }
-    for (const n of Object.values(window.skipped)) if (n) countError('source', 'non_finite_value', n);
+    for (const [metric, byReason] of Object.entries(window.dropped)) {
+      for (const [reason, n] of Object.entries(byReason ?? {})) if (n) dropped.set(`${metric}|${reason}`, (dropped.get(`${metric}|${reason}`) ?? 0) + n);
+    }
     rt.calibration.observe(window);
     let result: ForecastResult;
     try {
       result = await forecastWindow(window, forecastOptions(rt));
     } catch (e) {
       countError('forecast', 'inference');
-      log(`forecast: ${e instanceof Error ? e.message : String(e)}; keeping the last forecasts`);
+      log(`forecast: ${e instanceof Error ? e.message : String(e)}; keeping the last good forecasts, marked stale`);
+      await carryOver(rt, window.end);
       return;
     }
     for (const [reason, n] of Object.entries(result.errors)) countError('forecast', reason, n);
@@ -305,10 +323,10 @@ export function createApp(opts: AppOptions): App {
       for (const [i, r] of assessFleet(window, result.instances.slice(k, k + 100), (p) => rt.thresholds[p], rt.manifest.quantiles, rt.horizons, previousLevels)) risk.set(i, r);
       await new Promise((r) => setImmediate(r));
     }
-    previousLevels.clear();
-    for (const [i, r] of risk) previousLevels.set(i, r.level);
     observe('risk', (performance.now() - t2) / 1000);
-    const next: ForecastSnapshot = { origin: result.origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: result.instances, risk };
+    // servers whose data is missing, partial, stale or invalid keep their last good result (stale), then are unknown
+    const results = new Map<string, CycleResult>(result.instances.map((i) => [i.instance, { forecast: i, risk: risk.get(i.instance) }]));
+    const next = publication(rt, result.origin, window, results);
     const text = await renderForecastsAsync(next);
     // instances seen for the first time (all of them at start): their past columns come from the
     // history just read, scored on state alone (no forecast was made back then); filled in after
@@ -325,13 +343,15 @@ export function createApp(opts: AppOptions): App {
     // swapped together: /metrics and the API never mix two cycles
     snapshot = next;
     forecastText = text;
-    for (const [instance, r] of risk) {
-      const list = recentRisk.get(instance) ?? [];
-      if (list.length === 0 || list[list.length - 1]![0] < result.origin) list.push([result.origin, Math.round(r.score * 100) / 100]);
+    // past scores only from fresh data: a stale or unknown cycle leaves a gap, not a copy
+    for (const i of next.instances) {
+      const r = next.risk.get(i.instance);
+      const list = recentRisk.get(i.instance) ?? [];
+      if (r && next.states?.get(i.instance)?.state === 'fresh' && (list.length === 0 || list[list.length - 1]![0] < result.origin)) list.push([result.origin, Math.round(r.score * 100) / 100]);
       if (list.length > RECENT_CYCLES) list.splice(0, list.length - RECENT_CYCLES);
-      recentRisk.set(instance, list);
+      recentRisk.set(i.instance, list);
     }
-    for (const instance of recentRisk.keys()) if (!risk.has(instance)) recentRisk.delete(instance);
+    for (const instance of recentRisk.keys()) if (!next.states?.has(instance)) recentRisk.delete(instance);
     lastWindow = window;
     // wall-clock time (not the data clock): alerts compare it with Prometheus' time()
     lastSuccess = Date.now() / 1000;
@@ -360,15 +380,41 @@ export function createApp(opts: AppOptions): App {
     const seconds = (performance.now() - t0) / 1000;
     observe('total', seconds);
     const ready = result.instances.filter((i) => i.ready).length;
+    const notFresh = [...(next.states?.values() ?? [])].filter((st) => st.state !== 'fresh');
     let worst: [string, InstanceRisk] | undefined;
-    for (const e of risk) if (!worst || e[1].level > worst[1].level || (e[1].level === worst[1].level && e[1].score > worst[1].score)) worst = e;
+    for (const e of next.risk) if (!worst || e[1].level > worst[1].level || (e[1].level === worst[1].level && e[1].score > worst[1].score)) worst = e;
     log(
       `cycle ${clockTime(result.origin)}: ${result.instances.length} instances (${ready} ready) in ${seconds.toFixed(2)} s, ` +
         `worst ${worst ? `${LEVELS[worst[1].level]!.name} (${worst[0]}, ${worst[1].score.toFixed(0)})` : 'none'}, ` +
-        `source ${rt.source.description} ${sourceUp ? 'up' : `partly down (${sourceError})`}`,
+        `source ${rt.source.description} ${sourceUp ? 'up' : `partly down (${sourceError})`}` +
+        (notFresh.length > 0 ? `; ${notFresh.filter((st) => st.state === 'stale').length} stale, ${notFresh.filter((st) => st.state === 'unknown').length} unknown` : ''),
     );
     const event = { type: 'cycle', origin: result.origin, instances: result.instances.length, ready, seconds };
     for (const l of listeners) l(event);
+  }
+
+  /** The snapshot to publish at `origin`: fresh results where complete, the last good ones (stale) or nothing (unknown) elsewhere. */
+  function publication(rt: Runtime, origin: number, window: HistoryWindow | undefined, results: ReadonlyMap<string, CycleResult> | undefined): ForecastSnapshot {
+    const published = freshness.update(origin, window, results);
+    const risk = new Map<string, InstanceRisk>();
+    const states = new Map<string, InstanceState>();
+    previousLevels.clear();
+    for (const p of published) {
+      if (p.risk) risk.set(p.forecast.instance, p.risk);
+      if (p.level !== undefined) previousLevels.set(p.forecast.instance, p.level);
+      states.set(p.forecast.instance, { state: p.state, level: p.level, origin: p.origin, goodAt: p.goodAt });
+    }
+    return { origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: published.map((p) => p.forecast), risk, states };
+  }
+
+  /** A cycle that read (or forecast) nothing: every server keeps its last good result while it may, marked stale. */
+  async function carryOver(rt: Runtime, origin: number): Promise<void> {
+    if (!snapshot) return;
+    const next = publication(rt, origin, undefined, undefined);
+    const text = await renderForecastsAsync(next);
+    snapshot = next;
+    forecastText = text;
+    for (const instance of recentRisk.keys()) if (!next.states?.has(instance)) recentRisk.delete(instance);
   }
 
   function markDown(error: string): void {
@@ -423,6 +469,7 @@ export function createApp(opts: AppOptions): App {
     sourceUp,
     source: { type: sourceState().type, url: sourceState().url ?? '' },
     errors,
+    dropped,
     instances: snapshot?.instances.length ?? 0,
     calibration: runtime?.calibration.snapshot() ?? [],
   });
@@ -539,15 +586,22 @@ function fleetJson(s: ForecastSnapshot | undefined, w: HistoryWindow | undefined
       instance: i.instance,
       profile: i.profile,
       ready: i.ready,
-      ...riskJson(s?.risk.get(i.instance)),
+      ...stateJson(s?.states?.get(i.instance)),
+      ...riskJson(s?.risk.get(i.instance), s?.states?.get(i.instance)),
       recent: recent.get(i.instance) ?? [],
       current: Object.fromEntries(Object.entries(i.current).map(([k, v]) => [k, Number.isFinite(v) ? v : null])),
     })),
   };
 }
 
-function riskJson(r: InstanceRisk | undefined): Record<string, unknown> {
-  if (!r) return {};
+/** fresh | stale | unknown, and the origin of the last good data (null when never complete). */
+function stateJson(st: InstanceState | undefined): Record<string, unknown> {
+  return { state: st?.state ?? 'fresh', stale: (st?.state ?? 'fresh') !== 'fresh', dataAt: st?.goodAt ?? null };
+}
+
+function riskJson(r: InstanceRisk | undefined, st: InstanceState | undefined): Record<string, unknown> {
+  // unknown: no score, only the last level seen (as /metrics publishes it)
+  if (!r) return st?.level !== undefined ? { level: st.level, severity: LEVELS[st.level]!.name } : {};
   return {
     score: Math.round(r.score * 100) / 100,
     level: r.level,
@@ -565,11 +619,15 @@ function forecastJson(instance: string, s: ForecastSnapshot | undefined, w: Hist
   const nq = rt.manifest.quantiles.length;
   const start = w.end - (w.length - 1) * w.step;
   const hist = w.instances.get(instance) ?? {};
+  const st = s.states?.get(instance);
+  // a stale server's forecast is the one made at its last good origin
+  const origin = st?.origin ?? s.origin;
   return {
     instance,
     profile: inst.profile,
     ready: inst.ready,
-    origin: s.origin,
+    ...stateJson(st),
+    origin,
     step: w.step,
     percentiles: rt.manifest.quantiles.map((q) => +(q * 100).toFixed(6)),
     metrics: Object.fromEntries(
@@ -581,7 +639,7 @@ function forecastJson(instance: string, s: ForecastSnapshot | undefined, w: Hist
             history: Array.from(hist[m]!, (v, k) => [start + k * w.step, Number.isFinite(v) ? v : null]),
             forecast: f
               ? {
-                  times: Array.from({ length: td }, (_, h) => s.origin + (h + 1) * w.step),
+                  times: Array.from({ length: td }, (_, h) => origin + (h + 1) * w.step),
                   quantiles: Object.fromEntries(rt.manifest.quantiles.map((q, k) => [String(+(q * 100).toFixed(6)), Array.from({ length: td }, (_, h) => f.quantiles[h * nq + k])])),
                 }
               : null,
