@@ -99,6 +99,7 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
   const fresh = async (): Promise<Scrape> => {
     proxy.setRules([]);
     const s = await cycleAt(t0);
+    expect(s.samples.find((x) => x.name === 'foresight_source_up')?.value).toBe(1);
     expect(s.count('foresight_instance_stale', {})).toBe(0);
     return s;
   };
@@ -116,7 +117,8 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
           interval: '1h',
           keep_stale: '10m',
           forget_after: '1h',
-          prometheus: { url: proxy.url, timeout: '3s', deadline: '5s', retries: 0, max_answer_size: '8MiB', max_instances: 25 },
+          // generous limits: a loaded test machine must not turn a clean answer into a timeout
+          prometheus: { url: proxy.url, timeout: '15s', deadline: '20s', retries: 0, max_answer_size: '8MiB', max_instances: 25 },
         },
         profiles: { label_query: '' },
         model: { path: path.join(REPO, 'models', 'foresight-tft'), device: 'cpu' },
@@ -252,6 +254,7 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
       forQuery(METRICS.network.expr, { kind: 'rewrite', rewrite: (a) => mapValues(a, (_l, _t, v, i) => (i === 200 ? '1e40' : v)) }),
     ]);
     const mid = await cycleAt(t0);
+    expect(mid.samples.find((x) => x.name === 'foresight_source_up')?.value).toBe(1);
     expect(mid.count('foresight_instance_stale', {})).toBe(0);
     expect(mid.series('foresight_forecast')).toBe(20 * 6 * 7 * 3);
   });

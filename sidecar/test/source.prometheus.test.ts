@@ -22,7 +22,7 @@ const LENGTH = 288;
 const WIDE = 3000;
 
 function sourceFor(url: string, query: string): PrometheusSource {
-  const config = ConfigSchema.parse({ source: { type: 'prometheus', prometheus: { url, timeout: '60s', deadline: '2m', retries: 0 } } }).source.prometheus!;
+  const config = ConfigSchema.parse({ source: { type: 'prometheus', prometheus: { url, timeout: '2m', deadline: '3m', retries: 0 } } }).source.prometheus!;
   const queries = Object.fromEntries(METRIC_NAMES.map((m) => [m, query])) as Record<MetricName, string>;
   return new PrometheusSource({ config, secrets: {}, queries });
 }
@@ -76,6 +76,7 @@ describeWith(['prometheus', 'promtool'])('PromQL source with a real Prometheus',
 
   test('when an answer is large, then every series and sample of it arrives (parsed in the matrix worker)', async () => {
     const w = await sourceFor(prom.url, 'wide').fetch(end, LENGTH, STEP);
+    expect(w.failed.map((f) => `${f.metric}: ${f.error.message}`)).toEqual([]);
     expect(w.instances.size).toBe(WIDE);
     for (const i of [0, 1234, WIDE - 1]) {
       const v = w.instances.get(`w${i}`)!.network!;

@@ -349,7 +349,8 @@ export function createApp(opts: AppOptions): App {
       const list = recentRisk.get(i.instance) ?? [];
       if (r && next.states?.get(i.instance)?.state === 'fresh' && (list.length === 0 || list[list.length - 1]![0] < result.origin)) list.push([result.origin, Math.round(r.score * 100) / 100]);
       if (list.length > RECENT_CYCLES) list.splice(0, list.length - RECENT_CYCLES);
-      recentRisk.set(i.instance, list);
+      // a server never scored yet stays out, so its past is filled from history once it is
+      if (list.length > 0) recentRisk.set(i.instance, list);
     }
     for (const instance of recentRisk.keys()) if (!next.states?.has(instance)) recentRisk.delete(instance);
     lastWindow = window;
