@@ -21,6 +21,11 @@ import { parseConfig } from '../src/config/load';
 import { createApp } from '../src/app/app';
 import type { App } from '../src/app/app';
 import { METRICS } from '../src/source/promql';
+import { PrometheusSource } from '../src/source/prometheus';
+import { SourceError } from '../src/source/source';
+import { ConfigSchema } from '../src/config/schema';
+import { METRIC_NAMES } from '../src/profiles/profiles';
+import { waitFor } from './harness/processes';
 import { PERCENT_METRICS } from '../src/profiles/profiles';
 import type { MetricName } from '../src/profiles/profiles';
 
@@ -218,6 +223,24 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
     expect(s.count('foresight_errors_total', { stage: 'source', reason: 'timeout' })).toBe(timeouts + 1);
     expect(s.series('foresight_forecast', { metric: 'memory' })).toBe(20 * 7 * 3);
     expect(s.count('foresight_instance_stale', {})).toBe(20);
+  });
+
+  test('when a read is stuck and the source is aborted (reload, shutdown), then the read ends at once with reason aborted', async () => {
+    // limits far away: only abort() can end this read in time
+    const config = ConfigSchema.parse({ source: { type: 'prometheus', prometheus: { url: proxy.url, timeout: '10m', deadline: '10m', retries: 0 } } }).source.prometheus!;
+    const source = new PrometheusSource({ config, secrets: {}, queries: Object.fromEntries(METRIC_NAMES.map((m) => [m, METRICS[m].expr])) as Record<MetricName, string> });
+    proxy.setRules([forEveryRange({ kind: 'drip' })]);
+    const drips = proxy.injected.drip;
+    try {
+      const read = source.fetch(t0, 288, STEP).catch((e: unknown) => e);
+      await waitFor('the six dripping answers to start', () => Promise.resolve(proxy.injected.drip >= drips + 6 ? true : undefined), 30_000, 50);
+      source.abort('shutdown');
+      const e = await read;
+      expect(e).toBeInstanceOf(SourceError);
+      expect({ reason: (e as SourceError).reason, message: (e as SourceError).message }).toEqual({ reason: 'aborted', message: `${proxy.url}: read aborted (shutdown)` });
+    } finally {
+      source.close();
+    }
   });
 
   test('when values are out of range or junk, then they are dropped by reason, never published, and a dropped last point leaves the server stale, not rescored', async () => {
