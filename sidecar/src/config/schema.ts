@@ -64,7 +64,7 @@ const prometheus = z
     timeout: duration('Wall-clock limit of one request, its whole answer included: an answer still arriving then is cut off (reason timeout) and retried like any timeout.').prefault('30s'),
     retries: z.number().int().min(0).max(10).default(2).describe('Retries for errors a retry can fix (network, 5xx, 429, timeout), with exponential backoff.'),
     deadline: duration('Wall-clock limit of one cycle\'s reads: every query, retry, backoff and answer body together. Queries not answered by then fail with reason timeout and the cycle goes on with what arrived (or fails as a whole). The default leaves room for the default timeout and retries.').prefault('2m'),
-    max_answer_size: size('Largest answer accepted from one request; a larger one is refused as it arrives (reason too_large) and its metric counts as failed. About 6 MiB per 1,000 instances of a 24 h window.').prefault('128MiB'),
+    max_answer_size: size('Largest answer accepted from one request; a larger one is refused as it arrives (reason too_large) and its metric counts as failed. About 6 MiB per 1,000 instances of a 24 h window; the six queries run at once, so reads hold at most six times this.').prefault('128MiB'),
     max_instances: z.number().int().min(1).default(10000).describe('Most instances (after sharding) one answer may carry; an answer with more is refused (reason too_many_instances) and its metric counts as failed. Shard past this.'),
     basic_auth: z
       .strictObject({
