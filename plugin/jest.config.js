@@ -3,7 +3,7 @@ process.env.TZ = 'UTC';
 
 const base = require('./.config/jest.config');
 
-// d3 ships .mjs files that jest must transform too (TOOLCHAIN.md, scaffold fix 3)
+// d3 ships .mjs files that jest must transform too (the Grafana scaffold's default config misses them)
 const transform = { ...base.transform, '^.+\\.mjs$': base.transform['^.+\\.(t|j)sx?$'] };
 
 module.exports = {

@@ -1,5 +1,5 @@
 // ESLint flat config: typescript-eslint's type-aware rules, with floating promises as errors
-// (STYLE.md rule 9) and no `any` leaking across module boundaries.
+// and no `any` leaking across module boundaries.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

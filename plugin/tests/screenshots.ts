@@ -2,14 +2,14 @@
  * Regenerates the README screenshots: `npm run screenshots` (in plugin/, after `npm run build`).
  *
  * Default: the built panel (dist/module.js) in Chromium, through the browser tests' harness, on
- * the hand-built critical moment of tests/scenario.ts — docs/img/heatmap.png (the heatmap),
- * docs/img/cones.png (the worst server's cones), docs/img/critical.png (the whole panel), and
- * the plugin's own src/img/screenshot-heatmap.png and screenshot-cones.png.
+ * the hand-built critical moment of tests/scenario.ts — src/img/screenshot-heatmap.png (the
+ * heatmap) and src/img/screenshot-cones.png (the worst server's cones), which both the plugin's
+ * catalogue page and the repository README show, and docs/img/critical.png (the whole panel).
  *
  * `--live http://127.0.0.1:9464`: the same three from a running sidecar's preview page instead
  * (e.g. a minute or two after `curl -XPOST …/simulator/scenario -d critical`).
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { PLUGIN, buildHarness, launch, serveHarness } from './browser';
@@ -17,6 +17,8 @@ import { NOW, fleetSpecs, frames } from './scenario';
 import { DEFAULT_LEVEL_COLORS } from '../src/levels';
 
 const DOCS = path.join(PLUGIN, '..', 'docs', 'img');
+const HEATMAP = path.join(PLUGIN, 'src', 'img', 'screenshot-heatmap.png');
+const CONES = path.join(PLUGIN, 'src', 'img', 'screenshot-cones.png');
 const OPTIONS = { view: 'both', sort: 'worstCurrent', metrics: [], horizons: [], showThresholds: true, maxPastColumns: 72, levelColors: [...DEFAULT_LEVEL_COLORS] };
 
 async function fromHarness(page: Page): Promise<void> {
@@ -28,9 +30,9 @@ async function fromHarness(page: Page): Promise<void> {
     const range = { from: (NOW - 6 * 3600) * 1000, to: NOW * 1000 };
     const mount = (r: Record<string, unknown>): Promise<void> => page.evaluate((x) => (window as unknown as { mount: (m: unknown) => void }).mount(x), { mode: 'light', ...range, ...r });
     await mount({ frames: frames(specs, ['ppdb002']), options: { ...OPTIONS, view: 'heatmap' }, width: 1200, height: 520 });
-    await page.locator('#panel').screenshot({ path: path.join(DOCS, 'heatmap.png') });
+    await page.locator('#panel').screenshot({ path: HEATMAP });
     await mount({ frames: frames(specs, ['ppdb002']), options: { ...OPTIONS, view: 'cones' }, width: 1200, height: 470 });
-    await page.locator('#panel').screenshot({ path: path.join(DOCS, 'cones.png') });
+    await page.locator('#panel').screenshot({ path: CONES });
     await mount({ frames: frames(specs, ['ppdb002']), options: OPTIONS, width: 1200, height: 1000 });
     await page.locator('#panel').screenshot({ path: path.join(DOCS, 'critical.png') });
   } finally {
@@ -41,11 +43,11 @@ async function fromHarness(page: Page): Promise<void> {
 async function fromLive(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await page.getByTestId('cone').first().waitFor({ timeout: 60_000 });
-  await page.getByTestId('heatmap').screenshot({ path: path.join(DOCS, 'heatmap.png') });
+  await page.getByTestId('heatmap').screenshot({ path: HEATMAP });
   // the cones' area is as tall as the page leaves it: crop to the charts
   const area = (await page.getByTestId('cones').boundingBox())!;
   const last = (await page.getByTestId('cone').last().boundingBox())!;
-  await page.screenshot({ path: path.join(DOCS, 'cones.png'), clip: { x: area.x, y: area.y, width: area.width, height: last.y + last.height - area.y + 4 } });
+  await page.screenshot({ path: CONES, clip: { x: area.x, y: area.y, width: area.width, height: last.y + last.height - area.y + 4 } });
   await page.screenshot({ path: path.join(DOCS, 'critical.png'), fullPage: true });
 }
 
@@ -63,9 +65,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
   }
-  copyFileSync(path.join(DOCS, 'heatmap.png'), path.join(PLUGIN, 'src', 'img', 'screenshot-heatmap.png'));
-  copyFileSync(path.join(DOCS, 'cones.png'), path.join(PLUGIN, 'src', 'img', 'screenshot-cones.png'));
-  console.log(`wrote ${['heatmap', 'cones', 'critical'].map((n) => path.join(DOCS, `${n}.png`)).join(', ')} and the plugin's src/img copies`);
+  console.log(`wrote ${[HEATMAP, CONES, path.join(DOCS, 'critical.png')].join(', ')}`);
 }
 
 main().catch((e: unknown) => {

@@ -54,6 +54,9 @@ describe('foresight.yml', () => {
     ['threshold-order.yml', 'profiles.thresholds.database.cpu.critical: warning (75) must be below critical (70)'],
     ['unknown-metric.yml', 'profiles.thresholds.database.gpu: unknown key (allowed here: see the configuration reference)'],
     ['two-auth.yml', 'source.prometheus.bearer_token_file: basic_auth and bearer_token_file cannot both be set'],
+    ['bad-size.yml', 'source.prometheus.max_answer_size: must be a size like 64MiB, 512KiB or 1GiB (got "10MB")'],
+    ['short-staleness.yml', 'source.staleness: must be at least two steps (got 5m, step 5m)'],
+    ['forget-before-stale.yml', 'source.forget_after: must not be shorter than source.keep_stale (got 1h, keep_stale 2h)'],
   ])('when the config is %s, then the error names the key: %s', async (name, message) => {
     await expect(loadConfig(fixture(name), {})).rejects.toThrow(new ConfigError(`${fixture(name)}: ${message}`));
   });

@@ -1,5 +1,5 @@
 /**
- * The risk engine's behaviour contract (ARCHITECTURE.md "Risk scoring"), one table row per
+ * The risk engine's behaviour contract (README "Risk scoring"), one table row per
  * case, each with the reason it must hold.
  */
 import { DEFAULT_THRESHOLDS } from '../src/profiles/profiles';

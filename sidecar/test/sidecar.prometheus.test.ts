@@ -113,6 +113,9 @@ describeWith(['prometheus', 'promtool'])('sidecar with a real Prometheus', () =>
     const before = (await metrics(app)).samples.filter((s) => s.name === 'foresight_forecast').length;
     await prom.stop();
     await waitFor('foresight_source_up 0', async () => ((await metrics(app)).samples.find((s) => s.name === 'foresight_source_up')?.value === 0 ? true : undefined), 30_000, 250);
+    // every server keeps its last good forecasts and risk, marked stale (not re-scored, not dropped)
+    const staleCount = async (): Promise<number> => (await metrics(app)).samples.filter((s) => s.name === 'foresight_instance_stale' && s.value === 1).length;
+    await waitFor('every server stale', async () => ((await staleCount()) === 20 ? true : undefined), 30_000, 250);
     const down = await metrics(app);
     expect(down.samples.filter((s) => s.name === 'foresight_forecast')).toHaveLength(before);
     expect(down.text).not.toMatch(/\bNaN\b/);
@@ -129,5 +132,7 @@ describeWith(['prometheus', 'promtool'])('sidecar with a real Prometheus', () =>
     prom = await startPrometheus({ blocksDir: h.blocksDir, port: promPort });
     await waitFor('foresight_source_up 1', async () => ((await metrics(app)).samples.find((s) => s.name === 'foresight_source_up')?.value === 1 ? true : undefined), 60_000, 250);
     expect(await source()).toMatchObject({ up: true, downSince: null, error: null });
+    // and the next complete read makes every server fresh again
+    await waitFor('no stale server', async () => ((await staleCount()) === 0 ? true : undefined), 60_000, 250);
   });
 });

@@ -11,7 +11,7 @@ import { backfill, removeTempDirs, startPrometheus, tempDir } from './harness/pr
 import type { PrometheusHandle } from './harness/prometheus';
 import { PrometheusSource } from '../src/source/prometheus';
 import { ConfigSchema } from '../src/config/schema';
-import { METRIC_NAMES } from '../src/profiles/profiles';
+import { METRIC_NAMES, PERCENT_METRICS } from '../src/profiles/profiles';
 import type { MetricName } from '../src/profiles/profiles';
 import { SourceError } from '../src/source/source';
 
@@ -22,7 +22,7 @@ const LENGTH = 288;
 const WIDE = 3000;
 
 function sourceFor(url: string, query: string): PrometheusSource {
-  const config = ConfigSchema.parse({ source: { type: 'prometheus', prometheus: { url, timeout: '20s', retries: 0 } } }).source.prometheus!;
+  const config = ConfigSchema.parse({ source: { type: 'prometheus', prometheus: { url, timeout: '2m', deadline: '3m', retries: 0 } } }).source.prometheus!;
   const queries = Object.fromEntries(METRIC_NAMES.map((m) => [m, query])) as Record<MetricName, string>;
   return new PrometheusSource({ config, secrets: {}, queries });
 }
@@ -58,13 +58,17 @@ describeWith(['prometheus', 'promtool'])('PromQL source with a real Prometheus',
   test('when series have gaps and garbage, then values are aligned per instance, gaps are NaN, and NaN/Inf samples are skipped and counted', async () => {
     const w = await sourceFor(prom.url, 'probe').fetch(end, LENGTH, STEP);
     expect([...w.instances.keys()].sort()).toEqual(['a', 'b']);
-    const a = w.instances.get('a')!.cpu!;
-    const b = w.instances.get('b')!.cpu!;
+    // load (per core) has no upper bound: the probe's values pass its checks as they are
+    const a = w.instances.get('a')!.load!;
+    const b = w.instances.get('b')!.load!;
     expect(a).toHaveLength(LENGTH);
     expect([a[0], a[9], a[11], a[287]]).toEqual([0, 9, 11, 287]);
     // the NaN and +Inf samples are not values: missing there (NaN) and counted, per metric
     expect([Number.isNaN(a[10]), Number.isNaN(a[20])]).toEqual([true, true]);
-    expect(w.skipped).toEqual(Object.fromEntries(METRIC_NAMES.map((m) => [m, 2])));
+    // percent metrics also drop what lies beyond 100 (+1 tolerance): 186 of a's and 188 of b's values (b's
+    // last value before its gap, 198, is carried one step by Prometheus' lookback)
+    expect(w.dropped).toEqual(Object.fromEntries(METRIC_NAMES.map((m) => [m, PERCENT_METRICS.has(m) ? { non_finite: 2, out_of_range: 374 } : { non_finite: 2 }])));
+    expect([w.instances.get('a')!.memory![101], w.instances.get('a')!.memory![102]]).toEqual([100, NaN]);
     // b's gap: Prometheus' 5-minute lookback carries its last sample one step, then nothing
     expect([b[99], b[101], b[149], b[150]]).toEqual([198, NaN, NaN, 300]);
     expect(w.failed).toEqual([]);
@@ -72,12 +76,13 @@ describeWith(['prometheus', 'promtool'])('PromQL source with a real Prometheus',
 
   test('when an answer is large, then every series and sample of it arrives (parsed in the matrix worker)', async () => {
     const w = await sourceFor(prom.url, 'wide').fetch(end, LENGTH, STEP);
+    expect(w.failed.map((f) => `${f.metric}: ${f.error.message}`)).toEqual([]);
     expect(w.instances.size).toBe(WIDE);
     for (const i of [0, 1234, WIDE - 1]) {
-      const v = w.instances.get(`w${i}`)!.memory!;
+      const v = w.instances.get(`w${i}`)!.network!;
       expect([v[0], v[144], v[LENGTH - 1]]).toEqual([i, i + 0.144, i + (LENGTH - 1) / 1000]);
     }
-    expect(w.skipped).toEqual({});
+    expect([w.dropped.network, w.dropped.load]).toEqual([undefined, undefined]);
   });
 
   test('when the upstream answers 200 with something that is not Prometheus JSON, then the metric fails as bad_response', async () => {

@@ -23,8 +23,9 @@ from typing import Dict, List, Sequence
 import numpy as np
 import torch
 
-from .data import DEFAULT_DATA, Host, load_all, make_batch, window_index
-from .model import INPUT_NAMES, TemporalFusionTransformer
+from .data import DEFAULT_DATA, REAL_SOURCES, Host, load_all, make_batch, window_index
+from .export import export
+from .model import INPUT_NAMES, TemporalFusionTransformer, scaled_target
 from .spec import ModelSpec
 
 TARGET_COVERAGE = 0.80  # nominal p10-p90
@@ -45,8 +46,6 @@ def _needed_scale(q: np.ndarray, y: np.ndarray, quantiles: Sequence[float]) -> n
 def fit_band_scale(model: TemporalFusionTransformer, hosts: List[Host], val_names: Sequence[str], spec: ModelSpec, stride: int, log=print) -> Dict:
     """Fits model.band_scale in place on the validation hosts' held-out windows and returns
     what model.json records about it."""
-    from .train import scaled_target  # local import: train imports this module
-
     idx = window_index(hosts, val_names, spec, "holdout", stride)
     td, n_prof = spec.decoder_length, len(spec.profiles)
     needed: List[np.ndarray] = []
@@ -100,8 +99,6 @@ def fit_band_scale(model: TemporalFusionTransformer, hosts: List[Host], val_name
 
 
 def main(argv: List[str]) -> int:
-    from .export import export
-    from .train import REAL_SOURCES
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, required=True, help="folder with weights.pt and model.json")

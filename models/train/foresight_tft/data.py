@@ -1,4 +1,4 @@
-"""Training data: real utilisation traces (../shared/data) and the simulator's CSV history,
+"""Training data: real utilisation traces (the --data directory) and the simulator's CSV history,
 split by host *and* time, served as fixed-length windows.
 
 Every series lives on a 5-minute grid with NaN for missing steps. A window is the encoder
@@ -19,7 +19,8 @@ import numpy as np
 
 from .spec import METRICS, PROFILES, ModelSpec
 
-# the shared traces beside the checkout (../shared/data), the training scripts' default --data
+# public traces in a `shared/data` directory beside the checkout: the training scripts' default --data
+REAL_SOURCES = ["azure-v1-sample100", "azure-v1-periodic77", "bitbrains-rnd"]
 DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 STEP = 300
@@ -70,7 +71,7 @@ def _grid(by_host: Dict[str, Dict[str, Dict[int, float]]], source: str, profiles
 
 
 def load_real(folder: Path) -> List[Host]:
-    """One of ../shared/data/<source>/: CPU (Azure, Bitbrains), memory % and network bytes/s (Bitbrains)."""
+    """One of <data>/<source>/: CPU (Azure, Bitbrains), memory % and network bytes/s (Bitbrains)."""
     path = next(folder.glob("*.csv.gz"))
     raw: Dict[str, Dict[str, Dict[int, float]]] = {}
     mem_used: Dict[Tuple[str, int], float] = {}

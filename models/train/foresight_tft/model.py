@@ -174,3 +174,9 @@ class TemporalFusionTransformer(nn.Module):
         q = self.head(out)  # [B,Td,Q], normalised units, non-crossing
 
         return q, loc, scale, is_log, static_weights, past_weights, future_weights, attention
+
+
+def scaled_target(model: TemporalFusionTransformer, future: torch.Tensor, loc, scale, is_log) -> torch.Tensor:
+    """The future target in the model's normalised units (the space its quantiles and loss live in)."""
+    z = is_log * torch.log1p(torch.relu(future)) + (1.0 - is_log) * (future / 100.0)
+    return (z - loc) / scale

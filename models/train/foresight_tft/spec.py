@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, asdict
 from typing import List
 
-# Contract names (ARCHITECTURE.md): profiles and metric kinds, in vocabulary order.
+# Contract names (README "Profiles" and "Default metrics"): profiles and metric kinds, in vocabulary order.
 PROFILES = ["ml_compute", "database", "web_api", "conductor_mgmt", "data_ingest", "risk_analytics", "generic"]
 METRICS = ["cpu", "memory", "disk", "iowait", "load", "network"]
 # Metrics bounded to 0-100 (clamped in the graph); the others are >= 0 and modelled in log1p space.

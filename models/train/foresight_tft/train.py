@@ -18,24 +18,16 @@ import numpy as np
 import torch
 
 from .calibrate import fit_band_scale
-from .data import DEFAULT_DATA, STEP, TIME_SPLIT, Host, load_all, make_batch, split_hosts, window_index
+from .data import DEFAULT_DATA, REAL_SOURCES, STEP, TIME_SPLIT, Host, load_all, make_batch, split_hosts, window_index
 from .export import export
-from .model import INPUT_NAMES, TemporalFusionTransformer
+from .model import INPUT_NAMES, TemporalFusionTransformer, scaled_target
 from .spec import LOG_METRICS, ModelSpec, smoke_spec
-
-REAL_SOURCES = ["azure-v1-sample100", "azure-v1-periodic77", "bitbrains-rnd"]
-
 
 def pinball(q: torch.Tensor, y: torch.Tensor, quantiles: List[float]) -> torch.Tensor:
     """Mean pinball loss: q [B,Td,Q] and y [B,Td] in the same (scaled) units."""
     levels = torch.tensor(quantiles, dtype=q.dtype).view(1, 1, -1)
     diff = y.unsqueeze(-1) - q  # [B,Td,Q]
     return torch.maximum(levels * diff, (levels - 1) * diff).mean()
-
-
-def scaled_target(model: TemporalFusionTransformer, future: torch.Tensor, loc, scale, is_log) -> torch.Tensor:
-    z = is_log * torch.log1p(torch.relu(future)) + (1.0 - is_log) * (future / 100.0)
-    return (z - loc) / scale
 
 
 def batch_loss(model: TemporalFusionTransformer, batch: Dict[str, np.ndarray]) -> torch.Tensor:
@@ -50,7 +42,7 @@ def log(msg: str) -> None:
 
 
 def add_optimiser_args(p: argparse.ArgumentParser, *, epochs: int, windows_per_epoch: int, lr: float, seed: int) -> None:
-    """--epochs, --windows-per-epoch, --batch, --lr, --seed: shared by train.py and finetune.py, each with its own defaults."""
+    """--epochs, --windows-per-epoch, --batch, --lr, --seed: shared by v1 and v2 training, each with its own defaults."""
     p.add_argument("--epochs", type=int, default=epochs)
     p.add_argument("--windows-per-epoch", type=int, default=windows_per_epoch)
     p.add_argument("--batch", type=int, default=128)

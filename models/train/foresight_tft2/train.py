@@ -16,7 +16,8 @@ import numpy as np
 import torch
 
 from foresight_tft.data import DEFAULT_DATA, STEP, TIME_SPLIT, Host, load_all
-from foresight_tft.train import REAL_SOURCES, add_optimiser_args, log, seed_everything
+from foresight_tft.data import REAL_SOURCES
+from foresight_tft.train import add_optimiser_args, log, seed_everything
 
 from .data import make_batch, split_names, window_index
 from .export import export

@@ -1,5 +1,5 @@
 /**
- * The sidecar's HTTP surface (ARCHITECTURE.md "HTTP surface"): /metrics, /-/healthy, /-/ready,
+ * The sidecar's HTTP surface (README "HTTP API"): /metrics, /-/healthy, /-/ready,
  * /-/reload, /api/v1/fleet, /api/v1/instances/{instance}/forecast, /api/v1/stream (SSE), / (preview),
  * and, with the embedded simulator, /simulator/scenario and /simulator/incidents.
  * The handlers only read what the app hands them; nothing here computes forecasts.

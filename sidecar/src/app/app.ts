@@ -16,7 +16,7 @@ import { startInferenceRunner } from '../forecast/runner';
 import type { ForecastOptions, ForecastResult } from '../forecast/forecaster';
 import { forecastWindow } from '../forecast/forecaster';
 import { Calibration } from '../forecast/calibration';
-import type { ForecastSnapshot, HorizonSpec, PercentileSpec, SelfState } from '../exporter/exposition';
+import type { ForecastSnapshot, HorizonSpec, InstanceState, PercentileSpec, SelfState } from '../exporter/exposition';
 import { renderForecastsAsync, renderSelf } from '../exporter/exposition';
 import { CYCLE_BUCKETS } from '../exporter/metrics';
 import type { MetricName } from '../profiles/profiles';
@@ -25,7 +25,10 @@ import { profileMatcher } from '../profiles/match';
 import type { ProfileOf } from '../profiles/match';
 import { METRICS } from '../source/promql';
 import type { HistorySource, HistoryWindow } from '../source/source';
-import { SourceError } from '../source/source';
+import { SOURCE_ERROR_REASONS, SourceError } from '../source/source';
+import { DROP_REASONS } from '../source/validate';
+import type { CycleResult, FreshnessOptions } from './freshness';
+import { Freshness } from './freshness';
 import { PrometheusSource } from '../source/prometheus';
 import { SimulatorSource } from '../source/simulator';
 import { inShard } from '../source/sharding';
@@ -135,6 +138,12 @@ export interface Runtime {
   /** Default thresholds with the config's profiles.thresholds applied. */
   readonly thresholds: FleetThresholds;
   readonly calibration: Calibration;
+}
+
+/** The data-freshness limits of a config (source.staleness defaults to two steps). */
+export function freshnessOptions(config: Config): FreshnessOptions {
+  const { step, staleness, keep_stale, forget_after } = config.source;
+  return { step, staleness: staleness ?? 2 * step, keepStale: keep_stale, forgetAfter: forget_after };
 }
 
 /** What the forecast stage needs from a runtime (the sidecar's cycle and eval:risk use the same). */
@@ -260,7 +269,7 @@ export function createApp(opts: AppOptions): App {
   let downSince: number | undefined;
   let sourceError: string | undefined;
   let cycling: Promise<void> | undefined;
-  // owned by the cycle in flight: aborting it ends that cycle's source read at once
+  // owned by the cycle in flight: aborted (with the source's reads) by shutdown and reload
   let cycleAbort: AbortController | undefined;
   let reloading: Promise<void> | undefined;
   let reloadAgain = false;
@@ -271,18 +280,20 @@ export function createApp(opts: AppOptions): App {
   const cleanups = new Cleanups();
   // failed operations (a query, a cycle's inference, a reload): one count per failure
   const errors = new Map<string, number>();
-  // what was dropped rather than failed: input samples (metric|reason) and forecast series (reason)
-  const droppedSamples = new Map<string, number>();
+  // samples dropped by the value checks, by metric|reason (per sample, apart from the per-read errors)
+  const dropped = new Map<string, number>(METRIC_NAMES.flatMap((m) => DROP_REASONS.map((r) => [`${m}|${r}`, 0] as const)));
+  // series whose forecast could not be made, by reason (per series and cycle)
   const droppedForecasts = new Map<string, number>();
+  // each server's last good result, carried over (marked stale) while its data is missing
+  const freshness = new Freshness(freshnessOptions(opts.loaded.config));
   const previousLevels = new Map<string, number>();
   const durations = new Map<string, { buckets: number[]; sum: number; count: number }>();
   const listeners = new Set<(event: unknown) => void>();
 
   const countError = (stage: string, reason: string, n = 1): void => void errors.set(`${stage}|${reason}`, (errors.get(`${stage}|${reason}`) ?? 0) + n);
-  for (const [stage, reasons] of [['source', ['timeout', 'network', 'http_5xx', 'http_429', 'http_4xx', 'auth', 'bad_response', 'query']], ['forecast', ['inference']], ['reload', ['config', 'model']]] as const) {
+  for (const [stage, reasons] of [['source', SOURCE_ERROR_REASONS], ['forecast', ['inference']], ['reload', ['config', 'model']]] as const) {
     for (const r of reasons) errors.set(`${stage}|${r}`, 0);
   }
-  for (const m of METRIC_NAMES) droppedSamples.set(`${m}|non_finite_value`, 0);
   for (const r of ['inference', 'nan_output']) droppedForecasts.set(r, 0);
   const add = (counts: Map<string, number>, key: string, n: number): void => void counts.set(key, (counts.get(key) ?? 0) + n);
   const observe = (stage: string, seconds: number): void => {
@@ -311,9 +322,10 @@ export function createApp(opts: AppOptions): App {
     const t0 = performance.now();
     const step = rt.config.source.step;
     const end = Math.floor(now() / step) * step;
+    freshness.configure(freshnessOptions(rt.config));
     let window: HistoryWindow;
     try {
-      window = await rt.source.fetch(end, rt.manifest.encoder_length, step, signal);
+      window = await rt.source.fetch(end, rt.manifest.encoder_length, step);
       check();
     } catch (e) {
       check();
@@ -321,10 +333,11 @@ export function createApp(opts: AppOptions): App {
         markDown(e.message);
         countError('source', e.reason);
         log(
-          `cycle ${clockTime(end)}: ${rt.source.description} down since ${clockTime(downSince!, true)}: ${e.message}${e.retryable ? ' (will retry next cycle)' : ''}${snapshot ? `; keeping the last forecasts (from ${clockTime(snapshot.origin)})` : '; no forecasts yet'}`,
+          `cycle ${clockTime(end)}: ${rt.source.description} down since ${clockTime(downSince!, true)}: ${e.message}${e.retryable ? ' (will retry next cycle)' : ''}${snapshot ? `; keeping the last good forecasts, marked stale` : '; no forecasts yet'}`,
           'warn',
         );
         emitFailed(end, 'source', e.reason, e.message);
+        await carryOver(rt, end);
         return;
       }
       sourceUp = false;
@@ -343,7 +356,9 @@ export function createApp(opts: AppOptions): App {
       countError('source', f.error.reason);
       log(`source: ${f.metric}: ${f.error.message}`, 'warn');
     }
-    for (const [metric, n] of Object.entries(window.skipped)) if (n) add(droppedSamples, `${metric}|non_finite_value`, n);
+    for (const [metric, byReason] of Object.entries(window.dropped)) {
+      for (const [reason, n] of Object.entries(byReason ?? {})) if (n) dropped.set(`${metric}|${reason}`, (dropped.get(`${metric}|${reason}`) ?? 0) + n);
+    }
     rt.calibration.observe(window);
     let result: ForecastResult;
     try {
@@ -353,8 +368,9 @@ export function createApp(opts: AppOptions): App {
       check();
       countError('forecast', 'inference');
       const msg = e instanceof Error ? e.message : String(e);
-      log(`forecast: ${msg}; keeping the last forecasts`, 'error');
+      log(`forecast: ${msg}; keeping the last good forecasts, marked stale`, 'error');
       emitFailed(end, 'forecast', 'inference', msg);
+      await carryOver(rt, window.end);
       return;
     }
     for (const [reason, n] of Object.entries(result.errors)) add(droppedForecasts, reason, n);
@@ -369,10 +385,10 @@ export function createApp(opts: AppOptions): App {
       await new Promise((r) => setImmediate(r));
       check();
     }
-    previousLevels.clear();
-    for (const [i, r] of risk) previousLevels.set(i, r.level);
     observe('risk', (performance.now() - t2) / 1000);
-    const next: ForecastSnapshot = { origin: result.origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: result.instances, risk };
+    // servers whose data is missing, partial, stale or invalid keep their last good result (stale), then are unknown
+    const results = new Map<string, CycleResult>(result.instances.map((i) => [i.instance, { forecast: i, risk: risk.get(i.instance) }]));
+    const next = publication(rt, result.origin, window, results);
     const text = await renderForecastsAsync(next);
     check();
     // instances seen for the first time (all of them at start): their past columns come from the
@@ -390,13 +406,16 @@ export function createApp(opts: AppOptions): App {
     // swapped together: /metrics and the API never mix two cycles
     snapshot = next;
     forecastText = text;
-    for (const [instance, r] of risk) {
-      const list = recentRisk.get(instance) ?? [];
-      if (list.length === 0 || list[list.length - 1]![0] < result.origin) list.push([result.origin, Math.round(r.score * 100) / 100]);
+    // past scores only from fresh data: a stale or unknown cycle leaves a gap, not a copy
+    for (const i of next.instances) {
+      const r = next.risk.get(i.instance);
+      const list = recentRisk.get(i.instance) ?? [];
+      if (r && next.states?.get(i.instance)?.state === 'fresh' && (list.length === 0 || list[list.length - 1]![0] < result.origin)) list.push([result.origin, Math.round(r.score * 100) / 100]);
       if (list.length > RECENT_CYCLES) list.splice(0, list.length - RECENT_CYCLES);
-      recentRisk.set(instance, list);
+      // a server never scored yet stays out, so its past is filled from history once it is
+      if (list.length > 0) recentRisk.set(i.instance, list);
     }
-    for (const instance of recentRisk.keys()) if (!risk.has(instance)) recentRisk.delete(instance);
+    for (const instance of recentRisk.keys()) if (!next.states?.has(instance)) recentRisk.delete(instance);
     lastWindow = window;
     // wall-clock time (not the data clock): alerts compare it with Prometheus' time()
     lastSuccess = Date.now() / 1000;
@@ -425,15 +444,41 @@ export function createApp(opts: AppOptions): App {
     const seconds = (performance.now() - t0) / 1000;
     observe('total', seconds);
     const ready = result.instances.filter((i) => i.ready).length;
+    const notFresh = [...(next.states?.values() ?? [])].filter((st) => st.state !== 'fresh');
     let worst: [string, InstanceRisk] | undefined;
-    for (const e of risk) if (!worst || e[1].level > worst[1].level || (e[1].level === worst[1].level && e[1].score > worst[1].score)) worst = e;
+    for (const e of next.risk) if (!worst || e[1].level > worst[1].level || (e[1].level === worst[1].level && e[1].score > worst[1].score)) worst = e;
     log(
       `cycle ${clockTime(result.origin)}: ${result.instances.length} instances (${ready} ready) in ${seconds.toFixed(2)} s, ` +
         `worst ${worst ? `${LEVELS[worst[1].level]!.name} (${worst[0]}, ${worst[1].score.toFixed(0)})` : 'none'}, ` +
-        `source ${rt.source.description} ${sourceUp ? 'up' : `partly down (${sourceError})`}`,
+        `source ${rt.source.description} ${sourceUp ? 'up' : `partly down (${sourceError})`}` +
+        (notFresh.length > 0 ? `; ${notFresh.filter((st) => st.state === 'stale').length} stale, ${notFresh.filter((st) => st.state === 'unknown').length} unknown` : ''),
     );
     const event = { type: 'cycle', origin: result.origin, instances: result.instances.length, ready, seconds };
     for (const l of listeners) l(event);
+  }
+
+  /** The snapshot to publish at `origin`: fresh results where complete, the last good ones (stale) or nothing (unknown) elsewhere. */
+  function publication(rt: Runtime, origin: number, window: HistoryWindow | undefined, results: ReadonlyMap<string, CycleResult> | undefined): ForecastSnapshot {
+    const published = freshness.update(origin, window, results);
+    const risk = new Map<string, InstanceRisk>();
+    const states = new Map<string, InstanceState>();
+    previousLevels.clear();
+    for (const p of published) {
+      if (p.risk) risk.set(p.forecast.instance, p.risk);
+      if (p.level !== undefined) previousLevels.set(p.forecast.instance, p.level);
+      states.set(p.forecast.instance, { state: p.state, level: p.level, origin: p.origin, goodAt: p.goodAt });
+    }
+    return { origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: published.map((p) => p.forecast), risk, states };
+  }
+
+  /** A cycle that read (or forecast) nothing: every server keeps its last good result while it may, marked stale. */
+  async function carryOver(rt: Runtime, origin: number): Promise<void> {
+    if (!snapshot) return;
+    const next = publication(rt, origin, undefined, undefined);
+    const text = await renderForecastsAsync(next);
+    snapshot = next;
+    forecastText = text;
+    for (const instance of recentRisk.keys()) if (!next.states?.has(instance)) recentRisk.delete(instance);
   }
 
   function markDown(error: string): void {
@@ -484,8 +529,15 @@ export function createApp(opts: AppOptions): App {
 
   /** Aborts the cycle in flight, if any, and waits up to `ms` for it to end. */
   async function abortCycle(why: 'shutdown' | 'reload', ms: number): Promise<boolean> {
-    cycleAbort?.abort(new CycleAborted(why));
+    abortInFlight(why);
     return settlesWithin(cycling, ms);
+  }
+
+  /** Marks the cycle in flight aborted, then ends the source's reads: the cycle stops at its next step, not counted as a failure. */
+  function abortInFlight(why: 'shutdown' | 'reload'): void {
+    if (!cycleAbort) return;
+    cycleAbort.abort(new CycleAborted(why));
+    runtime?.source.abort?.(why);
   }
 
   function schedule(): void {
@@ -507,7 +559,7 @@ export function createApp(opts: AppOptions): App {
     sourceUp,
     source: { type: sourceState().type, url: sourceState().url ?? '' },
     errors,
-    droppedSamples,
+    dropped,
     droppedForecasts,
     instances: snapshot?.instances.length ?? 0,
     calibration: runtime?.calibration.snapshot() ?? [],
@@ -622,7 +674,7 @@ export function createApp(opts: AppOptions): App {
         stopped = true;
         if (timer) clearTimeout(timer);
         // abort first: a cycle or reload stuck on a read ends now, not when its timeout expires
-        cycleAbort?.abort(new CycleAborted('shutdown'));
+        abortInFlight('shutdown');
         // a start still loading the model is waited for (bounded): what it built is then undone
         if (starting) await settlesWithin(starting, STOP_STEP_MS);
         await cleanups.run(STOP_STEP_MS, (name, problem) => log(`shutdown: ${name}: ${problem}`, 'warn'));
@@ -684,15 +736,22 @@ function fleetJson(s: ForecastSnapshot | undefined, w: HistoryWindow | undefined
       instance: i.instance,
       profile: i.profile,
       ready: i.ready,
-      ...riskJson(s?.risk.get(i.instance)),
+      ...stateJson(s?.states?.get(i.instance)),
+      ...riskJson(s?.risk.get(i.instance), s?.states?.get(i.instance)),
       recent: recent.get(i.instance) ?? [],
       current: Object.fromEntries(Object.entries(i.current).map(([k, v]) => [k, Number.isFinite(v) ? v : null])),
     })),
   };
 }
 
-function riskJson(r: InstanceRisk | undefined): Record<string, unknown> {
-  if (!r) return {};
+/** fresh | stale | unknown, and the origin of the last good data (null when never complete). */
+function stateJson(st: InstanceState | undefined): Record<string, unknown> {
+  return { state: st?.state ?? 'fresh', stale: (st?.state ?? 'fresh') !== 'fresh', dataAt: st?.goodAt ?? null };
+}
+
+function riskJson(r: InstanceRisk | undefined, st: InstanceState | undefined): Record<string, unknown> {
+  // unknown: no score, only the last level seen (as /metrics publishes it)
+  if (!r) return st?.level !== undefined ? { level: st.level, severity: LEVELS[st.level]!.name } : {};
   return {
     score: Math.round(r.score * 100) / 100,
     level: r.level,
@@ -710,11 +769,15 @@ function forecastJson(instance: string, s: ForecastSnapshot | undefined, w: Hist
   const nq = rt.manifest.quantiles.length;
   const start = w.end - (w.length - 1) * w.step;
   const hist = w.instances.get(instance) ?? {};
+  const st = s.states?.get(instance);
+  // a stale server's forecast is the one made at its last good origin
+  const origin = st?.origin ?? s.origin;
   return {
     instance,
     profile: inst.profile,
     ready: inst.ready,
-    origin: s.origin,
+    ...stateJson(st),
+    origin,
     step: w.step,
     percentiles: rt.manifest.quantiles.map((q) => +(q * 100).toFixed(6)),
     metrics: Object.fromEntries(
@@ -726,7 +789,7 @@ function forecastJson(instance: string, s: ForecastSnapshot | undefined, w: Hist
             history: Array.from(hist[m]!, (v, k) => [start + k * w.step, Number.isFinite(v) ? v : null]),
             forecast: f
               ? {
-                  times: Array.from({ length: td }, (_, h) => s.origin + (h + 1) * w.step),
+                  times: Array.from({ length: td }, (_, h) => origin + (h + 1) * w.step),
                   quantiles: Object.fromEntries(rt.manifest.quantiles.map((q, k) => [String(+(q * 100).toFixed(6)), Array.from({ length: td }, (_, h) => f.quantiles[h * nq + k])])),
                 }
               : null,

@@ -1,10 +1,10 @@
 /**
  * The configuration reference, generated from the schema's own descriptions and defaults
- * (STYLE.md rule 6): the README's table is this function's output, and a test fails when the
+ * (documentation generated from code): the README's table is this function's output, and a test fails when the
  * README is stale (`npm run docs` rewrites it).
  */
 import type { z } from 'zod';
-import { ConfigSchema, DURATION_SCHEMAS } from './schema';
+import { ConfigSchema, DURATION_SCHEMAS, SIZE_SCHEMAS } from './schema';
 
 interface Row {
   key: string;
@@ -36,9 +36,10 @@ function describe(s: AnySchema): string | undefined {
 }
 
 /** Unwraps optional/default/prefault/pipe layers: the core schema, its description and default. */
-function unwrap(s: AnySchema): { core: AnySchema; description?: string; dflt?: unknown; optional: boolean; duration: boolean } {
+function unwrap(s: AnySchema): { core: AnySchema; description?: string; dflt?: unknown; optional: boolean; duration: boolean; size: boolean } {
   let cur = s;
   let duration = DURATION_SCHEMAS.has(s);
+  let size = SIZE_SCHEMAS.has(s);
   let description = describe(s);
   let dflt: unknown;
   let optional = false;
@@ -51,8 +52,9 @@ function unwrap(s: AnySchema): { core: AnySchema; description?: string; dflt?: u
     cur = next;
     description ??= describe(cur);
     duration ||= DURATION_SCHEMAS.has(cur);
+    size ||= SIZE_SCHEMAS.has(cur);
   }
-  return { core: cur, description, dflt, optional, duration };
+  return { core: cur, description, dflt, optional, duration, size };
 }
 
 function typeName(s: AnySchema): string {
@@ -80,7 +82,7 @@ function typeName(s: AnySchema): string {
 function walk(s: AnySchema, prefix: string, rows: Row[]): void {
   const shape = defOf(s).shape ?? {};
   for (const [key, child] of Object.entries(shape)) {
-    const { core, description, dflt, optional, duration } = unwrap(child);
+    const { core, description, dflt, optional, duration, size } = unwrap(child);
     const full = prefix ? `${prefix}.${key}` : key;
     const d = defOf(core);
     if (d.type === 'object') {
@@ -91,7 +93,7 @@ function walk(s: AnySchema, prefix: string, rows: Row[]): void {
       walk(unwrap(d.element!).core, `${full}[]`, rows);
     } else {
       const shown = dflt === undefined ? (optional ? '(none)' : '(required)') : typeof dflt === 'string' ? dflt : JSON.stringify(dflt);
-      rows.push({ key: full, type: duration ? 'duration' : typeName(core), default: shown, description: description ?? '' });
+      rows.push({ key: full, type: duration ? 'duration' : size ? 'size' : typeName(core), default: shown, description: description ?? '' });
     }
   }
 }

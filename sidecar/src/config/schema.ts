@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { formatDuration, parseDuration } from './duration';
+import { parseSize } from './size';
 import type { MetricName, ProfileName } from '../profiles/profiles';
 import { DEFAULT_THRESHOLDS, METRIC_NAMES, PROFILE_NAMES } from '../profiles/profiles';
 import { SCENARIO_NAMES } from '../simulator/scenario';
@@ -26,6 +27,23 @@ const duration = (what: string) => {
   return s;
 };
 
+/** Schemas that are sizes in bytes, so the generated reference can say so. */
+export const SIZE_SCHEMAS = new WeakSet<object>();
+
+/** A size like 128MiB (binary units B, KiB, MiB, GiB), parsed to bytes. */
+const size = (what: string) => {
+  const s = z.string().transform((text, ctx) => {
+    const b = parseSize(text);
+    if (b === undefined || b <= 0) {
+      ctx.addIssue({ code: 'custom', message: `must be a size like 64MiB, 512KiB or 1GiB (got ${JSON.stringify(text)})` });
+      return z.NEVER;
+    }
+    return b;
+  }).describe(what);
+  SIZE_SCHEMAS.add(s);
+  return s;
+};
+
 const listen = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464 or :9464')
@@ -43,8 +61,11 @@ const tls = z
 const prometheus = z
   .strictObject({
     url: z.url().describe('Base URL of a Prometheus-compatible query API (Prometheus, Thanos, Mimir with /prometheus, VictoriaMetrics). Env: FORESIGHT_PROMETHEUS_URL.'),
-    timeout: duration('Timeout of one query_range request.').prefault('30s'),
-    retries: z.number().int().min(0).max(10).default(2).describe('Retries for errors a retry can fix (network, 5xx, 429), with exponential backoff.'),
+    timeout: duration('Wall-clock limit of one request, its whole answer included: an answer still arriving then is cut off (reason timeout) and retried like any timeout.').prefault('30s'),
+    retries: z.number().int().min(0).max(10).default(2).describe('Retries for errors a retry can fix (network, 5xx, 429, timeout), with exponential backoff.'),
+    deadline: duration('Wall-clock limit of one cycle\'s reads: every query, retry, backoff and answer body together. Queries not answered by then fail with reason timeout and the cycle goes on with what arrived (or fails as a whole). The default leaves room for the default timeout and retries.').prefault('2m'),
+    max_answer_size: size('Largest answer accepted from one request; a larger one is refused as it arrives (reason too_large) and its metric counts as failed. About 6 MiB per 1,000 instances of a 24 h window; the six queries run at once, so reads hold at most six times this.').prefault('128MiB'),
+    max_instances: z.number().int().min(1).default(10000).describe('Most instances (after sharding) one answer may carry; an answer with more is refused (reason too_many_instances) and its metric counts as failed. Shard past this.'),
     basic_auth: z
       .strictObject({
         username: z.string().min(1).describe('Basic auth user name.'),
@@ -82,11 +103,20 @@ const source = z
     step: duration('Resolution of the history read; must equal the model step.').prefault('5m'),
     interval: duration('Run a cycle this often instead of once per step (aligned to the step). Shorter re-reads the same window; for tests and demos.').optional(),
     delay: duration('Wait this long after each step boundary before reading, so the latest scrape has landed.').prefault('10s'),
+    staleness: duration('A metric of a server is stale when the newest data behind it may be this old: each point of the step grid stands for the step of samples before it, so with step 5m and staleness 10m one missing point at the forecast origin makes it stale. Default: two steps.').optional(),
+    keep_stale: duration('How long a server whose data is missing, partial, stale or invalid keeps its last good forecasts and risk, published with foresight_instance_stale 1; after that it is unknown (README "When data goes missing or bad").').prefault('30m'),
+    forget_after: duration('An unknown server is dropped from every series this long after its last good data (a decommissioned host); until then foresight_severity_level keeps its last level so alerts do not resolve on missing data.').prefault('24h'),
     prometheus: prometheus.optional(),
     simulator: simulator.prefault({}),
   })
   .superRefine((s, ctx) => {
     if (s.type === 'prometheus' && !s.prometheus) ctx.addIssue({ code: 'custom', message: 'required when source.type is prometheus', path: ['prometheus'] });
+    if (s.staleness !== undefined && s.staleness < 2 * s.step) {
+      ctx.addIssue({ code: 'custom', message: `must be at least two steps (got ${formatDuration(s.staleness)}, step ${formatDuration(s.step)})`, path: ['staleness'] });
+    }
+    if (s.forget_after < s.keep_stale) {
+      ctx.addIssue({ code: 'custom', message: `must not be shorter than source.keep_stale (got ${formatDuration(s.forget_after)}, keep_stale ${formatDuration(s.keep_stale)})`, path: ['forget_after'] });
+    }
   })
   .describe('Where history comes from.');
 

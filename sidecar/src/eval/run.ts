@@ -144,7 +144,7 @@ function historyWindow(end: number, length: number, entries: ReadonlyArray<{ nam
     step: STEP,
     length,
     instances: new Map(entries.map((e) => [e.name, e.values])),
-    skipped: {},
+    dropped: {},
     profiles: new Map(entries.map((e) => [e.name, e.profile])),
     failed: [],
   };

@@ -20,6 +20,17 @@ export interface PercentileSpec {
   readonly index: number;
 }
 
+/** Whether a server's published values are this cycle's (see app/freshness.ts). */
+export interface InstanceState {
+  readonly state: 'fresh' | 'stale' | 'unknown';
+  /** The severity level published: the risk's, or the last one seen while unknown. */
+  readonly level: number | undefined;
+  /** Origin of the forecast published (the last good cycle's while stale). */
+  readonly origin: number | undefined;
+  /** Origin of the last good data; undefined when never complete. */
+  readonly goodAt: number | undefined;
+}
+
 /** What the forecast and risk stages produced in the last good cycle. */
 export interface ForecastSnapshot {
   readonly origin: number;
@@ -27,8 +38,10 @@ export interface ForecastSnapshot {
   readonly horizons: readonly HorizonSpec[];
   readonly percentiles: readonly PercentileSpec[];
   readonly instances: readonly InstanceForecast[];
-  /** Risk per instance (every instance, ready or not). */
+  /** Risk per instance (every instance with a score: fresh or stale, ready or not). */
   readonly risk: ReadonlyMap<string, InstanceRisk>;
+  /** Fresh, stale or unknown per instance; all fresh when absent. */
+  readonly states?: ReadonlyMap<string, InstanceState>;
 }
 
 /** The sidecar's health, read when /metrics is scraped. */
@@ -42,10 +55,10 @@ export interface SelfState {
   readonly source: { readonly type: string; readonly url: string };
   /** Failed operations, `stage|reason` → count. */
   readonly errors: ReadonlyMap<string, number>;
-  /** Input samples dropped, `metric|reason` → count. */
-  readonly droppedSamples: ReadonlyMap<string, number>;
-  /** Forecast series dropped, reason → count. */
-  readonly droppedForecasts: ReadonlyMap<string, number>;
+  /** Samples dropped by the value checks, by `metric|reason`. */
+  readonly dropped?: ReadonlyMap<string, number>;
+  /** Series whose forecast could not be made, reason → count. */
+  readonly droppedForecasts?: ReadonlyMap<string, number>;
   readonly instances: number;
   readonly calibration: ReadonlyArray<{ readonly metric: MetricName; readonly horizon: string; readonly coverage: number; readonly pinball: number }>;
 }
@@ -70,8 +83,13 @@ function fmt(v: number): string {
 
 /** The forecast series of a snapshot, a line (or header) at a time. */
 function* forecastLines(s: ForecastSnapshot): Generator<string> {
+  const stateOf = (i: InstanceForecast): string => s.states?.get(i.instance)?.state ?? 'fresh';
   yield (header(SERIES.instanceReady));
-  for (const i of s.instances) yield (`foresight_instance_ready{instance="${escapeLabel(i.instance)}",profile="${i.profile}"} ${i.ready ? 1 : 0}\n`);
+  for (const i of s.instances) if (stateOf(i) !== 'unknown') yield (`foresight_instance_ready{instance="${escapeLabel(i.instance)}",profile="${i.profile}"} ${i.ready ? 1 : 0}\n`);
+  yield (header(SERIES.instanceStale));
+  for (const i of s.instances) yield (`foresight_instance_stale{instance="${escapeLabel(i.instance)}",profile="${i.profile}"} ${stateOf(i) === 'fresh' ? 0 : 1}\n`);
+  yield (header(SERIES.instanceUnknown));
+  for (const i of s.instances) yield (`foresight_instance_unknown{instance="${escapeLabel(i.instance)}",profile="${i.profile}"} ${stateOf(i) === 'unknown' ? 1 : 0}\n`);
   yield (header(SERIES.metricValue));
   for (const i of s.instances) {
     const base = `instance="${escapeLabel(i.instance)}",profile="${i.profile}"`;
@@ -85,8 +103,9 @@ function* forecastLines(s: ForecastSnapshot): Generator<string> {
   }
   yield (header(SERIES.severityLevel));
   for (const i of s.instances) {
-    const r = s.risk.get(i.instance);
-    if (r) yield (`foresight_severity_level{${labelsOf(i)}} ${r.level}\n`);
+    // an unknown server keeps the last level seen (never lowered), so alerts do not resolve on missing data
+    const level = s.risk.get(i.instance)?.level ?? s.states?.get(i.instance)?.level;
+    if (level !== undefined) yield (`foresight_severity_level{${labelsOf(i)}} ${level}\n`);
   }
   yield (header(SERIES.predictedRiskScore));
   for (const i of s.instances) {
@@ -186,12 +205,12 @@ export function renderSelf(st: SelfState): string {
     out += `foresight_errors_total{stage="${stage}",reason="${reason}"} ${n}\n`;
   }
   out += header(SERIES.samplesDropped);
-  for (const [key, n] of st.droppedSamples) {
+  for (const [key, n] of st.dropped ?? []) {
     const [metric, reason] = key.split('|') as [string, string];
-    out += `foresight_source_samples_dropped_total{metric="${metric}",reason="${reason}"} ${n}\n`;
+    out += `foresight_samples_dropped_total{metric="${metric}",reason="${reason}"} ${n}\n`;
   }
   out += header(SERIES.forecastsDropped);
-  for (const [reason, n] of st.droppedForecasts) out += `foresight_forecast_series_dropped_total{reason="${reason}"} ${n}\n`;
+  for (const [reason, n] of st.droppedForecasts ?? []) out += `foresight_forecast_series_dropped_total{reason="${reason}"} ${n}\n`;
   out += header(SERIES.instances) + `foresight_instances ${st.instances}\n`;
   const cal = st.calibration.filter((c) => Number.isFinite(c.coverage));
   out += header(SERIES.coverage);

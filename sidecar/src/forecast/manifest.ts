@@ -1,5 +1,5 @@
 /**
- * `model.json`, the contract between training and serving (ARCHITECTURE.md "Model files"),
+ * `model.json`, the contract between training and serving (README "The model"),
  * validated as strictly as the sidecar's own config. A model the sidecar cannot feed is
  * refused with a message that says what differs.
  */

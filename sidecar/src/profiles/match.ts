@@ -1,5 +1,5 @@
 /**
- * Which profile an instance has (ARCHITECTURE.md "Server profiles"): its `profile` label when
+ * Which profile an instance has (README "Profiles"): its `profile` label when
  * the source has one that names a profile, else ordered instance rules (first match wins),
  * else `generic`.
  */

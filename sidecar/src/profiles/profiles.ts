@@ -1,5 +1,5 @@
 /**
- * Server profiles (ARCHITECTURE.md "Server profiles"): the names are a contract, the patterns
+ * Server profiles (README "Profiles"): the names are a contract, the patterns
  * and thresholds are defaults that the sidecar's config may override.
  *
  * Thresholds are in each metric's own unit (see `METRICS` in ../source/promql.ts): percent for

@@ -1,4 +1,4 @@
-/** The seven severity levels (ARCHITECTURE.md "Severity levels", a contract). */
+/** The seven severity levels (README "Risk scoring", a contract). */
 export const LEVELS = [
   { level: 0, name: 'healthy', display: 'Healthy', min: 0 },
   { level: 1, name: 'watch', display: 'Watch', min: 30 },

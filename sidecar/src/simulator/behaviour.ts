@@ -158,7 +158,7 @@ export function baselineGauges(seed: number, s: SimServer, t: number, busy: bool
       g.dataDisk = 40 + 38 * frac(t / (36 * HOUR) + s.index * 0.23) + 0.2 * n(8);
       // bursts peak around 55 MB/s, below where the profile's network "watch" band starts
       // (65 MB/s): at 70 MB/s a normal burst plus its rise and the disk's forecast scored
-      // degrading on a healthy fleet (issue 6)
+      // degrading on a healthy fleet
       net = (burst ? 45e6 : 18e6) + 10e6 * n(4) + 5e6 * day;
       break;
     }

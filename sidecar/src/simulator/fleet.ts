@@ -9,7 +9,7 @@ import { uniform } from './random';
 /** How many servers of each profile. */
 export type FleetSpec = Readonly<Record<ProfileName, number>>;
 
-/** The demo fleet: 20 servers in 7 profiles (issue 2). */
+/** The demo fleet: 20 servers in 7 profiles. */
 export const DEFAULT_FLEET: FleetSpec = {
   ml_compute: 10,
   database: 3,

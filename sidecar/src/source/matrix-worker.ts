@@ -6,13 +6,16 @@
  *
  * Message in:  { id, body: Uint8Array } (the response body, transferred)
  * Message out: { id, packed: PackedMatrix } | { id, error: string }
+ *
+ * Values are read strictly (validate.ts): junk is NaN and counted per series in `invalid`.
  */
 import { parentPort } from 'node:worker_threads';
 import type { PackedMatrix } from './matrix';
+import { parseSampleValue } from './validate';
 
 interface Answer {
   status?: string;
-  data?: { resultType?: string; result?: Array<{ metric?: Record<string, string>; values?: Array<[number, string]> }> };
+  data?: { resultType?: string; result?: Array<{ metric?: Record<string, string>; values?: Array<[unknown, unknown]> }> };
 }
 
 parentPort?.on('message', (m: { id: number; body: Uint8Array }) => {
@@ -34,19 +37,25 @@ parentPort?.on('message', (m: { id: number; body: Uint8Array }) => {
   const offsets = new Uint32Array(result.length + 1);
   const times = new Float64Array(points);
   const values = new Float64Array(points);
+  const invalid = new Uint32Array(result.length);
   const labels: Array<Record<string, string>> = [];
   let k = 0;
   result.forEach((s, i) => {
     labels.push(s.metric ?? {});
     offsets[i] = k;
     for (const p of s.values ?? []) {
-      times[k] = Number(p[0]);
-      // NaN, ±Inf and anything unparsable stay non-finite: the caller skips and counts them
-      values[k] = Number(p[1]);
+      // a sample that is not a [time, "value"] pair is junk too
+      const pair = Array.isArray(p) ? p : [];
+      times[k] = typeof pair[0] === 'number' ? pair[0] : NaN;
+      // NaN, ±Inf and junk ("", "null", "0x10", a bare number) stay non-finite: the caller
+      // drops and counts them, junk apart from NaN/±Inf
+      const v = parseSampleValue(pair[1]);
+      values[k] = v.value;
+      if (v.invalid) invalid[i]!++;
       k++;
     }
   });
   offsets[result.length] = k;
-  const packed: PackedMatrix = { labels, offsets, times, values };
-  parentPort!.postMessage({ id: m.id, packed }, [offsets.buffer, times.buffer, values.buffer] as ArrayBuffer[]);
+  const packed: PackedMatrix = { labels, offsets, times, values, invalid };
+  parentPort!.postMessage({ id: m.id, packed }, [offsets.buffer, times.buffer, values.buffer, invalid.buffer] as ArrayBuffer[]);
 });

@@ -10,6 +10,8 @@ export interface PackedMatrix {
   readonly offsets: Uint32Array;
   readonly times: Float64Array;
   readonly values: Float64Array;
+  /** Per series: samples whose value was junk (not a Prometheus float string); NaN in `values`. */
+  readonly invalid: Uint32Array;
 }
 
 /** One series of a matrix answer: its labels, sample times (unix s) and values (non-finite where not a number). */
@@ -17,10 +19,12 @@ export interface MatrixSeries {
   readonly metric: Record<string, string>;
   readonly times: Float64Array;
   readonly values: Float64Array;
+  /** Samples whose value was junk rather than NaN/±Inf (they are NaN in `values`). */
+  readonly invalid: number;
 }
 
 export function unpack(p: PackedMatrix): MatrixSeries[] {
-  return p.labels.map((metric, i) => ({ metric, times: p.times.subarray(p.offsets[i], p.offsets[i + 1]), values: p.values.subarray(p.offsets[i], p.offsets[i + 1]) }));
+  return p.labels.map((metric, i) => ({ metric, times: p.times.subarray(p.offsets[i], p.offsets[i + 1]), values: p.values.subarray(p.offsets[i], p.offsets[i + 1]), invalid: p.invalid[i] ?? 0 }));
 }
 
 function workerScript(): string {

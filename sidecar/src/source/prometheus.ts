@@ -1,8 +1,11 @@
 /**
  * Prometheus HTTP API client for `query_range`, for Prometheus, Thanos, Mimir and
  * VictoriaMetrics alike: read-only (POST /api/v1/query_range with a form body, which all of
- * them accept), basic or bearer auth, TLS options, timeouts, retries with backoff for what a
- * retry can fix, and ranges split to respect the 11,000-points-per-series limit. query_range
+ * them accept), basic or bearer auth, TLS options, retries with backoff for what a retry can
+ * fix, and ranges split to respect the 11,000-points-per-series limit. Every wait is bounded:
+ * a wall-clock timeout per request (body included), a deadline per cycle, a size limit per
+ * answer, an instance limit per answer, and abort() for reload and shutdown. Values are
+ * checked per metric kind (validate.ts) before anything downstream sees them. query_range
  * answers are parsed in a worker thread (matrix.ts): a large fleet's answer is tens of MB.
  */
 import http from 'node:http';
@@ -12,8 +15,12 @@ import type { Config } from '../config/schema';
 import type { Secrets } from '../config/load';
 import type { MetricName } from '../profiles/profiles';
 import { METRIC_NAMES } from '../profiles/profiles';
+import { formatDuration } from '../config/duration';
+import { formatSize } from '../config/size';
 import { SourceError } from './source';
 import { parseMatrix } from './matrix';
+import { checkValue } from './validate';
+import type { DropReason } from './validate';
 import type { MatrixSeries } from './matrix';
 import type { HistorySource, HistoryWindow } from './source';
 
@@ -42,6 +49,8 @@ export class PrometheusSource implements HistorySource {
   private readonly agent: http.Agent;
   private readonly headers: Record<string, string>;
   private readonly sleep: (ms: number) => Promise<void>;
+  /** Reads in flight, each with its cycle's controller (deadline and abort()). */
+  private readonly inflight = new Set<AbortController>();
   /** Last good answer to profileQuery: a failed lookup keeps the profiles instances had. */
   private profiles: ReadonlyMap<string, string> | undefined;
 
@@ -67,51 +76,81 @@ export class PrometheusSource implements HistorySource {
     this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  async fetch(end: number, length: number, step: number, signal?: AbortSignal): Promise<HistoryWindow> {
+  async fetch(end: number, length: number, step: number): Promise<HistoryWindow> {
     const start = end - (length - 1) * step;
     const instances = new Map<string, Partial<Record<MetricName, Float64Array>>>();
-    const skipped: Partial<Record<MetricName, number>> = {};
+    const dropped: Partial<Record<MetricName, Partial<Record<DropReason, number>>>> = {};
     const failed: Array<{ metric: MetricName; error: SourceError }> = [];
-    const profileLookup = this.lookupProfiles(signal);
-    await Promise.all(
-      METRIC_NAMES.map(async (metric) => {
-        try {
-          const series = await this.queryRange(this.o.queries[metric], start, end, step, signal);
-          let bad = 0;
-          for (const s of series) {
-            const instance = s.metric['instance'];
-            if (instance === undefined || (this.o.accept && !this.o.accept(instance))) continue;
-            let row = instances.get(instance);
-            if (!row) instances.set(instance, (row = {}));
-            const values = row[metric] ?? new Float64Array(length).fill(NaN);
-            row[metric] = values;
-            for (let j = 0; j < s.times.length; j++) {
-              const i = Math.round((s.times[j]! - start) / step);
-              if (i < 0 || i >= length) continue;
-              const x = s.values[j]!;
-              // garbage ("NaN", "+Inf", staleness markers) is skipped and counted, never forecast from
-              if (Number.isFinite(x)) values[i] = x;
-              else bad++;
-            }
-          }
-          if (bad > 0) skipped[metric] = bad;
-        } catch (e) {
-          if (!(e instanceof SourceError) || signal?.aborted) throw e;
-          failed.push({ metric, error: e });
-        }
-      }),
+    // one wall-clock deadline for the whole read: every query, retry and answer body
+    const cycle = new AbortController();
+    this.inflight.add(cycle);
+    const deadline = setTimeout(
+      () => cycle.abort(new SourceError(`${this.base.origin}: no complete answer within the ${formatDuration(this.o.config.deadline)} deadline`, 'timeout', false)),
+      this.o.config.deadline * 1000,
     );
-    if (failed.length === METRIC_NAMES.length) {
-      // nothing could be read: the cycle fails as a whole, with the first reason
-      throw failed[0]!.error;
+    try {
+      const profileLookup = this.lookupProfiles(cycle.signal);
+      await Promise.all(
+        METRIC_NAMES.map(async (metric) => {
+          try {
+            const series = await this.queryRange(this.o.queries[metric], start, end, step, cycle.signal);
+            const mine = series.filter((s) => s.metric['instance'] !== undefined && (!this.o.accept || this.o.accept(s.metric['instance'])));
+            const count = new Set(mine.map((s) => s.metric['instance'])).size;
+            if (count > this.o.config.max_instances) {
+              throw new SourceError(`${this.base.origin}: the ${metric} answer has ${count} instances, more than source.prometheus.max_instances (${this.o.config.max_instances})`, 'too_many_instances', false);
+            }
+            const drops: Partial<Record<DropReason, number>> = {};
+            const drop = (reason: DropReason, n: number): void => {
+              if (n > 0) drops[reason] = (drops[reason] ?? 0) + n;
+            };
+            for (const s of mine) {
+              const instance = s.metric['instance']!;
+              let row = instances.get(instance);
+              if (!row) instances.set(instance, (row = {}));
+              const values = row[metric] ?? new Float64Array(length).fill(NaN);
+              row[metric] = values;
+              let nonFinite = 0;
+              for (let j = 0; j < s.times.length; j++) {
+                const i = Math.round((s.times[j]! - start) / step);
+                if (!(i >= 0 && i < length)) continue;
+                // only checked values are kept: a dropped one is a gap, never a number invented
+                const v = checkValue(metric, s.values[j]!);
+                if (typeof v === 'number') values[i] = v;
+                else if (v === 'non_finite') nonFinite++;
+                else drop(v, 1);
+              }
+              // junk strings arrive as NaN: tell them apart from real NaN/±Inf samples
+              const junk = Math.min(s.invalid, nonFinite);
+              drop('invalid', junk);
+              drop('non_finite', nonFinite - junk);
+            }
+            if (Object.keys(drops).length > 0) dropped[metric] = drops;
+          } catch (e) {
+            if (!(e instanceof SourceError)) throw e;
+            failed.push({ metric, error: e });
+          }
+        }),
+      );
+      if (failed.length === METRIC_NAMES.length) {
+        // nothing could be read: the cycle fails as a whole, with the first reason
+        throw failed[0]!.error;
+      }
+      await profileLookup;
+    } finally {
+      clearTimeout(deadline);
+      this.inflight.delete(cycle);
     }
-    await profileLookup;
-    signal?.throwIfAborted();
-    return { end, step, length, instances, skipped, failed, ...(this.profiles ? { profiles: this.profiles } : {}) };
+    return { end, step, length, instances, dropped, failed, ...(this.profiles ? { profiles: this.profiles } : {}) };
+  }
+
+  /** Ends every read in flight (see HistorySource.abort). */
+  abort(why = 'aborted'): void {
+    for (const c of this.inflight) c.abort(new SourceError(`${this.base.origin}: read aborted (${why})`, 'aborted', false));
+    this.inflight.clear();
   }
 
   /** The `profile` label per instance from profiles.label_query, as the server sees it now. */
-  private async lookupProfiles(signal?: AbortSignal): Promise<void> {
+  private async lookupProfiles(signal: AbortSignal): Promise<void> {
     if (!this.o.profileQuery) return;
     try {
       const found = new Map<string, string>();
@@ -123,8 +162,7 @@ export class PrometheusSource implements HistorySource {
       this.profiles = found;
     } catch (e) {
       // the profile label is a refinement: without it instances fall back to the instance rules
-      // (an abort is reported by fetch itself)
-      if (!(e instanceof SourceError) && !signal?.aborted) throw e;
+      if (!(e instanceof SourceError)) throw e;
     }
   }
 
@@ -136,7 +174,7 @@ export class PrometheusSource implements HistorySource {
       for (const s of await this.request(query, chunkStart, chunkEnd, step, signal)) {
         const key = JSON.stringify(Object.entries(s.metric).sort());
         const prev = merged.get(key);
-        merged.set(key, prev ? { metric: s.metric, times: concat(prev.times, s.times), values: concat(prev.values, s.values) } : s);
+        merged.set(key, prev ? { metric: s.metric, times: concat(prev.times, s.times), values: concat(prev.values, s.values), invalid: prev.invalid + s.invalid } : s);
       }
     }
     return [...merged.values()];
@@ -162,18 +200,53 @@ export class PrometheusSource implements HistorySource {
     return this.once(new URL('api/v1/query', this.base), new URLSearchParams({ query }).toString(), 'vector', signal);
   }
 
+  /**
+   * One request. `timeout` is a wall-clock limit on the whole exchange, the answer's body
+   * included (an answer that drips a byte a second ends there); answers over max_answer_size
+   * are cut off as they arrive; `signal` (the cycle's deadline, or abort()) ends it at once.
+   */
   private once(url: URL, body: string, expected: 'matrix', signal?: AbortSignal): Promise<MatrixSeries[]>;
   private once(url: URL, body: string, expected: 'vector', signal?: AbortSignal): Promise<Array<{ metric: Record<string, string> }>>;
   private once(url: URL, body: string, expected: 'matrix' | 'vector', signal?: AbortSignal): Promise<unknown[]> {
     const timeoutMs = this.o.config.timeout * 1000;
+    const maxBytes = this.o.config.max_answer_size;
     const lib = url.protocol === 'https:' ? https : http;
-    if (signal?.aborted) return Promise.reject(signal.reason as Error);
-    return new Promise<unknown[]>((resolve, reject) => {
+    return new Promise<unknown[]>((resolveOnce, rejectOnce) => {
+      let settled = false;
+      const finish = (): void => {
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const resolve = (v: unknown[]): void => {
+        if (settled) return;
+        finish();
+        resolveOnce(v);
+      };
+      const reject = (e: Error): void => {
+        if (settled) return;
+        finish();
+        rejectOnce(e);
+      };
+      const fail = (e: SourceError): void => {
+        req.destroy(e);
+        reject(e);
+      };
+      const tooLarge = (): SourceError =>
+        new SourceError(`${url.origin}: answer larger than source.prometheus.max_answer_size (${formatSize(maxBytes)}); refused`, 'too_large', false);
       const req = lib.request(url, { method: 'POST', agent: this.agent, headers: { ...this.headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxBytes) return fail(tooLarge());
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (e) => reject(new SourceError(`${url.origin}: ${e.message}`, 'network', true)));
+        let received = 0;
+        res.on('data', (c: Buffer) => {
+          received += c.length;
+          if (received > maxBytes) return fail(tooLarge());
+          chunks.push(c);
+        });
+        res.on('error', (e) => reject(e instanceof SourceError ? e : new SourceError(`${url.origin}: ${e.message}`, 'network', true)));
         res.on('end', () => {
+          if (settled) return;
           const bytes = Buffer.concat(chunks);
           const status = res.statusCode ?? 0;
           const badResponse = (why: string): SourceError => new SourceError(`${url.origin}: unexpected response (not a success ${expected}): ${why}`, 'bad_response', false);
@@ -201,32 +274,38 @@ export class PrometheusSource implements HistorySource {
           resolve(parsed.data.result);
         });
       });
-      req.setTimeout(timeoutMs, () => req.destroy(new SourceError(`${url.origin}: no answer within ${this.o.config.timeout} s`, 'timeout', true)));
-      // an abort (shutdown, reload) ends the request at once, whatever the server is doing
-      const onAbort = (): void => {
-        reject(signal!.reason as Error);
-        req.destroy();
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('close', () => signal?.removeEventListener('abort', onAbort));
+      const timer = setTimeout(() => fail(new SourceError(`${url.origin}: no complete answer within ${formatDuration(this.o.config.timeout)}`, 'timeout', true)), timeoutMs);
+      const onAbort = (): void => fail(signal!.reason instanceof SourceError ? signal!.reason : new SourceError(`${url.origin}: read aborted`, 'aborted', false));
       req.on('error', (e) => reject(e instanceof SourceError ? e : new SourceError(`${url.origin}: ${e.message}`, 'network', true)));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
       req.end(body);
     });
   }
 
   close(): void {
+    this.abort('closed');
     this.agent.destroy();
   }
 }
 
-/** `p`, or a rejection with the signal's reason as soon as it is aborted. */
+/** Resolves with `p`, or rejects with the signal's reason as soon as it aborts. */
 function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return p;
-  signal.throwIfAborted();
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: Error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
   });
 }
 

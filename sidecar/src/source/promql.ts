@@ -1,6 +1,6 @@
 /**
- * Default PromQL expressions for the six metrics Foresight forecasts (ARCHITECTURE.md
- * "Metrics forecast by default"). Each returns exactly one series per `instance` and nothing
+ * Default PromQL expressions for the six metrics Foresight forecasts (README
+ * "Default metrics"). Each returns exactly one series per `instance` and nothing
  * else, so the sidecar can align them by that label alone. All are overridable in config.
  *
  * They use node_exporter's own metric names, so the same text works on real node_exporter

@@ -102,6 +102,6 @@ export class SimulatorSource implements HistorySource {
     }
     // the simulated servers carry their profile as a label, as a scrape config's target label would
     const profiles = new Map(this.sim.servers.filter((s) => instances.has(s.instance)).map((s) => [s.instance, s.profile] as const));
-    return { end, step, length, instances, profiles, skipped: {}, failed: [] };
+    return { end, step, length, instances, profiles, dropped: {}, failed: [] };
   }
 }

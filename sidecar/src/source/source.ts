@@ -3,6 +3,7 @@
  * and the embedded simulator are two implementations of the same small interface.
  */
 import type { MetricName } from '../profiles/profiles';
+import type { DropReason } from './validate';
 
 /** History of every instance on one time grid: timestamps end - (length-1)·step … end. */
 export interface HistoryWindow {
@@ -12,15 +13,18 @@ export interface HistoryWindow {
   readonly length: number;
   /** instance → metric → values (NaN where missing); metrics with no data are absent. */
   readonly instances: ReadonlyMap<string, Partial<Record<MetricName, Float64Array>>>;
-  /** Non-finite samples (NaN, ±Inf) that were skipped, per metric. */
-  readonly skipped: Readonly<Partial<Record<MetricName, number>>>;
+  /** Samples dropped by the value checks (validate.ts), per metric and reason; they are NaN in `instances`. */
+  readonly dropped: Readonly<Partial<Record<MetricName, Readonly<Partial<Record<DropReason, number>>>>>>;
   /** instance → its `profile` label, where the source has one (profiles.label_query). */
   readonly profiles?: ReadonlyMap<string, string>;
   /** Metrics whose query failed (the window has no data for them), with the reason. */
   readonly failed: ReadonlyArray<{ readonly metric: MetricName; readonly error: SourceError }>;
 }
 
-export type SourceErrorReason = 'timeout' | 'network' | 'http_5xx' | 'http_429' | 'http_4xx' | 'auth' | 'bad_response' | 'query';
+export type SourceErrorReason = 'timeout' | 'network' | 'http_5xx' | 'http_429' | 'http_4xx' | 'auth' | 'bad_response' | 'query' | 'too_large' | 'too_many_instances' | 'aborted';
+
+/** Every reason, for counters that start at zero. */
+export const SOURCE_ERROR_REASONS: readonly SourceErrorReason[] = ['timeout', 'network', 'http_5xx', 'http_429', 'http_4xx', 'auth', 'bad_response', 'query', 'too_large', 'too_many_instances', 'aborted'];
 
 /** A failure to read history, classified where it happens: can a retry help? */
 export class SourceError extends Error {
@@ -38,9 +42,12 @@ export class SourceError extends Error {
 export interface HistorySource {
   /** Human-readable, for logs: "prometheus http://…" or "simulator (20 servers)". */
   readonly description: string;
+  /** History of `length` points ending at `end`; throws SourceError when nothing at all could be read. */
+  fetch(end: number, length: number, step: number): Promise<HistoryWindow>;
   /**
-   * History of `length` points ending at `end`; throws SourceError when nothing at all could be read.
-   * Once `signal` is aborted, requests in flight are cancelled and it rejects with `signal.reason`.
+   * Ends every read in flight now: their fetch settles at once (queries not yet answered fail
+   * with reason `aborted`), so reload and shutdown never wait behind a stuck answer. Later
+   * fetches run normally. Absent where reads cannot hang (the simulator).
    */
-  fetch(end: number, length: number, step: number, signal?: AbortSignal): Promise<HistoryWindow>;
+  abort?(why?: string): void;
 }

@@ -1,4 +1,4 @@
-/** Real Alertmanager for integration tests, started with the flags TOOLCHAIN.md names. */
+/** Real Alertmanager for integration tests, started with the flags that work without a cluster or a writable default path. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BINARIES } from './integration';
