@@ -22,5 +22,6 @@ fi
 source "$root/models/train/simulator-args.sh"
 csv="$work/simulator-$smoke.csv"
 node "$root/sidecar/dist/main.js" simulate history --format csv "${sim_args[@]}" --out "$csv"
+out="$(realpath -m "$out")"  # a relative FORESIGHT_TRAIN_OUT means relative to where it was run, not to models/train
 cd "$root/models/train"
 OPENBLAS_NUM_THREADS=1 exec "$py" -m foresight_tft.train --out "$out" --simulator-csv "$csv" --simulator-args "${sim_args[*]}" "$@"

@@ -25,5 +25,6 @@ csv="$work/simulator-$smoke.csv"
 if [ ! -f "$csv" ]; then
   node "$root/sidecar/dist/main.js" simulate history --format csv "${sim_args[@]}" --out "$csv"
 fi
+out="$(realpath -m "$out")"  # a relative FORESIGHT_TRAIN_OUT means relative to where it was run, not to models/train
 cd "$root/models/train"
 OPENBLAS_NUM_THREADS=1 exec "$py" -m foresight_tft2.train --out "$out" --simulator-csv "$csv" --simulator-args "${sim_args[*]}" "$@"
