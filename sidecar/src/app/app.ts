@@ -11,6 +11,8 @@ import type { Config } from '../config/schema';
 import { formatDuration, parseDuration } from '../config/duration';
 import type { ModelManifest } from '../forecast/manifest';
 import { loadModelFiles } from '../forecast/manifest';
+import type { ServingContract } from '../forecast/contract';
+import { servingContract } from '../forecast/contract';
 import type { InferenceRunner } from '../forecast/runner';
 import { startInferenceRunner } from '../forecast/runner';
 import type { ForecastOptions, ForecastResult } from '../forecast/forecaster';
@@ -110,6 +112,8 @@ export function displayUrl(url: string): string {
 export interface Runtime {
   readonly config: Config;
   readonly manifest: ModelManifest;
+  /** How the model is fed (its model.json contract version): what the source reads for it. */
+  readonly contract: ServingContract;
   readonly modelDir: string;
   readonly runner: InferenceRunner;
   readonly source: HistorySource;
@@ -132,6 +136,32 @@ export function forecastOptions(rt: Runtime): ForecastOptions {
     batchSize: rt.config.model.batch_size,
     criticalOf: (profile, metric) => rt.thresholds[profile][metric].critical,
   };
+}
+
+/** What a cycle reads for the model: the 5-minute history, and the contract's coarser context read if it has one. */
+export interface ModelReads {
+  readonly window: HistoryWindow;
+  /** The context read (contract 2: a week of hourly samples); undefined without one, or when it failed. */
+  readonly context: HistoryWindow | undefined;
+  /** Why the context read failed entirely (the forecast then runs with that context masked as missing). */
+  readonly contextError: SourceError | undefined;
+}
+
+/**
+ * Reads what the runtime's model needs at `end`: the history (throws SourceError when nothing
+ * could be read), then the context, whose failure only masks it.
+ */
+export async function readForModel(rt: Runtime, end: number): Promise<ModelReads> {
+  const step = rt.config.source.step;
+  const window = await rt.source.fetch(end, rt.contract.historyLength, step);
+  const c = rt.contract.context;
+  if (!c) return { window, context: undefined, contextError: undefined };
+  try {
+    return { window, context: await rt.source.fetch(end, c.length, c.stepSeconds, { profiles: false }), contextError: undefined };
+  } catch (e) {
+    if (!(e instanceof SourceError)) throw e;
+    return { window, context: undefined, contextError: e };
+  }
 }
 
 function resolveModelDir(p: string, repoRoot: string): string {
@@ -191,6 +221,7 @@ export async function createRuntime(loaded: LoadedConfig, repoRoot: string, now:
   return {
     config,
     manifest,
+    contract: servingContract(manifest),
     modelDir,
     runner,
     source,
@@ -260,8 +291,20 @@ export function createApp(opts: AppOptions): App {
     const step = rt.config.source.step;
     const end = Math.floor(now() / step) * step;
     let window: HistoryWindow;
+    let context: HistoryWindow | undefined;
     try {
-      window = await rt.source.fetch(end, rt.manifest.encoder_length, step);
+      const read = await readForModel(rt, end);
+      window = read.window;
+      context = read.context;
+      if (read.contextError) {
+        countError('source', read.contextError.reason);
+        log(`source: ${formatDuration(rt.contract.context!.stepSeconds)}-step context read: ${read.contextError.message}; forecasting with that context masked as missing`);
+      }
+      for (const f of context?.failed ?? []) {
+        countError('source', f.error.reason);
+        log(`source: ${f.metric} (${formatDuration(context!.step)}-step context read): ${f.error.message}; forecasting with it masked as missing`);
+      }
+      for (const n of Object.values(context?.skipped ?? {})) if (n) countError('source', 'non_finite_value', n);
     } catch (e) {
       if (e instanceof SourceError) {
         markDown(e.message);
@@ -289,7 +332,7 @@ export function createApp(opts: AppOptions): App {
     rt.calibration.observe(window);
     let result: ForecastResult;
     try {
-      result = await forecastWindow(window, forecastOptions(rt));
+      result = await forecastWindow(window, forecastOptions(rt), context);
     } catch (e) {
       countError('forecast', 'inference');
       log(`forecast: ${e instanceof Error ? e.message : String(e)}; keeping the last forecasts`);
@@ -539,6 +582,7 @@ function fleetJson(s: ForecastSnapshot | undefined, w: HistoryWindow | undefined
       instance: i.instance,
       profile: i.profile,
       ready: i.ready,
+      history: i.history ?? null,
       ...riskJson(s?.risk.get(i.instance)),
       recent: recent.get(i.instance) ?? [],
       current: Object.fromEntries(Object.entries(i.current).map(([k, v]) => [k, Number.isFinite(v) ? v : null])),
@@ -563,12 +607,15 @@ function forecastJson(instance: string, s: ForecastSnapshot | undefined, w: Hist
   if (!s || !inst || !w || !rt) return undefined;
   const td = rt.manifest.decoder_length;
   const nq = rt.manifest.quantiles.length;
-  const start = w.end - (w.length - 1) * w.step;
+  // the last day (what the cones draw), however much more the model read
+  const shown = Math.min(w.length, Math.round(86400 / w.step));
+  const start = w.end - (shown - 1) * w.step;
   const hist = w.instances.get(instance) ?? {};
   return {
     instance,
     profile: inst.profile,
     ready: inst.ready,
+    history: inst.history ?? null,
     origin: s.origin,
     step: w.step,
     percentiles: rt.manifest.quantiles.map((q) => +(q * 100).toFixed(6)),
@@ -578,7 +625,7 @@ function forecastJson(instance: string, s: ForecastSnapshot | undefined, w: Hist
         return [
           m,
           {
-            history: Array.from(hist[m]!, (v, k) => [start + k * w.step, Number.isFinite(v) ? v : null]),
+            history: Array.from(hist[m]!.subarray(hist[m]!.length - shown), (v, k) => [start + k * w.step, Number.isFinite(v) ? v : null]),
             forecast: f
               ? {
                   times: Array.from({ length: td }, (_, h) => s.origin + (h + 1) * w.step),

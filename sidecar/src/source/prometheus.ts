@@ -15,7 +15,7 @@ import { METRIC_NAMES } from '../profiles/profiles';
 import { SourceError } from './source';
 import { parseMatrix } from './matrix';
 import type { MatrixSeries } from './matrix';
-import type { HistorySource, HistoryWindow } from './source';
+import type { FetchOptions, HistorySource, HistoryWindow } from './source';
 
 /** Prometheus refuses query_range results of more than 11,000 points per series. */
 export const MAX_POINTS = 11000;
@@ -67,12 +67,12 @@ export class PrometheusSource implements HistorySource {
     this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  async fetch(end: number, length: number, step: number): Promise<HistoryWindow> {
+  async fetch(end: number, length: number, step: number, options: FetchOptions = {}): Promise<HistoryWindow> {
     const start = end - (length - 1) * step;
     const instances = new Map<string, Partial<Record<MetricName, Float64Array>>>();
     const skipped: Partial<Record<MetricName, number>> = {};
     const failed: Array<{ metric: MetricName; error: SourceError }> = [];
-    const profileLookup = this.lookupProfiles();
+    const profileLookup = options.profiles === false ? Promise.resolve() : this.lookupProfiles();
     await Promise.all(
       METRIC_NAMES.map(async (metric) => {
         try {
