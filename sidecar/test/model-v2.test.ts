@@ -3,7 +3,9 @@
  * side: a smoke training run of models/train/train_v2.sh exports a model whose fixture PyTorch and
  * onnxruntime-node both reproduce within the same tolerance, with quantiles that never cross and
  * a server's forecast independent of the other servers in its batch. And serving it: the
- * committed smoke model (test/fixtures/model-v2-smoke, exported by that same smoke run) loads as
+ * committed smoke model (test/fixtures/model-v2-smoke, exported by that same smoke run:
+ * `FORESIGHT_TRAIN_OUT=sidecar/test/fixtures/model-v2-smoke bash models/train/train_v2.sh --smoke`,
+ * weights.pt left out; regenerate it when the v2 export changes) loads as
  * contract version 2, the sidecar's own input building reproduces the tensors training made, and
  * the forecast stage hands every series of a server the model's forecast of it; a model of a
  * contract version the sidecar does not know is refused, naming the version.

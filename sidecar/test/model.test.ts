@@ -15,6 +15,7 @@ import type { ModelInputs, ModelOutputs } from '../src/forecast/session';
 import { describeWithTorch, PYTHON } from './harness/python';
 import { startInferenceRunner } from '../src/forecast/runner';
 import { forecastWindow } from '../src/forecast/forecaster';
+import { servingContract } from '../src/forecast/contract';
 import { profileMatcher } from '../src/profiles/match';
 import { Simulation } from '../src/simulator/simulation';
 import { DEFAULT_FLEET } from '../src/simulator/fleet';
@@ -138,9 +139,11 @@ describe('corrupt or mismatched model files', () => {
   });
 
   test('when the encoder length differs from the declared input shapes, then the error says what differs', async () => {
+    const { decoder_length: td, encoder_length: te } = (await loadModelFiles(dir)).manifest;
     await editManifest((m) => (m['encoder_length'] = 144));
+    // every contract version feeds known features over encoder + decoder; its lengths are named
     await expect(loadModelFiles(dir)).rejects.toThrow(
-      'this sidecar cannot feed the model: past_target: shape ["batch",288] does not match [batch, 144] (encoder 144, decoder 96)',
+      new RegExp(`this sidecar cannot feed the model: .*known: shape \\["batch",${te + td},4\\] does not match \\[batch, ${144 + td}, 4\\] \\((history \\d+, week \\d+, )?encoder 144, decoder ${td}\\)`),
     );
   });
 
@@ -195,16 +198,19 @@ describeWithTorch()('training smoke run', () => {
 describe('inference workers', () => {
   test('when two workers run a window in small batches, then every series gets the forecast one worker gives in one batch', async () => {
     const manifest = (await loadModelFiles(SHIPPED)).manifest;
+    const contract = servingContract(manifest);
     const now = 1_790_000_000 - (1_790_000_000 % 300);
     const sim = new Simulation({ fleet: DEFAULT_FLEET, seed: 7, scenario: 'healthy' });
-    const window = await new SimulatorSource(sim, now - 2 * 86400).fetch(now, manifest.encoder_length, manifest.step_seconds);
+    const source = new SimulatorSource(sim, now - 2 * 86400);
+    const window = await source.fetch(now, contract.historyLength, manifest.step_seconds);
+    const context = contract.context ? await source.fetch(now, contract.context.length, contract.context.stepSeconds) : undefined;
     const one = await startInferenceRunner(SHIPPED, { device: 'cpu', threads: 1, workers: 1, cudaDeviceId: 0 });
     const two = await startInferenceRunner(SHIPPED, { device: 'cpu', threads: 1, workers: 2, cudaDeviceId: 0 });
     try {
       expect([one.concurrency, two.concurrency]).toEqual([1, 2]);
       const base = { manifest, profileOf: profileMatcher(undefined), minHistoryPoints: 200 };
-      const a = await forecastWindow(window, { ...base, runner: one, batchSize: 256 });
-      const b = await forecastWindow(window, { ...base, runner: two, batchSize: 5 });
+      const a = await forecastWindow(window, { ...base, runner: one, batchSize: 256 }, context);
+      const b = await forecastWindow(window, { ...base, runner: two, batchSize: 5 }, context);
       const flat = (r: typeof a): Record<string, number[]> =>
         Object.fromEntries(r.instances.flatMap((i) => Object.entries(i.forecasts).map(([m, f]) => [`${i.instance}/${m}`, Array.from(f.quantiles)])));
       const fa = flat(a);

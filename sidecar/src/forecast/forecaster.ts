@@ -120,14 +120,15 @@ export async function forecastWindow(window: HistoryWindow, o: ForecastOptions, 
     const profile = o.profileOf(instance, window.profiles?.get(instance));
     const current = Object.fromEntries(METRIC_NAMES.map((m) => [m, latest(metrics[m])])) as Record<MetricName, number>;
     const values: Partial<Record<MetricName, Float64Array>> = {};
-    let oldest = Infinity;
+    // seconds from the oldest observed value read (any metric, either read) to the origin
+    let reach = -Infinity;
     for (const m of METRIC_NAMES) {
       const v = metrics[m];
       if (!v) continue;
       values[m] = tail(v, ln);
       for (let k = 0; k < ln; k++) {
         if (Number.isFinite(values[m][k]!)) {
-          oldest = Math.min(oldest, (ln - 1 - k) * window.step);
+          reach = Math.max(reach, (ln - 1 - k) * window.step);
           break;
         }
       }
@@ -143,7 +144,7 @@ export async function forecastWindow(window: HistoryWindow, o: ForecastOptions, 
           contextValues[m] = tail(v, contract.context.length);
           for (let k = 0; k < contract.context.length; k++) {
             if (Number.isFinite(contextValues[m][k]!)) {
-              oldest = Math.min(oldest, (contract.context.length - 1 - k) * contract.context.stepSeconds);
+              reach = Math.max(reach, (contract.context.length - 1 - k) * contract.context.stepSeconds);
               break;
             }
           }
@@ -162,7 +163,7 @@ export async function forecastWindow(window: HistoryWindow, o: ForecastOptions, 
     }
     const server: ServerWindow = { profile, origin: window.end, values, ...(contextValues ? { context: contextValues } : {}) };
     for (const row of contract.rows(server, forecastable)) rows.push({ instance, row });
-    const history = { hours: Number.isFinite(oldest) ? Math.round((oldest / 3600) * 10) / 10 : 0, modelHours: Math.round(modelHours * 10) / 10 };
+    const history = { hours: Number.isFinite(reach) ? Math.round((reach / 3600) * 10) / 10 : 0, modelHours: Math.round(modelHours * 10) / 10 };
     instances.push({ instance, profile, current, ready: ready && Object.keys(values).length > 0, history, forecasts: {} });
   }
   const byInstance = new Map(instances.map((i) => [i.instance, i]));
