@@ -1,5 +1,5 @@
 /** EVAL.md, its charts, and the summary in model.json, from an evaluation's results. */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { writeReadmeTable } from '../bench/run';
@@ -94,6 +94,8 @@ export function losses(groups: readonly Group[]): string[] {
 
 export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> {
   const dir = o.outDir;
+  // --out may name a directory that does not exist yet
+  await mkdir(dir, { recursive: true });
   const m = r.manifest;
   const panels = r.groups.map((g) => ({
     title: g.name.replace(/ \(.*\)$/, ''),
