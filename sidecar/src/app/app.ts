@@ -152,16 +152,18 @@ export interface ModelReads {
  * could be read), then the context, whose failure only masks it.
  */
 export async function readForModel(rt: Runtime, end: number): Promise<ModelReads> {
-  const step = rt.config.source.step;
-  const window = await rt.source.fetch(end, rt.contract.historyLength, step);
   const c = rt.contract.context;
-  if (!c) return { window, context: undefined, contextError: undefined };
-  try {
-    return { window, context: await rt.source.fetch(end, c.length, c.stepSeconds, { profiles: false }), contextError: undefined };
-  } catch (e) {
-    if (!(e instanceof SourceError)) throw e;
-    return { window, context: undefined, contextError: e };
-  }
+  // both reads at once; the context's outcome is settled here, so a failed history read leaves no unhandled rejection
+  const contextRead = c
+    ? rt.source.fetch(end, c.length, c.stepSeconds, { profiles: false }).then(
+        (context) => ({ context, contextError: undefined }),
+        (e: unknown) => ({ context: undefined, contextError: e }),
+      )
+    : Promise.resolve({ context: undefined, contextError: undefined });
+  const window = await rt.source.fetch(end, rt.contract.historyLength, rt.config.source.step);
+  const { context, contextError } = await contextRead;
+  if (contextError !== undefined && !(contextError instanceof SourceError)) throw contextError instanceof Error ? contextError : new Error(String(contextError));
+  return { window, context, contextError };
 }
 
 function resolveModelDir(p: string, repoRoot: string): string {
@@ -489,7 +491,7 @@ export function createApp(opts: AppOptions): App {
     await cycling;
     runtime = next;
     await disposeRuntime(old);
-    log(`reloaded: model ${next.manifest.name} ${next.manifest.version} on ${next.runner.provider}`);
+    log(`reloaded: model ${next.manifest.name} ${next.manifest.version} (contract version ${next.contract.version}) on ${next.runner.provider}`);
     await runCycle();
   }
 
@@ -498,7 +500,7 @@ export function createApp(opts: AppOptions): App {
       if (runtime) return;
       runtime = await createRuntime(opts.loaded, opts.repoRoot, now());
       const rt = runtime;
-      log(`model ${rt.manifest.name} ${rt.manifest.version} from ${rt.modelDir} on ${rt.runner.provider}${rt.runner.fallbackReason ? ` (${rt.runner.fallbackReason})` : ''}`);
+      log(`model ${rt.manifest.name} ${rt.manifest.version} (contract version ${rt.contract.version}) from ${rt.modelDir} on ${rt.runner.provider}${rt.runner.fallbackReason ? ` (${rt.runner.fallbackReason})` : ''}`);
       try {
         api = await startApiServer({
           listen: rt.config.listen,

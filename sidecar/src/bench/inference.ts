@@ -11,10 +11,9 @@
  * evaluation's baseline.
  */
 import os from 'node:os';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { workerScriptPath } from '../threads';
-import { inferenceOnly, isShipped } from './run';
+import { inferenceOnly, isShipped, shippedModelDir } from './run';
 import { loadModelFiles } from '../forecast/manifest';
 import { servingContract } from '../forecast/contract';
 
@@ -76,7 +75,7 @@ export async function runInferenceBench(repoRoot: string, log: (m: string) => vo
   const series = o.series ?? 3000;
   const cores = Math.min(2, os.availableParallelism());
   const etsSeries = o.etsSeries ?? 300;
-  const { manifest } = await loadModelFiles(o.modelDir ?? path.join(repoRoot, 'models', 'foresight-tft'));
+  const { manifest } = await loadModelFiles(o.modelDir ?? shippedModelDir(repoRoot));
   const contract = servingContract(manifest);
   const load0 = os.loadavg()[0]!;
   // AutoETS before and after the inference sweep: the mean of both, so a change in what else
