@@ -149,7 +149,7 @@ export interface ModelReads {
 
 /**
  * Reads what the runtime's model needs at `end`: the history (throws SourceError when nothing
- * could be read), then the context, whose failure only masks it.
+ * could be read) and, at the same time, the context, whose failure only masks it.
  */
 export async function readForModel(rt: Runtime, end: number): Promise<ModelReads> {
   const c = rt.contract.context;
@@ -157,12 +157,12 @@ export async function readForModel(rt: Runtime, end: number): Promise<ModelReads
   const contextRead = c
     ? rt.source.fetch(end, c.length, c.stepSeconds, { profiles: false }).then(
         (context) => ({ context, contextError: undefined }),
-        (e: unknown) => ({ context: undefined, contextError: e }),
+        (e: unknown) => ({ context: undefined, contextError: e instanceof Error ? e : new Error('context read failed', { cause: e }) }),
       )
     : Promise.resolve({ context: undefined, contextError: undefined });
   const window = await rt.source.fetch(end, rt.contract.historyLength, rt.config.source.step);
   const { context, contextError } = await contextRead;
-  if (contextError !== undefined && !(contextError instanceof SourceError)) throw contextError instanceof Error ? contextError : new Error(String(contextError));
+  if (contextError !== undefined && !(contextError instanceof SourceError)) throw contextError;
   return { window, context, contextError };
 }
 
