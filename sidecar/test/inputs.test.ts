@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildModelInputs, writeKnownFeatures } from '../src/forecast/inputs';
+import { writeKnownFeatures } from '../src/forecast/inputs';
+import { buildModelInputs } from '../src/forecast/contract-v1';
 
 describe('model inputs', () => {
   test('when known features are written, then they match what training computed for the shipped fixture', async () => {
@@ -31,12 +32,13 @@ describe('model inputs', () => {
       [{ profile: 'database', metric: 'memory', origin: 0, values: { memory: [95, NaN, 96], cpu: [10, 11, NaN] } }],
       { encoderLength: 3, decoderLength: 2, stepSeconds: 300 },
     );
-    expect(Array.from(inputs.past_target)).toEqual([95, 0, 96]);
-    expect(Array.from(inputs.past_target_mask)).toEqual([1, 0, 1]);
+    const t = inputs.tensors;
+    expect(t['past_target']).toEqual(Float32Array.from([95, 0, 96]));
+    expect(t['past_target_mask']).toEqual(Float32Array.from([1, 0, 1]));
     // [time][metric]: cpu is slot 0, memory slot 1; disk, iowait, load, network absent
-    expect(Array.from(inputs.past_observed_mask)).toEqual([1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
-    expect(inputs.static_profile).toEqual(BigInt64Array.from([1n]));
-    expect(inputs.static_metric).toEqual(BigInt64Array.from([1n]));
-    expect(inputs.known).toHaveLength(5 * 4);
+    expect(t['past_observed_mask']).toEqual(Float32Array.from([1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]));
+    expect(t['static_profile']).toEqual(BigInt64Array.from([1n]));
+    expect(t['static_metric']).toEqual(BigInt64Array.from([1n]));
+    expect(t['known']).toHaveLength(5 * 4);
   });
 });

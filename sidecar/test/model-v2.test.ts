@@ -2,18 +2,39 @@
  * The v2 model's export boundary (one pass per server, seasonal lags, a week of context), sidecar
  * side: a smoke training run of models/train/train_v2.sh exports a model whose fixture PyTorch and
  * onnxruntime-node both reproduce within the same tolerance, with quantiles that never cross and
- * a server's forecast independent of the other servers in its batch.
+ * a server's forecast independent of the other servers in its batch. And serving it: the
+ * committed smoke model (test/fixtures/model-v2-smoke, exported by that same smoke run:
+ * `FORESIGHT_TRAIN_OUT=sidecar/test/fixtures/model-v2-smoke bash models/train/train_v2.sh --smoke`,
+ * weights.pt left out; regenerate it when the v2 export changes) loads as
+ * contract version 2, the sidecar's own input building reproduces the tensors training made, and
+ * the forecast stage hands every series of a server the model's forecast of it; a model of a
+ * contract version the sidecar does not know is refused, naming the version.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describeWithTorch, PYTHON } from './harness/python';
+import { loadModelFiles } from '../src/forecast/manifest';
+import type { LoadedModel } from '../src/forecast/manifest';
+import { createModelSession } from '../src/forecast/session';
+import type { ModelSession } from '../src/forecast/session';
+import { servingContract } from '../src/forecast/contract';
+import type { ServerWindow } from '../src/forecast/contract';
+import { forecastWindow } from '../src/forecast/forecaster';
+import { profileMatcher } from '../src/profiles/match';
+import { METRIC_NAMES, PROFILE_NAMES } from '../src/profiles/profiles';
+import type { MetricName } from '../src/profiles/profiles';
+import type { HistoryWindow } from '../src/source/source';
+import { Simulation } from '../src/simulator/simulation';
+import { DEFAULT_FLEET } from '../src/simulator/fleet';
+import { SimulatorSource } from '../src/source/simulator';
 
 jest.setTimeout(180_000);
 
 const REPO = path.join(__dirname, '..', '..');
+const SMOKE_V2 = path.join(__dirname, 'fixtures', 'model-v2-smoke');
 
 interface FixtureTensor {
   shape: number[];
@@ -109,5 +130,137 @@ describeWithTorch()('v2 model: smoke training run and parity', () => {
     const inBatch = (all.data as Float32Array).slice(per, 2 * per);
     const worst = Math.max(...Array.from(alone.data as Float32Array, (v, i) => Math.abs(v - inBatch[i]!) / Math.max(1, Math.abs(inBatch[i]!))));
     expect(worst).toBeLessThan(1e-4);
+  });
+});
+
+/** Server `b` of the fixture as the forecast stage gets it: raw values, NaN where the mask is 0. */
+function fixtureServer(f: Fixture, b: number, origin: number): ServerWindow {
+  const series = (name: 'history' | 'week'): Record<MetricName, Float64Array> => {
+    const [, n, m] = f.inputs[name]!.shape as [number, number, number];
+    const v = f.inputs[name]!.data;
+    const mask = f.inputs[`${name}_mask`]!.data;
+    return Object.fromEntries(METRIC_NAMES.map((metric, j) => [metric, Float64Array.from({ length: n }, (_, k) => (mask[(b * n + k) * m + j] ? v[(b * n + k) * m + j]! : NaN))])) as Record<MetricName, Float64Array>;
+  };
+  return { profile: PROFILE_NAMES[f.inputs['static_profile']!.data[b]!]!, origin, values: series('history'), context: series('week') };
+}
+
+/** The fixture's origin of server `b`, recovered from its known features at the last encoder step (any week with that weekday and time). */
+function fixtureOrigin(f: Fixture, b: number, te: number): number {
+  const t = f.inputs['known']!.shape[1]!;
+  const row = f.inputs['known']!.data.slice(b * t * 4, (b + 1) * t * 4);
+  const last = (te - 1) * 4;
+  const second = Math.round((((((Math.atan2(row[last]!, row[last + 1]!) / (2 * Math.PI)) * 86400) % 86400) + 86400) % 86400) / 300) * 300;
+  const dow = Math.round(((((Math.atan2(row[last + 2]!, row[last + 3]!) / (2 * Math.PI)) * 7) % 7) + 7) % 7);
+  return ((dow - 4 + 7) % 7) * 86400 + second + 7 * 86400 * 2900;
+}
+
+describe('v2 model served: the committed smoke model', () => {
+  let model: LoadedModel;
+  let fixture: Fixture;
+  let session: ModelSession;
+  beforeAll(async () => {
+    model = await loadModelFiles(SMOKE_V2);
+    fixture = JSON.parse(await readFile(path.join(SMOKE_V2, 'fixture.json'), 'utf8')) as Fixture;
+    session = await createModelSession(model, 'cpu', 1);
+  });
+  afterAll(() => session?.release());
+
+  test('when it is loaded, then it is served as contract version 2 reading a day plus the encoder at 5 minutes and a week at 1 h', () => {
+    const c = servingContract(model.manifest);
+    expect({ version: c.version, historyLength: c.historyLength, context: c.context, seriesPerRow: c.seriesPerRow }).toEqual({
+      version: 2,
+      historyLength: 288 + model.manifest.encoder_length,
+      context: { length: 172, stepSeconds: 3600 },
+      seriesPerRow: 6,
+    });
+  });
+
+  test('when the fixture\'s servers go through the sidecar\'s input building, then the tensors are the ones training made', () => {
+    const c = servingContract(model.manifest);
+    const b = fixture.inputs['static_profile']!.shape[0]!;
+    const rows = Array.from({ length: b }, (_, k) => ({ server: fixtureServer(fixture, k, fixtureOrigin(fixture, k, model.manifest.encoder_length)), metrics: METRIC_NAMES }));
+    const built = c.buildInputs(rows);
+    const differing: Record<string, number> = {};
+    for (const [name, want] of Object.entries(fixture.inputs)) {
+      const got = Array.from(built.tensors[name]!, Number);
+      differing[name] = got.length === want.data.length ? want.data.filter((w, i) => !(Math.abs(got[i]! - w) <= 1e-4)).length : Infinity;
+    }
+    expect(differing).toEqual({ history: 0, history_mask: 0, week: 0, week_mask: 0, known: 0, static_profile: 0 });
+  });
+
+  test('when the forecast stage runs a window of the fixture\'s servers, then each series gets the model\'s forecast of that metric of that server', async () => {
+    const te = model.manifest.encoder_length;
+    const origin = fixtureOrigin(fixture, 0, te);
+    const servers = [0, 1].map((k) => fixtureServer(fixture, k, origin));
+    const ln = servingContract(model.manifest).historyLength;
+    const window: HistoryWindow = { end: origin, step: 300, length: ln, instances: new Map(servers.map((s, k) => [`host${k}`, s.values as Record<MetricName, Float64Array>])), profiles: new Map(servers.map((s, k) => [`host${k}`, s.profile])), dropped: {}, failed: [] };
+    const context: HistoryWindow = { end: origin, step: 3600, length: 172, instances: new Map(servers.map((s, k) => [`host${k}`, s.context as Record<MetricName, Float64Array>])), dropped: {}, failed: [] };
+    const direct = await session.run(servingContract(model.manifest).buildInputs(servers.map((server) => ({ server, metrics: METRIC_NAMES }))));
+    const r = await forecastWindow(window, { manifest: model.manifest, runner: { run: (i) => session.run(i) }, profileOf: profileMatcher(undefined), minHistoryPoints: 1, batchSize: 1 }, context);
+    const [td, nq] = [model.manifest.decoder_length, model.manifest.quantiles.length];
+    let compared = 0;
+    r.instances.forEach((inst, k) => {
+      METRIC_NAMES.forEach((m, j) => {
+        const f = inst.forecasts[m];
+        if (!f) return;
+        const want = direct.quantiles.subarray((k * 6 + j) * td * nq, (k * 6 + j + 1) * td * nq);
+        // the stage only clamps to the metric's range and orders quantiles (the model's own output
+        // already is both); batches of one and of two differ only by float rounding
+        const worst = Math.max(...Array.from(f.quantiles, (x, i) => Math.abs(x - Math.max(0, want[i]!)) / Math.max(1, Math.abs(x))));
+        expect([inst.instance, m, worst < 1e-5]).toEqual([inst.instance, m, true]);
+        expect(f.encoderWeights).toHaveLength(model.manifest.features.past_variables.length);
+        compared++;
+      });
+    });
+    expect(compared).toBe(r.instances.reduce((a, i) => a + Object.keys(i.forecasts).length, 0));
+    expect(compared).toBeGreaterThanOrEqual(6);
+    // the history the model saw: the fixture windows' oldest observed value, in hours before the origin
+    expect(r.instances[0]!.history!.modelHours).toBe(171);
+  });
+
+  test('when the simulator is read at a 1 h step, then each hour holds exactly what the 5-minute read holds at that instant', async () => {
+    const end = 1_790_000_000 - (1_790_000_000 % 300);
+    // two sources: nothing one read computed is reused by the other
+    const source = (): SimulatorSource => new SimulatorSource(new Simulation({ fleet: DEFAULT_FLEET, seed: 3, scenario: 'healthy' }), end - 2 * 86400);
+    const fine = await source().fetch(end, 289, 300);
+    const hourly = await source().fetch(end, 25, 3600);
+    let compared = 0;
+    for (const [instance, metrics] of hourly.instances) {
+      for (const m of METRIC_NAMES) {
+        for (let k = 0; k < 25; k++) {
+          expect([instance, m, k, metrics[m]![k]]).toEqual([instance, m, k, fine.instances.get(instance)![m]![k * 12]]);
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBe(20 * 6 * 25);
+  });
+
+  test('when model.json names a contract version this sidecar does not serve, then loading fails naming that version', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'foresight-v3-'));
+    try {
+      await cp(SMOKE_V2, dir, { recursive: true });
+      const p = path.join(dir, 'model.json');
+      await writeFile(p, JSON.stringify({ ...(JSON.parse(await readFile(p, 'utf8')) as object), contract_version: 3 }));
+      await expect(loadModelFiles(dir)).rejects.toThrow(
+        `${p}: this sidecar cannot feed the model: contract_version 3: this sidecar serves contract versions 1 (or absent), 2; a model of version 3 needs a sidecar that knows its inputs and outputs`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('when a version-2 model declares a week input of another length, then the error says what differs', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'foresight-v2-'));
+    try {
+      await cp(SMOKE_V2, dir, { recursive: true });
+      const p = path.join(dir, 'model.json');
+      await writeFile(p, JSON.stringify({ ...(JSON.parse(await readFile(p, 'utf8')) as object), week_length: 100 }));
+      await expect(loadModelFiles(dir)).rejects.toThrow(
+        'this sidecar cannot feed the model: week: shape ["batch",172,6] does not match [batch, 100, 6] (history 312, week 100, encoder 24, decoder 12); week_mask: shape ["batch",172,6] does not match [batch, 100, 6] (history 312, week 100, encoder 24, decoder 12)',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

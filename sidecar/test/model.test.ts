@@ -15,6 +15,7 @@ import type { ModelInputs, ModelOutputs } from '../src/forecast/session';
 import { describeWithTorch, PYTHON } from './harness/python';
 import { startInferenceRunner } from '../src/forecast/runner';
 import { forecastWindow } from '../src/forecast/forecaster';
+import { servingContract } from '../src/forecast/contract';
 import { profileMatcher } from '../src/profiles/match';
 import { Simulation } from '../src/simulator/simulation';
 import { DEFAULT_FLEET } from '../src/simulator/fleet';
@@ -41,25 +42,21 @@ async function fixtureOf(dir: string): Promise<Fixture> {
 }
 
 function inputsOf(f: Fixture): ModelInputs {
-  const fl = (n: string): Float32Array => Float32Array.from(f.inputs[n]!.data);
-  const ints = (n: string): BigInt64Array => BigInt64Array.from(f.inputs[n]!.data.map((x) => BigInt(x)));
-  return {
-    batch: f.inputs['past_target']!.shape[0]!,
-    past_target: fl('past_target'),
-    past_target_mask: fl('past_target_mask'),
-    past_observed: fl('past_observed'),
-    past_observed_mask: fl('past_observed_mask'),
-    known: fl('known'),
-    static_profile: ints('static_profile'),
-    static_metric: ints('static_metric'),
-  };
+  const tensors: Record<string, Float32Array | BigInt64Array> = {};
+  for (const [name, t] of Object.entries(f.inputs)) tensors[name] = t.dtype === 'int64' ? BigInt64Array.from(t.data.map((x) => BigInt(x))) : Float32Array.from(t.data);
+  return { batch: f.inputs['known']!.shape[0]!, tensors };
+}
+
+/** The first `n` rows of a batch of inputs. */
+function firstRows(i: ModelInputs, n: number): ModelInputs {
+  return { batch: n, tensors: Object.fromEntries(Object.entries(i.tensors).map(([k, v]) => [k, v.slice(0, (v.length / i.batch) * n)])) };
 }
 
 /** Elements outside |a - b| <= atol + rtol |b|, per output. */
 function parityErrors(out: ModelOutputs, f: Fixture): Record<string, number> {
   const errors: Record<string, number> = {};
   for (const [name, want] of Object.entries(f.outputs)) {
-    const got = out[name as keyof ModelOutputs];
+    const got = out[name] ?? new Float32Array(0);
     let bad = got.length === want.data.length ? 0 : Infinity;
     want.data.forEach((w, i) => {
       if (!(Math.abs(got[i]! - w) <= f.tolerance.atol + f.tolerance.rtol * Math.abs(w))) bad++;
@@ -82,18 +79,7 @@ async function expectParity(model: LoadedModel): Promise<void> {
       for (let k = 1; k < q; k++) expect(out.quantiles[i + k]!).toBeGreaterThanOrEqual(out.quantiles[i + k - 1]!);
     }
     // batch is the only dynamic axis: one series at a time gives the same answer
-    const one = inputsOf(f);
-    const te = model.manifest.encoder_length;
-    const single = await session.run({
-      batch: 1,
-      past_target: one.past_target.slice(0, te),
-      past_target_mask: one.past_target_mask.slice(0, te),
-      past_observed: one.past_observed.slice(0, te * 6),
-      past_observed_mask: one.past_observed_mask.slice(0, te * 6),
-      known: one.known.slice(0, (te + model.manifest.decoder_length) * 4),
-      static_profile: one.static_profile.slice(0, 1),
-      static_metric: one.static_metric.slice(0, 1),
-    });
+    const single = await session.run(firstRows(inputsOf(f), 1));
     const firstRow = out.quantiles.slice(0, single.quantiles.length);
     single.quantiles.forEach((v, i) => expect(Math.abs(v - firstRow[i]!)).toBeLessThanOrEqual(f.tolerance.atol + f.tolerance.rtol * Math.abs(firstRow[i]!)));
   } finally {
@@ -153,9 +139,11 @@ describe('corrupt or mismatched model files', () => {
   });
 
   test('when the encoder length differs from the declared input shapes, then the error says what differs', async () => {
+    const { decoder_length: td, encoder_length: te } = (await loadModelFiles(dir)).manifest;
     await editManifest((m) => (m['encoder_length'] = 144));
+    // every contract version feeds known features over encoder + decoder; its lengths are named
     await expect(loadModelFiles(dir)).rejects.toThrow(
-      'this sidecar cannot feed the model: past_target: shape ["batch",288] does not match [batch, 144] (encoder 144, decoder 96)',
+      new RegExp(`this sidecar cannot feed the model: .*known: shape \\["batch",${te + td},4\\] does not match \\[batch, ${144 + td}, 4\\] \\((history \\d+, week \\d+, )?encoder 144, decoder ${td}\\)`),
     );
   });
 
@@ -210,16 +198,19 @@ describeWithTorch()('training smoke run', () => {
 describe('inference workers', () => {
   test('when two workers run a window in small batches, then every series gets the forecast one worker gives in one batch', async () => {
     const manifest = (await loadModelFiles(SHIPPED)).manifest;
+    const contract = servingContract(manifest);
     const now = 1_790_000_000 - (1_790_000_000 % 300);
     const sim = new Simulation({ fleet: DEFAULT_FLEET, seed: 7, scenario: 'healthy' });
-    const window = await new SimulatorSource(sim, now - 2 * 86400).fetch(now, manifest.encoder_length, manifest.step_seconds);
+    const source = new SimulatorSource(sim, now - 2 * 86400);
+    const window = await source.fetch(now, contract.historyLength, manifest.step_seconds);
+    const context = contract.context ? await source.fetch(now, contract.context.length, contract.context.stepSeconds) : undefined;
     const one = await startInferenceRunner(SHIPPED, { device: 'cpu', threads: 1, workers: 1, cudaDeviceId: 0 });
     const two = await startInferenceRunner(SHIPPED, { device: 'cpu', threads: 1, workers: 2, cudaDeviceId: 0 });
     try {
       expect([one.concurrency, two.concurrency]).toEqual([1, 2]);
       const base = { manifest, profileOf: profileMatcher(undefined), minHistoryPoints: 200 };
-      const a = await forecastWindow(window, { ...base, runner: one, batchSize: 256 });
-      const b = await forecastWindow(window, { ...base, runner: two, batchSize: 5 });
+      const a = await forecastWindow(window, { ...base, runner: one, batchSize: 256 }, context);
+      const b = await forecastWindow(window, { ...base, runner: two, batchSize: 5 }, context);
       const flat = (r: typeof a): Record<string, number[]> =>
         Object.fromEntries(r.instances.flatMap((i) => Object.entries(i.forecasts).map(([m, f]) => [`${i.instance}/${m}`, Array.from(f.quantiles)])));
       const fa = flat(a);

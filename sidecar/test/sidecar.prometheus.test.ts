@@ -14,7 +14,10 @@ import type { Sample } from './harness/exposition';
 import { parseConfig } from '../src/config/load';
 import { createApp } from '../src/app/app';
 import type { App } from '../src/app/app';
-import { PERCENT_METRICS } from '../src/profiles/profiles';
+import { ConfigSchema } from '../src/config/schema';
+import { METRIC_NAMES, PERCENT_METRICS } from '../src/profiles/profiles';
+import { METRICS } from '../src/source/promql';
+import { PrometheusSource } from '../src/source/prometheus';
 import type { MetricName } from '../src/profiles/profiles';
 
 jest.setTimeout(240_000);
@@ -107,6 +110,58 @@ describeWith(['prometheus', 'promtool'])('sidecar with a real Prometheus', () =>
     // instances without the label keep the profile their name implies
     expect(await profileOf('ppweb002')).toBe('web_api');
     expect(await profileOf('ppdb001')).toBe('database');
+  });
+
+  test('when a contract-2 model is served, then its hourly read holds the 5-minute values at those instants and every server gets forecasts with its history stated', async () => {
+    // the default expressions, read as the sidecar reads them for the model
+    const config = ConfigSchema.parse({ source: { type: 'prometheus', prometheus: { url: prom.url, timeout: '20s', retries: 0 } } }).source.prometheus!;
+    const source = new PrometheusSource({ config, secrets: {}, queries: Object.fromEntries(METRIC_NAMES.map((m) => [m, METRICS[m].expr])) as Record<MetricName, string> });
+    const end = h.end - h.step - ((h.end - h.step) % 300);
+    try {
+      const fine = await source.fetch(end, 289, 300);
+      const hourly = await source.fetch(end, 25, 3600, { profiles: false });
+      let compared = 0;
+      for (const [instance, m] of hourly.instances) {
+        for (const metric of METRIC_NAMES) {
+          for (let k = 0; k < 25; k++) {
+            const want = fine.instances.get(instance)?.[metric]?.[k * 12];
+            expect([instance, metric, k, m[metric]?.[k]]).toEqual([instance, metric, k, want]);
+            if (Number.isFinite(want)) compared++;
+          }
+        }
+      }
+      expect(compared).toBeGreaterThan(20 * 6 * 24);
+    } finally {
+      source.close();
+    }
+    const v2 = createApp({
+      loaded: await parseConfig(
+        {
+          listen: '127.0.0.1:0',
+          source: { type: 'prometheus', interval: '1h', prometheus: { url: prom.url, timeout: '20s', retries: 0 } },
+          // the committed smoke model forecasts 1 h
+          forecast: { horizons: ['30m', '1h'] },
+          model: { path: path.join(__dirname, 'fixtures', 'model-v2-smoke'), device: 'cpu' },
+        },
+        'test config',
+      ),
+      repoRoot: REPO,
+      now: () => h.end - h.step,
+      log: () => undefined,
+    });
+    await v2.start();
+    try {
+      const { samples } = await metrics(v2);
+      expect(samples.find((s) => s.name === 'foresight_model_info')?.labels['model']).toBe('foresight-tft2-smoke');
+      const f = samples.filter((s) => s.name === 'foresight_forecast');
+      expect(f).toHaveLength(20 * 6 * 2 * 3);
+      expect(f.every((s) => Number.isFinite(s.value) && s.value >= 0 && (!PERCENT_METRICS.has(s.labels['metric'] as MetricName) || s.value <= 100))).toBe(true);
+      // two days backfilled: of the week the model can read, the last two days are there
+      const fleet = (await (await fetch(`${v2.address()}/api/v1/fleet`)).json()) as { instances: Array<{ history: { hours: number; modelHours: number } }> };
+      expect(new Set(fleet.instances.map((i) => JSON.stringify(i.history)))).toEqual(new Set([JSON.stringify({ hours: 47, modelHours: 171 })]));
+    } finally {
+      await v2.stop();
+    }
   });
 
   test('when Prometheus dies mid-run, then the sidecar stays up with the last forecasts, marks the source down, and recovers', async () => {

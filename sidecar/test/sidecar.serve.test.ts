@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, waitFor } from './harness/processes';
@@ -180,6 +180,61 @@ describe('reload', () => {
       res = await fetch(`${app.address()}/-/reload`, { method: 'POST' });
       expect(res.status).toBe(200);
       expect(await count()).toBe(20 * 6 * 1 * 3);
+    } finally {
+      await app.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+  test('when the model is swapped for a contract-2 model on reload, then it serves that model\'s forecasts and says how much week context each server had; a model of an unknown contract version is refused', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'foresight-reload-v2-'));
+    const file = path.join(dir, 'foresight.yml');
+    const port = await freePort();
+    const smokeV2 = path.join(__dirname, 'fixtures', 'model-v2-smoke');
+    // the smoke model forecasts 1 h: the published horizons stay within it
+    const config = (model: string): string => `listen: 127.0.0.1:${port}\nsource:\n  type: simulator\n  simulator:\n    history: 3d\nforecast:\n  horizons: [30m, 1h]\nmodel:\n  path: ${model}\n`;
+    await writeFile(file, config(path.join(REPO, 'models', 'foresight-tft')));
+    const app = createApp({ loaded: await loadConfig(file, {}), configFile: file, repoRoot: REPO, log: () => undefined, env: {} });
+    await app.start();
+    try {
+      const scrape = async (): Promise<ReturnType<typeof parseExposition>> => parseExposition(await (await fetch(`${app.address()}/metrics`)).text());
+      const modelName = async (): Promise<string | undefined> => (await scrape()).find((s) => s.name === 'foresight_model_info')?.labels['model'];
+      const shipped = (JSON.parse(await readFile(path.join(REPO, 'models', 'foresight-tft', 'model.json'), 'utf8')) as { name: string }).name;
+      expect(await modelName()).toBe(shipped);
+
+      const v3 = path.join(dir, 'v3');
+      await cp(smokeV2, v3, { recursive: true });
+      const manifest = JSON.parse(await readFile(path.join(v3, 'model.json'), 'utf8')) as Record<string, unknown>;
+      await writeFile(path.join(v3, 'model.json'), JSON.stringify({ ...manifest, contract_version: 3 }));
+      await writeFile(file, config(v3));
+      let res = await fetch(`${app.address()}/-/reload`, { method: 'POST' });
+      expect({ status: res.status, body: await res.text() }).toEqual({
+        status: 500,
+        body: `failed to reload config and model (still serving the previous ones): ${v3}/model.json: this sidecar cannot feed the model: contract_version 3: this sidecar serves contract versions 1 (or absent), 2; a model of version 3 needs a sidecar that knows its inputs and outputs\n`,
+      });
+      expect(await modelName()).toBe(shipped);
+
+      await writeFile(file, config(smokeV2));
+      res = await fetch(`${app.address()}/-/reload`, { method: 'POST' });
+      expect(res.status).toBe(200);
+      expect(await modelName()).toBe('foresight-tft2-smoke');
+      const samples = await scrape();
+      const forecasts = samples.filter((s) => s.name === 'foresight_forecast');
+      expect(forecasts).toHaveLength(20 * 6 * 2 * 3);
+      expect(forecasts.every((s) => Number.isFinite(s.value) && s.value >= 0)).toBe(true);
+      expect(samples.filter((s) => s.name === 'foresight_instance_ready' && s.value === 1)).toHaveLength(20);
+      // three days of simulated history: the week context is partly there, and the API says so
+      // (71 whole hours back from a 5-minute origin just before now; 72 if the origin is exactly now)
+      const fleet = (await (await fetch(`${app.address()}/api/v1/fleet`)).json()) as { instances: Array<{ instance: string; history: { hours: number; modelHours: number } }> };
+      expect(fleet.instances).toHaveLength(20);
+      for (const i of fleet.instances) {
+        expect(i.history.modelHours).toBe(171);
+        expect([i.instance, [71, 72].includes(i.history.hours)]).toEqual([i.instance, true]);
+      }
+      const one = (await (await fetch(`${app.address()}/api/v1/instances/${fleet.instances[0]!.instance}/forecast`)).json()) as { history: { hours: number }; metrics: Record<string, { history: unknown[]; forecast: { times: number[] } | null }> };
+      expect(one.history.hours).toBe(fleet.instances[0]!.history.hours);
+      // the cones draw the last day, though the model read more
+      expect(one.metrics['cpu']!.history).toHaveLength(288);
+      expect(one.metrics['cpu']!.forecast!.times).toHaveLength(12);
     } finally {
       await app.stop();
       await rm(dir, { recursive: true, force: true });

@@ -11,6 +11,8 @@ import type { Config } from '../config/schema';
 import { formatDuration, parseDuration } from '../config/duration';
 import type { ModelManifest } from '../forecast/manifest';
 import { loadModelFiles } from '../forecast/manifest';
+import type { ServingContract } from '../forecast/contract';
+import { servingContract } from '../forecast/contract';
 import type { InferenceRunner } from '../forecast/runner';
 import { startInferenceRunner } from '../forecast/runner';
 import type { ForecastOptions, ForecastResult } from '../forecast/forecaster';
@@ -128,6 +130,8 @@ export function displayUrl(url: string): string {
 export interface Runtime {
   readonly config: Config;
   readonly manifest: ModelManifest;
+  /** How the model is fed (its model.json contract version): what the source reads for it. */
+  readonly contract: ServingContract;
   readonly modelDir: string;
   readonly runner: InferenceRunner;
   readonly source: HistorySource;
@@ -156,6 +160,34 @@ export function forecastOptions(rt: Runtime): ForecastOptions {
     batchSize: rt.config.model.batch_size,
     criticalOf: (profile, metric) => rt.thresholds[profile][metric].critical,
   };
+}
+
+/** What a cycle reads for the model: the 5-minute history, and the contract's coarser context read if it has one. */
+export interface ModelReads {
+  readonly window: HistoryWindow;
+  /** The context read (contract 2: a week of hourly samples); undefined without one, or when it failed. */
+  readonly context: HistoryWindow | undefined;
+  /** Why the context read failed entirely (the forecast then runs with that context masked as missing). */
+  readonly contextError: SourceError | undefined;
+}
+
+/**
+ * Reads what the runtime's model needs at `end`: the history (throws SourceError when nothing
+ * could be read) and, at the same time, the context, whose failure only masks it.
+ */
+export async function readForModel(rt: Runtime, end: number): Promise<ModelReads> {
+  const c = rt.contract.context;
+  // both reads at once; the context's outcome is settled here, so a failed history read leaves no unhandled rejection
+  const contextRead = c
+    ? rt.source.fetch(end, c.length, c.stepSeconds, { profiles: false }).then(
+        (context) => ({ context, contextError: undefined }),
+        (e: unknown) => ({ context: undefined, contextError: e instanceof Error ? e : new Error('context read failed', { cause: e }) }),
+      )
+    : Promise.resolve({ context: undefined, contextError: undefined });
+  const window = await rt.source.fetch(end, rt.contract.historyLength, rt.config.source.step);
+  const { context, contextError } = await contextRead;
+  if (contextError !== undefined && !(contextError instanceof SourceError)) throw contextError;
+  return { window, context, contextError };
 }
 
 function resolveModelDir(p: string, repoRoot: string): string {
@@ -215,6 +247,7 @@ export async function createRuntime(loaded: LoadedConfig, repoRoot: string, now:
   return {
     config,
     manifest,
+    contract: servingContract(manifest),
     modelDir,
     runner,
     source,
@@ -324,9 +357,23 @@ export function createApp(opts: AppOptions): App {
     const end = Math.floor(now() / step) * step;
     freshness.configure(freshnessOptions(rt.config));
     let window: HistoryWindow;
+    let context: HistoryWindow | undefined;
     try {
-      window = await rt.source.fetch(end, rt.manifest.encoder_length, step);
+      const read = await readForModel(rt, end);
+      window = read.window;
+      context = read.context;
       check();
+      if (read.contextError) {
+        countError('source', read.contextError.reason);
+        log(`source: ${formatDuration(rt.contract.context!.stepSeconds)}-step context read: ${read.contextError.message}; forecasting with that context masked as missing`, 'warn');
+      }
+      for (const f of context?.failed ?? []) {
+        countError('source', f.error.reason);
+        log(`source: ${f.metric} (${formatDuration(context!.step)}-step context read): ${f.error.message}; forecasting with it masked as missing`, 'warn');
+      }
+      for (const [metric, byReason] of Object.entries(context?.dropped ?? {})) {
+        for (const [reason, n] of Object.entries(byReason ?? {})) if (n) dropped.set(`${metric}|${reason}`, (dropped.get(`${metric}|${reason}`) ?? 0) + n);
+      }
     } catch (e) {
       check();
       if (e instanceof SourceError) {
@@ -362,7 +409,7 @@ export function createApp(opts: AppOptions): App {
     rt.calibration.observe(window);
     let result: ForecastResult;
     try {
-      result = await forecastWindow(window, forecastOptions(rt));
+      result = await forecastWindow(window, forecastOptions(rt), context);
       check();
     } catch (e) {
       check();
@@ -590,7 +637,7 @@ export function createApp(opts: AppOptions): App {
     const old = runtime;
     runtime = carryCalibration(old, next);
     await disposeRuntime(old);
-    log(`reloaded: model ${next.manifest.name} ${next.manifest.version} on ${next.runner.provider}`);
+    log(`reloaded: model ${next.manifest.name} ${next.manifest.version} (contract version ${next.contract.version}) on ${next.runner.provider}`);
     await runCycle();
   }
 
@@ -628,7 +675,7 @@ export function createApp(opts: AppOptions): App {
     runtime = rt;
     // undone in reverse order by stop(): the runtime (model, source connections) last
     cleanups.add('model and source', () => (runtime ? disposeRuntime(runtime) : undefined));
-    log(`model ${rt.manifest.name} ${rt.manifest.version} from ${rt.modelDir} on ${rt.runner.provider}${rt.runner.fallbackReason ? ` (${rt.runner.fallbackReason})` : ''}`);
+    log(`model ${rt.manifest.name} ${rt.manifest.version} (contract version ${rt.contract.version}) from ${rt.modelDir} on ${rt.runner.provider}${rt.runner.fallbackReason ? ` (${rt.runner.fallbackReason})` : ''}`);
     api = await startApiServer({
       listen: rt.config.listen,
       metrics: () => [...forecastText, renderSelf(selfState())],
@@ -737,6 +784,7 @@ function fleetJson(s: ForecastSnapshot | undefined, w: HistoryWindow | undefined
       profile: i.profile,
       ready: i.ready,
       ...stateJson(s?.states?.get(i.instance)),
+      history: i.history ?? null,
       ...riskJson(s?.risk.get(i.instance), s?.states?.get(i.instance)),
       recent: recent.get(i.instance) ?? [],
       current: Object.fromEntries(Object.entries(i.current).map(([k, v]) => [k, Number.isFinite(v) ? v : null])),
@@ -767,7 +815,9 @@ function forecastJson(instance: string, s: ForecastSnapshot | undefined, w: Hist
   if (!s || !inst || !w || !rt) return undefined;
   const td = rt.manifest.decoder_length;
   const nq = rt.manifest.quantiles.length;
-  const start = w.end - (w.length - 1) * w.step;
+  // the last day (what the cones draw), however much more the model read
+  const shown = Math.min(w.length, Math.round(86400 / w.step));
+  const start = w.end - (shown - 1) * w.step;
   const hist = w.instances.get(instance) ?? {};
   const st = s.states?.get(instance);
   // a stale server's forecast is the one made at its last good origin
@@ -777,6 +827,7 @@ function forecastJson(instance: string, s: ForecastSnapshot | undefined, w: Hist
     profile: inst.profile,
     ready: inst.ready,
     ...stateJson(st),
+    history: inst.history ?? null,
     origin,
     step: w.step,
     percentiles: rt.manifest.quantiles.map((q) => +(q * 100).toFixed(6)),
@@ -786,7 +837,7 @@ function forecastJson(instance: string, s: ForecastSnapshot | undefined, w: Hist
         return [
           m,
           {
-            history: Array.from(hist[m]!, (v, k) => [start + k * w.step, Number.isFinite(v) ? v : null]),
+            history: Array.from(hist[m]!.subarray(hist[m]!.length - shown), (v, k) => [start + k * w.step, Number.isFinite(v) ? v : null]),
             forecast: f
               ? {
                   times: Array.from({ length: td }, (_, h) => origin + (h + 1) * w.step),

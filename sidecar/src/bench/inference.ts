@@ -13,7 +13,9 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { workerScriptPath } from '../threads';
-import { inferenceOnly } from './run';
+import { inferenceOnly, isShipped, shippedModelDir } from './run';
+import { loadModelFiles } from '../forecast/manifest';
+import { servingContract } from '../forecast/contract';
 
 export interface InferencePoint {
   readonly workers: number;
@@ -69,10 +71,12 @@ async function autoEtsOnCores(cores: number, total: number, horizon: number): Pr
   return { seconds, cpuSeconds: cpuSeconds(c0), msPerSeries: runs.reduce((a, b) => a + b, 0) / (per * cores) };
 }
 
-export async function runInferenceBench(repoRoot: string, log: (m: string) => void, o: { series?: number; etsSeries?: number } = {}): Promise<InferenceBench> {
+export async function runInferenceBench(repoRoot: string, log: (m: string) => void, o: { series?: number; etsSeries?: number; modelDir?: string } = {}): Promise<InferenceBench> {
   const series = o.series ?? 3000;
   const cores = Math.min(2, os.availableParallelism());
   const etsSeries = o.etsSeries ?? 300;
+  const { manifest } = await loadModelFiles(o.modelDir ?? shippedModelDir(repoRoot));
+  const contract = servingContract(manifest);
   const load0 = os.loadavg()[0]!;
   // AutoETS before and after the inference sweep: the mean of both, so a change in what else
   // runs on the machine during the sweep weighs on both sides alike
@@ -82,7 +86,7 @@ export async function runInferenceBench(repoRoot: string, log: (m: string) => vo
   for (const [workers, threads] of [[2, 1], [1, 2]] as const) {
     for (const batch of INFERENCE_BATCHES) {
       const c0 = process.cpuUsage();
-      const r = await inferenceOnly(repoRoot, 'cpu', series, batch, workers, threads);
+      const r = await inferenceOnly(repoRoot, 'cpu', series, batch, workers, threads, o.modelDir);
       const p = { workers, threads, batch, seriesPerSecond: r.seriesPerSecond, seriesPerCpuSecond: r.series / cpuSeconds(c0) };
       log(`inference ${workers} worker(s) × ${threads} thread(s), batch ${batch}: ${p.seriesPerSecond.toFixed(0)} series/s, ${p.seriesPerCpuSecond.toFixed(0)} per CPU second`);
       points.push(p);
@@ -99,7 +103,9 @@ export async function runInferenceBench(repoRoot: string, log: (m: string) => vo
   log(`AutoETS (AZN) on ${cores} cores: ${etsPerSecond.toFixed(1)} series/s (${ets.msPerSeries.toFixed(1)} ms per series per core)`);
   const ratio = best.seriesPerSecond / etsPerSecond;
   const cpu = os.cpus();
-  let md = `Measured by \`npm run bench -- --inference\` on ${new Date().toISOString().slice(0, 10)}: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, onnxruntime-node CPU, 2 threads in all.\n\n`;
+  const modelLine = isShipped(repoRoot, o.modelDir) ? '' : ` Model: ${manifest.name} ${manifest.version} from ${o.modelDir}.`;
+  const rowLine = contract.seriesPerRow > 1 ? ` Model contract ${contract.version}: a batch row is a server (its ${contract.seriesPerRow} series in one pass); rates count series.` : '';
+  let md = `Measured by \`npm run bench -- --inference${isShipped(repoRoot, o.modelDir) ? '' : ' --model DIR'}\` on ${new Date().toISOString().slice(0, 10)}: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, onnxruntime-node CPU, 2 threads in all.${modelLine}${rowLine}\n\n`;
   md += `| batch | ${INFERENCE_BATCHES.map(String).join(' | ')} |\n|---|${INFERENCE_BATCHES.map(() => '---:').join('|')}|\n`;
   for (const [workers, threads] of [[2, 1], [1, 2]] as const) {
     md += `| ${workers} worker${workers > 1 ? 's' : ''} × ${threads} thread${threads > 1 ? 's' : ''}, series per CPU second | ${INFERENCE_BATCHES.map((b) => points.find((p) => p.workers === workers && p.batch === b)!.seriesPerCpuSecond.toFixed(0)).join(' | ')} |\n`;

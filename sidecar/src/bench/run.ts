@@ -13,10 +13,16 @@ import { execFile } from 'node:child_process';
 import { parseConfig } from '../config/load';
 import { createApp } from '../app/app';
 import { loadModelFiles } from '../forecast/manifest';
-import { buildModelInputs } from '../forecast/inputs';
-import type { SeriesWindow } from '../forecast/inputs';
+import type { ServerWindow } from '../forecast/contract';
+import { servingContract } from '../forecast/contract';
 import { startInferenceRunner } from '../forecast/runner';
 import { METRIC_NAMES, PROFILE_NAMES } from '../profiles/profiles';
+import type { MetricName } from '../profiles/profiles';
+
+/** The model `npm run bench` measures unless told otherwise (--model, FORESIGHT_MODEL). */
+export function shippedModelDir(repoRoot: string): string {
+  return path.join(repoRoot, 'models', 'foresight-tft');
+}
 
 export interface BenchRow {
   readonly instances: number;
@@ -42,8 +48,10 @@ function histogramSum(text: string, stage: string): number {
 export interface BenchOptions {
   /** model.device for the measured sidecar: cpu (default), cuda or auto. */
   readonly device: 'cpu' | 'cuda' | 'auto';
-  /** model.batch_size: series per inference call (GPUs want large batches). */
+  /** model.batch_size: rows per inference call (series, or servers for a contract-2 model; GPUs want large batches). */
   readonly batch: number;
+  /** The model directory (default: the shipped model); the README's tables are written only for the shipped model. */
+  readonly modelDir?: string;
 }
 
 /**
@@ -79,7 +87,7 @@ parentPort.once('message', () => { polling = false; });
 async function benchOne(instances: number, repoRoot: string, o: BenchOptions, log: (m: string) => void): Promise<BenchRow & { provider: string }> {
   const now = Math.floor(Date.now() / 1000 / 300) * 300 + 60;
   const loaded = await parseConfig(
-    { listen: '127.0.0.1:0', source: { type: 'simulator', interval: '24h', simulator: { servers: instances } }, model: { device: o.device, batch_size: o.batch } },
+    { listen: '127.0.0.1:0', source: { type: 'simulator', interval: '24h', simulator: { servers: instances } }, model: { path: o.modelDir ?? shippedModelDir(repoRoot), device: o.device, batch_size: o.batch } },
     'bench',
   );
   const app = createApp({ loaded, repoRoot, now: () => now, log: () => undefined });
@@ -143,6 +151,7 @@ export interface InferenceRow {
   readonly device: 'cpu' | 'cuda' | 'auto';
   readonly provider: string;
   readonly workers: number;
+  /** Rows per model call (series, or servers for a contract-2 model). */
   readonly batch: number;
   readonly series: number;
   readonly seconds: number;
@@ -152,24 +161,29 @@ export interface InferenceRow {
 }
 
 /**
- * Inference alone, through the sidecar's own runner (workers, batching, the real model): `series`
- * series built from simulated-looking windows, no source, no exposition. This is what the
- * 100,000-instance GPU figure is measured with; a full cycle at that size would spend its time
- * simulating two days of history for the bench, not forecasting.
+ * Inference alone, through the sidecar's own runner (workers, batching, the real model): about
+ * `series` series in calls of `batch` rows (a row is a series, or a server of six series for a
+ * contract-2 model), built from simulated-looking windows, no source, no exposition. This is
+ * what the 100,000-instance GPU figure is measured with; a full cycle at that size would spend
+ * its time simulating two days of history for the bench, not forecasting.
  */
-export async function inferenceOnly(repoRoot: string, device: 'cpu' | 'cuda' | 'auto', series: number, batch: number, workers: number, threads = 1): Promise<InferenceRow> {
-  const modelDir = path.join(repoRoot, 'models', 'foresight-tft');
+export async function inferenceOnly(repoRoot: string, device: 'cpu' | 'cuda' | 'auto', series: number, batch: number, workers: number, threads = 1, modelDir = shippedModelDir(repoRoot)): Promise<InferenceRow> {
   const { manifest } = await loadModelFiles(modelDir);
-  const te = manifest.encoder_length;
+  const contract = servingContract(manifest);
+  const ln = contract.historyLength;
   const origin = Math.floor(Date.now() / 1000 / 300) * 300;
-  // one batch of windows, reused: daily cycles with noise, every profile and metric
-  const windows: SeriesWindow[] = Array.from({ length: batch }, (_, k) => {
-    const values = Object.fromEntries(
-      METRIC_NAMES.map((m, j) => [m, Float64Array.from({ length: te }, (_, i) => 40 + 20 * Math.sin((2 * Math.PI * (i + k)) / 288) + 5 * Math.sin(i * 1.7 + j))]),
-    );
-    return { profile: PROFILE_NAMES[k % PROFILE_NAMES.length]!, metric: METRIC_NAMES[k % METRIC_NAMES.length]!, origin, values };
-  });
-  const inputs = buildModelInputs(windows, { encoderLength: te, decoderLength: manifest.decoder_length, stepSeconds: manifest.step_seconds });
+  // one batch of rows, reused: daily cycles with noise, every profile and metric
+  const wave = (n: number, per: number, k: number, j: number): Float64Array => Float64Array.from({ length: n }, (_, i) => 40 + 20 * Math.sin((2 * Math.PI * (i + k)) / per) + 5 * Math.sin(i * 1.7 + j));
+  const servers: ServerWindow[] = Array.from({ length: batch }, (_, k) => ({
+    profile: PROFILE_NAMES[k % PROFILE_NAMES.length]!,
+    origin,
+    values: Object.fromEntries(METRIC_NAMES.map((m, j) => [m, wave(ln, 288, k, j)])) as Record<MetricName, Float64Array>,
+    ...(contract.context ? { context: Object.fromEntries(METRIC_NAMES.map((m, j) => [m, wave(contract.context!.length, 24, k, j)])) as Record<MetricName, Float64Array> } : {}),
+  }));
+  // rotate the metrics so a per-series batch mixes them
+  const rows = servers.flatMap((s, k) => contract.rows(s, [...METRIC_NAMES.slice(k % 6), ...METRIC_NAMES.slice(0, k % 6)])).slice(0, batch);
+  const inputs = contract.buildInputs(rows);
+  const perCall = rows.reduce((a, r) => a + r.metrics.length, 0);
   const runner = await startInferenceRunner(modelDir, { device, threads, workers, cudaDeviceId: 0 });
   try {
     await runner.run(inputs); // warm-up (CUDA kernels, arenas)
@@ -182,7 +196,7 @@ export async function inferenceOnly(repoRoot: string, device: 'cpu' | 'cuda' | '
         await new Promise((r) => setTimeout(r, 250));
       }
     })();
-    const batches = Math.ceil(series / batch);
+    const batches = Math.ceil(series / perCall);
     let next = 0;
     const t0 = performance.now();
     await Promise.all(
@@ -196,7 +210,7 @@ export async function inferenceOnly(repoRoot: string, device: 'cpu' | 'cuda' | '
     const seconds = (performance.now() - t0) / 1000;
     sampling = false;
     await sampler;
-    return { device, provider: runner.provider, workers: runner.concurrency, batch, series: batches * batch, seconds, seriesPerSecond: (batches * batch) / seconds, peakGpuMiB: peakGpu };
+    return { device, provider: runner.provider, workers: runner.concurrency, batch, series: batches * perCall, seconds, seriesPerSecond: (batches * perCall) / seconds, peakGpuMiB: peakGpu };
   } finally {
     await runner.stop();
   }
@@ -229,6 +243,11 @@ export async function writeReadmeTable(repoRoot: string, key: 'bench' | 'bench-g
   if (i >= 0 && j > i) await writeFile(readme, text.slice(0, i + start.length) + '\n' + md + text.slice(j));
 }
 
+/** Whether `modelDir` (undefined: the default) is the shipped model, whose numbers the README shows. */
+export function isShipped(repoRoot: string, modelDir: string | undefined): boolean {
+  return modelDir === undefined || path.resolve(modelDir) === shippedModelDir(repoRoot);
+}
+
 const fmt = (x: number | undefined, d = 1): string => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '—');
 
 function machine(): string {
@@ -254,17 +273,17 @@ async function runGpuBench(sizes: readonly number[], repoRoot: string, log: (m: 
   const probeSeries = 60_000;
   const sweep: InferenceRow[] = [];
   for (const batch of [...new Set([o.batch, ...GPU_BATCHES])].sort((a, b) => a - b)) {
-    const r = await inferenceOnly(repoRoot, o.device, probeSeries, batch, 1);
+    const r = await inferenceOnly(repoRoot, o.device, probeSeries, batch, 1, 1, o.modelDir);
     log(`inference only, batch ${batch}: ${JSON.stringify(r)}`);
     sweep.push(r);
   }
   const best = sweep.reduce((a, b) => (b.seriesPerSecond > a.seriesPerSecond ? b : a));
   const cores = os.availableParallelism();
-  const cpu = await inferenceOnly(repoRoot, 'cpu', Math.min(probeSeries, 200 * cores * 32), 32, cores);
+  const cpu = await inferenceOnly(repoRoot, 'cpu', Math.min(probeSeries, 200 * cores * 32), 32, cores, 1, o.modelDir);
   log(`cpu inference only: ${JSON.stringify(cpu)}`);
   const rows: Array<{ instances: number; inference: InferenceRow; cycle: (BenchRow & { provider: string }) | undefined }> = [];
   for (const n of sizes) {
-    const inference = await inferenceOnly(repoRoot, o.device, n * 6, best.batch, 1);
+    const inference = await inferenceOnly(repoRoot, o.device, n * 6, best.batch, 1, 1, o.modelDir);
     log(`${n} instances, inference only: ${JSON.stringify(inference)}`);
     const cycle = n <= GPU_CYCLE_MAX ? await benchOne(n, repoRoot, { ...o, batch: best.batch }, log) : undefined;
     rows.push({ instances: n, inference, cycle });
@@ -278,7 +297,8 @@ async function runGpuBench(sizes: readonly number[], repoRoot: string, log: (m: 
     md += `| ${r.instances} | ${r.instances * 6} | ${fmt(r.inference.seconds, 2)} | ${fmt(r.inference.seriesPerSecond, 0)} | ${r.cycle ? fmt(r.cycle.totalSeconds, 1) : `— (> ${GPU_CYCLE_MAX})`} | ${fmt(r.inference.peakGpuMiB, 0)} | ${r.cycle ? fmt(r.cycle.peakRssMb, 0) : '—'} |\n`;
   }
   md += `\n"inference" runs the sidecar's own runner on prepared batches (no source, no exposition); "full cycle" is the whole sidecar on a simulated fleet, measured up to ${GPU_CYCLE_MAX.toLocaleString('en')} instances (beyond that the bench would spend its time simulating history).\n`;
-  if (best.provider === 'cuda') await writeReadmeTable(repoRoot, 'bench-gpu', md);
+  if (!isShipped(repoRoot, o.modelDir)) log(`the GPU table was not written: ${o.modelDir} is not the shipped model`);
+  else if (best.provider === 'cuda') await writeReadmeTable(repoRoot, 'bench-gpu', md);
   else log(`the GPU table was not written: the provider was ${best.provider}, not cuda`);
   return md;
 }
@@ -296,6 +316,6 @@ export async function runBench(sizes: readonly number[], repoRoot: string, log: 
     md += `| ${r.instances} | ${r.series} | ${f(r.sourceSeconds, 2)} | ${f(r.forecastSeconds, 1)} | ${f(r.totalSeconds, 1)} | ${f(r.seriesPerSecond, 0)} | ${f(r.maxLoopLagMs, 0)} | ${f(r.maxMetricsMs, 0)} | ${f(r.maxMetricsBodyMs, 0)} | ${f(r.metricsBytes / 1e6, 1)} | ${f(r.peakRssMb, 0)} |\n`;
   }
   md += `\nFor comparison, augurs AutoETS (what Grafana's forecasting uses) takes ${f(etsMs, 1)} ms per series here (fit on 2 days + 8 h forecast, one series at a time), so ${f(6000 * etsMs / 1000, 0)} s for 1,000 instances × 6 metrics on one core. "source s" is the read of an in-memory window (the first cycle filled the simulator's cache); against Prometheus add its query time. /metrics is polled every 100 ms from a separate thread during the cycle (the whole body read every 10th time). Peak RSS is the whole process, inference workers included, after the largest size so far.\n`;
-  if (provider === 'cpu') await writeReadmeTable(repoRoot, 'bench', md);
+  if (provider === 'cpu' && isShipped(repoRoot, o.modelDir)) await writeReadmeTable(repoRoot, 'bench', md);
   return md;
 }

@@ -137,7 +137,7 @@ const model = z
       })
       .prefault({})
       .describe('CUDA execution provider options. onnxruntime-node 1.23 exposes only the device id: no GPU memory limit or arena setting can be passed through it; the bench reports peak GPU memory.'),
-    batch_size: z.number().int().min(1).max(65536).default(32).describe('Series per inference call (CPU: 32 balances speed and memory; a GPU wants hundreds or thousands).'),
+    batch_size: z.number().int().min(1).max(65536).default(32).describe('Rows per inference call: series for a contract-1 model, servers (all six series in one pass) for a contract-2 model (CPU: 32 balances speed and memory; a GPU wants hundreds or thousands).'),
   })
   .describe('The forecasting model.');
 
@@ -145,7 +145,7 @@ const forecast = z
   .strictObject({
     horizons: z.array(z.string()).min(1).default(['30m', '1h', '2h', '3h', '4h', '6h', '8h']).describe('Horizons published (the horizon label), up to the model\'s decoder length.'),
     percentiles: z.array(z.number().gt(0).lt(100)).min(1).default([10, 50, 90]).describe('Percentiles published (the percentile label); each must be a quantile the model produces.'),
-    min_history: duration('An instance is forecast once this much of the target\'s history is present in the encoder window; until then foresight_instance_ready is 0.').prefault('19h'),
+    min_history: duration('A metric is forecast once this much of its 5-minute history is present in what the model reads (contract 1: its 24 h encoder; contract 2: a day plus its encoder, 30 h, and it was trained on hosts with as little as its 6 h encoder, so a lower value can be set for it); until every metric is, foresight_instance_ready is 0.').prefault('19h'),
     calibration_series: z.number().int().min(0).default(500).describe('At most this many series (the first seen) are tracked for live calibration.'),
   })
   .describe('What is forecast and published.');

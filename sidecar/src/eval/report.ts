@@ -1,5 +1,5 @@
 /** EVAL.md, its charts, and the summary in model.json, from an evaluation's results. */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { writeReadmeTable } from '../bench/run';
@@ -8,6 +8,8 @@ import { compare, summarise } from './metrics';
 import type { SeriesScores } from './metrics';
 import { BASELINE_HISTORY, BASELINES, HORIZONS, MODEL, MODEL_3Q } from './protocol';
 import type { EvalOptions, EvalResult, Group } from './run';
+import { servingContract } from '../forecast/contract';
+import type { ModelManifest } from '../forecast/manifest';
 
 const fmt = (x: number, d = 3): string => (Number.isNaN(x) ? '—' : !Number.isFinite(x) ? '∞' : Math.abs(x) >= 1e4 ? x.toExponential(1) : x.toFixed(d));
 const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)} %` : '—');
@@ -62,6 +64,13 @@ function probabilisticTable(g: Group): string {
 }
 
 /** Every place the model loses, in words. */
+/** What the model reads, in words (model.json's contract version). */
+function readsText(m: ModelManifest): string {
+  const c = servingContract(m);
+  if (!c.context) return `It sees ${c.historyLength} steps of history (contract version ${c.version}: one series per row).`;
+  return `It reads ${c.historyLength} 5-minute steps and ${c.context.length} samples ${c.context.stepSeconds / 3600} h apart of every metric of the server, all ending at the origin (contract version ${c.version}: one forward pass per server; the hourly samples are the 5-minute values at those instants, as the sidecar's ${c.context.stepSeconds / 3600} h query_range reads them).`;
+}
+
 export function losses(groups: readonly Group[]): string[] {
   const out: string[] = [];
   for (const g of groups) {
@@ -85,6 +94,8 @@ export function losses(groups: readonly Group[]): string[] {
 
 export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> {
   const dir = o.outDir;
+  // --out may name a directory that does not exist yet
+  await mkdir(dir, { recursive: true });
   const m = r.manifest;
   const panels = r.groups.map((g) => ({
     title: g.name.replace(/ \(.*\)$/, ''),
@@ -109,7 +120,7 @@ export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> 
   md += '- **MASE** of a series at horizon H ∈ {30m, 1h, 2h, 4h, 8h} (6, 12, 24, 48, 96 steps): the mean absolute error over steps 1..H of a window, divided by the series\' **scale**, the in-sample mean absolute error of seasonal naive with m = 1 day (288 steps) on the series\' whole history before its first origin; averaged over the series\' origins. Then **mean and median over series**. Below 1: better in the future than repeating yesterday was in the past.\n';
   md += '- **Best baseline**: per group and horizon, the baseline with the lowest mean MASE over that group\'s series. "Ratio to best baseline, mean" is the model\'s mean MASE ÷ that baseline\'s mean MASE; "median" is the model\'s median ÷ the same baseline\'s median. **Worse than 1.5 ×**: a series whose model MASE exceeds 1.5 × the lowest MASE any baseline reaches on that series at that horizon.\n';
   md += '- **Coverage**: the share of actuals at steps 1..H inside the p10–p90 band (nominal 0.80), per series, then the mean over series. **Scaled pinball**: the pinball loss ρτ(y − q) averaged over steps 1..H and the model\'s quantiles (the TFT\'s 7; the augurs models\' p10/p50/p90 from their 80 % interval), divided by the series\' scale, then averaged like MASE. The row "Foresight TFT (p10/p50/p90)" scores the TFT on the same three quantiles as augurs, for a like-for-like comparison.\n';
-  md += `- **The model** is called through the sidecar's forecast stage (\`forecastWindow\`, as \`foresight serve\` calls it; onnxruntime-node, CPU): the same inputs, the quantile clean-up (monotone, bounded to the metric's range) and the climb continuation of \`forecast/climb.ts\` that are served. Its point forecast is the p50. It sees ${m.encoder_length} steps of history.\n`;
+  md += `- **The model** is called through the sidecar's forecast stage (\`forecastWindow\`, as \`foresight serve\` calls it; onnxruntime-node, CPU): the same inputs, the quantile clean-up (monotone, bounded to the metric's range) and the climb continuation of \`forecast/climb.ts\` that are served. Its point forecast is the p50. ${readsText(m)}\n`;
   md += `- **Baselines**, on the same windows, fitted on the history up to the origin (gaps carried forward): last value; seasonal naive 1 day and 1 week (the value one day / one week before each step; where the history holds a whole week); \`predict_linear\` over the last 1 h and 6 h (Prometheus' least-squares line through the window, extrapolated from the origin); augurs AutoETS with spec \`AZN\` (additive errors, automatic trend, no season) fitted on the last ${BASELINE_HISTORY['AutoETS (AZN)'] / 288} days; augurs MSTL with a daily season and an ETS trend on the last ${BASELINE_HISTORY['MSTL (1d)'] / 288} days. Forecasts of percent metrics are clamped to 0–100, others bounded below by 0, for every model.\n`;
   md += `- **Not scored** (${r.skipped.length} series): ${r.skipped.length ? r.skipped.map((s) => `${s.name} (${s.reason})`).join('; ') : 'none'}.`;
   const failed = Object.entries(r.baselineFailures);
@@ -135,7 +146,7 @@ export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> 
     md += `\nOn ${[...byBest.entries()].sort((a, b) => b[1] - a[1]).map(([b, n]) => `${n} of these ${r.worstNames.length} the best baseline is ${b}`).join(', ')}. Each is plotted below at the window where the model loses most to the best baseline.`;
     const seasonal = r.worstNames.filter((w) => w.best.startsWith('seasonal naive')).length;
     const hours = (m.encoder_length * m.step_seconds) / 3600;
-    if (2 * seasonal >= r.worstNames.length) {
+    if (2 * seasonal >= r.worstNames.length && servingContract(m).context === undefined) {
       md += ` On ${seasonal} of them, repeating the last day or week beats the model: shapes that recur daily or weekly (on/off blocks, periodic drops), which a model reading ${hours} h of history sees at most once (a weekly one, not at all).`;
     }
     md += '\n\n';

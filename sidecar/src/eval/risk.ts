@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseConfig } from '../config/load';
-import { createRuntime, forecastOptions } from '../app/app';
+import { createRuntime, forecastOptions, readForModel } from '../app/app';
 import type { Runtime } from '../app/app';
 import { forecastWindow } from '../forecast/forecaster';
 import { assessFleet } from '../risk/assess';
@@ -30,8 +30,8 @@ async function replay(rt: Runtime, from: number, cycles: number, stride: number)
   const previous = new Map<string, number>();
   for (let k = 0; k < cycles; k++) {
     const end = from + k * stride;
-    const window = await rt.source.fetch(end, rt.manifest.encoder_length, STEP);
-    const result = await forecastWindow(window, forecastOptions(rt));
+    const { window, context } = await readForModel(rt, end);
+    const result = await forecastWindow(window, forecastOptions(rt), context);
     const risk = assessFleet(window, result.instances, (p) => rt.thresholds[p], rt.manifest.quantiles, rt.horizons, previous);
     times.push(end);
     for (const [i, r] of risk) {

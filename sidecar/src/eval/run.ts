@@ -12,6 +12,8 @@ import path from 'node:path';
 import { forecastWindow } from '../forecast/forecaster';
 import type { BatchRunner, ForecastOptions } from '../forecast/forecaster';
 import { loadModelFiles } from '../forecast/manifest';
+import { servingContract } from '../forecast/contract';
+import type { ServingContract } from '../forecast/contract';
 import type { ModelManifest } from '../forecast/manifest';
 import { createModelSession } from '../forecast/session';
 import type { ModelInputs, ModelOutputs } from '../forecast/session';
@@ -134,24 +136,42 @@ function countingRunner(run: (i: ModelInputs) => Promise<ModelOutputs>, nq: numb
 }
 
 /**
- * The history window the sidecar's source would hand the forecast stage at `end`: every metric
- * of each host over the `length` steps up to and including the origin. A model that reads more
- * history changes `length` (and the source the same way).
+ * The reads the sidecar's source would hand the forecast stage at `end` for this model's
+ * contract: every metric of each host over the contract's `historyLength` 5-minute steps up to
+ * and including the origin, and, for a contract with a context (v2's week), the host's values
+ * sampled every `context.stepSeconds` on the same grid, the last at the origin — the point
+ * values the source reads at that step (no averaging). Steps before a host's data are NaN.
  */
-function historyWindow(end: number, length: number, entries: ReadonlyArray<{ name: string; profile: string; values: Partial<Record<MetricName, Float64Array>> }>): HistoryWindow {
-  return {
+function modelReads(contract: ServingContract, end: number, entries: ReadonlyArray<{ name: string; profile: string; values: Partial<Record<MetricName, Float64Array>>; origin: number }>): { window: HistoryWindow; context: HistoryWindow | undefined } {
+  const ln = contract.historyLength;
+  const window: HistoryWindow = {
     end,
     step: STEP,
-    length,
-    instances: new Map(entries.map((e) => [e.name, e.values])),
+    length: ln,
+    instances: new Map(entries.map((e) => [e.name, sample(e.values, e.origin, ln, 1)])),
     dropped: {},
     profiles: new Map(entries.map((e) => [e.name, e.profile])),
     failed: [],
   };
+  const c = contract.context;
+  if (!c) return { window, context: undefined };
+  const every = c.stepSeconds / STEP;
+  const context: HistoryWindow = { end, step: c.stepSeconds, length: c.length, instances: new Map(entries.map((e) => [e.name, sample(e.values, e.origin, c.length, every)])), dropped: {}, failed: [] };
+  return { window, context };
 }
 
-function contextLength(m: ModelManifest): number {
-  return m.encoder_length;
+/** Every metric's `length` values `every` steps apart, the last at row `origin`; NaN before the series starts. */
+function sample(values: Partial<Record<MetricName, Float64Array>>, origin: number, length: number, every: number): Partial<Record<MetricName, Float64Array>> {
+  const out: Partial<Record<MetricName, Float64Array>> = {};
+  for (const [m, v] of Object.entries(values) as Array<[MetricName, Float64Array]>) {
+    const w = new Float64Array(length);
+    for (let k = 0; k < length; k++) {
+      const i = origin - (length - 1 - k) * every;
+      w[k] = i >= 0 && i < v.length ? v[i]! : NaN;
+    }
+    out[m] = w;
+  }
+  return out;
 }
 
 interface Augurs {
@@ -181,6 +201,13 @@ export async function loadAugurs(): Promise<Augurs> {
     ets: (y, h) => run(new etsMod.AutoETS(1, 'AZN'), y, h),
     mstl: (y, h) => run(mstlMod.MSTL.ets([DAY]), y, h),
   };
+}
+
+/** A host's metrics that have any observed value. */
+function observedMetrics(host: EvalHost): Partial<Record<MetricName, Float64Array>> {
+  const out: Partial<Record<MetricName, Float64Array>> = {};
+  for (const [m, v] of Object.entries(host.values) as Array<[MetricName, Float64Array]>) if (v.some((x) => Number.isFinite(x))) out[m] = v;
+  return out;
 }
 
 function bounded(metric: MetricName, f: ArrayLike<number>): Float64Array {
@@ -333,22 +360,18 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
   let climbed = 0;
   let tftMs = 0;
   let tftSeries = 0;
-  const len = contextLength(manifest);
+  const contract = servingContract(manifest);
   for (const end of [...byEnd.keys()].sort((a, b) => a - b)) {
     const jobs = byEnd.get(end)!;
-    const hostsHere = new Map<string, { name: string; profile: string; values: Partial<Record<MetricName, Float64Array>> }>();
+    const hostsHere = new Map<string, { name: string; profile: string; values: Partial<Record<MetricName, Float64Array>>; origin: number }>();
     for (const j of jobs) {
       if (hostsHere.has(j.c.host.name)) continue;
-      const values: Partial<Record<MetricName, Float64Array>> = {};
-      for (const [m, v] of Object.entries(j.c.host.values) as Array<[MetricName, Float64Array]>) {
-        if (v.some((x) => Number.isFinite(x))) values[m] = v.subarray(j.origin - len + 1, j.origin + 1);
-      }
-      hostsHere.set(j.c.host.name, { name: j.c.host.name, profile: j.c.host.profile, values });
+      hostsHere.set(j.c.host.name, { name: j.c.host.name, profile: j.c.host.profile, values: observedMetrics(j.c.host), origin: j.origin });
     }
-    const window = historyWindow(end, len, [...hostsHere.values()]);
+    const { window, context } = modelReads(contract, end, [...hostsHere.values()]);
     const t1 = performance.now();
-    const served = await forecastWindow(window, options);
-    const raw = await forecastWindow(window, { ...options, criticalOf: undefined });
+    const served = await forecastWindow(window, options, context);
+    const raw = await forecastWindow(window, { ...options, criticalOf: undefined }, context);
     tftMs += (performance.now() - t1) / 2;
     const inst = new Map(served.instances.map((i) => [i.instance, i]));
     const rawInst = new Map(raw.instances.map((i) => [i.instance, i]));
@@ -428,9 +451,8 @@ export async function runEval(o: EvalOptions): Promise<EvalResult> {
     w.s.excess.forEach((e, i) => (e > w.s.excess[k]! ? (k = i) : undefined));
     const origin = w.s.origins[k]!;
     const host = w.s.host;
-    const values: Partial<Record<MetricName, Float64Array>> = {};
-    for (const [m, v] of Object.entries(host.values) as Array<[MetricName, Float64Array]>) if (v.some((x) => Number.isFinite(x))) values[m] = v.subarray(origin - len + 1, origin + 1);
-    const r = await forecastWindow(historyWindow(host.start + origin * STEP, len, [{ name: host.name, profile: host.profile, values }]), options);
+    const reads = modelReads(contract, host.start + origin * STEP, [{ name: host.name, profile: host.profile, values: observedMetrics(host), origin }]);
+    const r = await forecastWindow(reads.window, options, reads.context);
     const f = r.instances[0]?.forecasts[w.s.metric];
     if (!f) continue;
     const cols = quantileColumns(f.quantiles, td, nq);
@@ -480,15 +502,16 @@ async function evaluateShapes(count: number, options: ForecastOptions, manifest:
   const i10 = Math.max(0, manifest.quantiles.indexOf(0.1));
   const i90 = Math.max(0, manifest.quantiles.indexOf(0.9));
   const steps = Math.min(td, 96);
-  const len = contextLength(manifest);
+  const contract = servingContract(manifest);
   const end = 1790000000 - (1790000000 % STEP);
   const run = async (cases: readonly ShapeCase[], served: boolean): Promise<Map<string, Float32Array>> => {
-    const window = historyWindow(
+    // the origin is the last of the case's SHAPE_HISTORY values; what lies after it is not read
+    const { window, context } = modelReads(
+      contract,
       end,
-      len,
-      cases.map((c) => ({ name: c.name, profile: c.profile, values: Object.fromEntries(Object.entries(c.values).map(([m, v]) => [m, v.subarray(SHAPE_HISTORY - len, SHAPE_HISTORY)])) })),
+      cases.map((c) => ({ name: c.name, profile: c.profile, values: c.values, origin: SHAPE_HISTORY - 1 })),
     );
-    const r = await forecastWindow(window, served ? options : { ...options, criticalOf: undefined });
+    const r = await forecastWindow(window, served ? options : { ...options, criticalOf: undefined }, context);
     const out = new Map<string, Float32Array>();
     for (const inst of r.instances) {
       const c = cases.find((x) => x.name === inst.instance)!;

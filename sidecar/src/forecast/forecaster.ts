@@ -1,7 +1,8 @@
 /**
- * The forecast stage: one model call per (instance, metric) with enough history, in batches;
- * quantiles made monotone and bounded to each metric's physical range; instances without
- * enough history marked not ready instead of invented.
+ * The forecast stage: the model run in batches on every instance with enough history — one row
+ * per series (contract 1) or per server (contract 2; see contract.ts); quantiles made monotone
+ * and bounded to each metric's physical range; instances without enough history marked not
+ * ready instead of invented.
  */
 import type { MetricName, ProfileName } from '../profiles/profiles';
 import type { ProfileOf } from '../profiles/match';
@@ -9,8 +10,8 @@ import { METRIC_NAMES, PERCENT_METRICS } from '../profiles/profiles';
 import type { HistoryWindow } from '../source/source';
 import type { ModelManifest } from './manifest';
 import type { ModelInputs, ModelOutputs } from './session';
-import type { SeriesWindow } from './inputs';
-import { buildModelInputs } from './inputs';
+import type { ModelRow, ServerWindow } from './contract';
+import { servingContract } from './contract';
 import { continueSteadyClimb } from './climb';
 
 /** Something that runs the model on a batch (the worker runner; tests hand in an object literal). */
@@ -27,11 +28,21 @@ export interface SeriesForecast {
   readonly encoderWeights: Float32Array;
 }
 
+/** How much history the model saw for an instance: with less than it can read, the rest is masked as missing. */
+export interface InstanceHistory {
+  /** Hours from the oldest observed value the model read (any metric, 5-minute or context read) to the origin. */
+  readonly hours: number;
+  /** Hours back the model reads at most (contract 1: its 24 h encoder; contract 2: the week context). */
+  readonly modelHours: number;
+}
+
 export interface InstanceForecast {
   readonly instance: string;
   readonly profile: ProfileName;
   /** Enough history for every forecast metric? */
   readonly ready: boolean;
+  /** Set by the forecast stage; absent where an instance was scored without it (past columns). */
+  readonly history?: InstanceHistory;
   /** The latest value of each metric (what the model saw last); NaN when missing. */
   readonly current: Readonly<Record<MetricName, number>>;
   readonly forecasts: Readonly<Partial<Record<MetricName, SeriesForecast>>>;
@@ -48,8 +59,9 @@ export interface ForecastOptions {
   readonly manifest: ModelManifest;
   readonly runner: BatchRunner;
   readonly profileOf: ProfileOf;
-  /** Observed target points needed in the encoder window to forecast a series. */
+  /** Observed target points needed in the model's 5-minute history to forecast a series. */
   readonly minHistoryPoints: number;
+  /** Rows per model call: series for contract 1, servers (all their metrics) for contract 2. */
   readonly batchSize: number;
   /** The critical threshold of a profile's metric (climb continuation, see climb.ts); none: never continued. */
   readonly criticalOf?: (profile: ProfileName, metric: MetricName) => number;
@@ -78,15 +90,29 @@ export function sanitiseQuantiles(q: Float32Array, steps: number, nq: number, me
   return true;
 }
 
-export async function forecastWindow(window: HistoryWindow, o: ForecastOptions): Promise<ForecastResult> {
-  const te = o.manifest.encoder_length;
+/** The last `n` values of `v`, NaN-padded at the front when it holds fewer. */
+function tail(v: Float64Array, n: number): Float64Array {
+  if (v.length >= n) return v.length === n ? v : v.subarray(v.length - n);
+  const out = new Float64Array(n).fill(NaN);
+  out.set(v, n - v.length);
+  return out;
+}
+
+/**
+ * Forecasts every instance of `window` (5-minute history ending at the origin). `context`: the
+ * contract's second read (contract 2: a week of hourly samples ending at the same origin);
+ * absent or missing instances forecast with that context masked as missing.
+ */
+export async function forecastWindow(window: HistoryWindow, o: ForecastOptions, context?: HistoryWindow): Promise<ForecastResult> {
+  const contract = servingContract(o.manifest);
+  const ln = contract.historyLength;
   const td = o.manifest.decoder_length;
   const nq = o.manifest.quantiles.length;
-  const nv = o.manifest.features.past_variables.length;
+  const modelHours = Math.max((ln - 1) * window.step, contract.context ? (contract.context.length - 1) * contract.context.stepSeconds : 0) / 3600;
   const errors: Record<string, number> = {};
-  const count = (reason: string): void => void (errors[reason] = (errors[reason] ?? 0) + 1);
-  const jobs: Array<{ instance: string; metric: MetricName; window: SeriesWindow }> = [];
-  const instances: Array<{ instance: string; profile: ProfileName; current: Record<MetricName, number>; ready: boolean; forecasts: Partial<Record<MetricName, SeriesForecast>> }> = [];
+  const count = (reason: string, k = 1): void => void (errors[reason] = (errors[reason] ?? 0) + k);
+  const rows: Array<{ instance: string; row: ModelRow }> = [];
+  const instances: Array<{ instance: string; profile: ProfileName; current: Record<MetricName, number>; ready: boolean; history: InstanceHistory; forecasts: Partial<Record<MetricName, SeriesForecast>> }> = [];
   let n = 0;
   for (const [instance, metrics] of window.instances) {
     // large fleets: give the event loop back now and then (counting history is ~10 ms per 1,000 instances)
@@ -94,44 +120,75 @@ export async function forecastWindow(window: HistoryWindow, o: ForecastOptions):
     const profile = o.profileOf(instance, window.profiles?.get(instance));
     const current = Object.fromEntries(METRIC_NAMES.map((m) => [m, latest(metrics[m])])) as Record<MetricName, number>;
     const values: Partial<Record<MetricName, Float64Array>> = {};
+    // seconds from the oldest observed value read (any metric, either read) to the origin
+    let reach = -Infinity;
     for (const m of METRIC_NAMES) {
       const v = metrics[m];
-      if (v) values[m] = v.length === te ? v : v.subarray(v.length - te);
+      if (!v) continue;
+      values[m] = tail(v, ln);
+      for (let k = 0; k < ln; k++) {
+        if (Number.isFinite(values[m][k]!)) {
+          reach = Math.max(reach, (ln - 1 - k) * window.step);
+          break;
+        }
+      }
+    }
+    let contextValues: Partial<Record<MetricName, Float64Array>> | undefined;
+    if (contract.context && context) {
+      const c = context.instances.get(instance);
+      if (c) {
+        contextValues = {};
+        for (const m of METRIC_NAMES) {
+          const v = c[m];
+          if (!v) continue;
+          contextValues[m] = tail(v, contract.context.length);
+          for (let k = 0; k < contract.context.length; k++) {
+            if (Number.isFinite(contextValues[m][k]!)) {
+              reach = Math.max(reach, (contract.context.length - 1 - k) * contract.context.stepSeconds);
+              break;
+            }
+          }
+        }
+      }
     }
     let ready = true;
+    const forecastable: MetricName[] = [];
     for (const m of METRIC_NAMES) {
       const v = values[m];
       if (!v) continue;
       let seen = 0;
       for (let k = 0; k < v.length; k++) if (Number.isFinite(v[k]!)) seen++;
-      if (seen < o.minHistoryPoints) {
-        ready = false;
-        continue;
-      }
-      jobs.push({ instance, metric: m, window: { profile, metric: m, origin: window.end, values } });
+      if (seen < o.minHistoryPoints) ready = false;
+      else forecastable.push(m);
     }
-    instances.push({ instance, profile, current, ready: ready && Object.keys(values).length > 0, forecasts: {} });
+    const server: ServerWindow = { profile, origin: window.end, values, ...(contextValues ? { context: contextValues } : {}) };
+    for (const row of contract.rows(server, forecastable)) rows.push({ instance, row });
+    const history = { hours: Number.isFinite(reach) ? Math.round((reach / 3600) * 10) / 10 : 0, modelHours: Math.round(modelHours * 10) / 10 };
+    instances.push({ instance, profile, current, ready: ready && Object.keys(values).length > 0, history, forecasts: {} });
   }
   const byInstance = new Map(instances.map((i) => [i.instance, i]));
   const runBatch = async (start: number): Promise<void> => {
-    const chunk = jobs.slice(start, start + o.batchSize);
+    const chunk = rows.slice(start, start + o.batchSize);
     let out: ModelOutputs;
     try {
-      out = await o.runner.run(buildModelInputs(chunk.map((j) => j.window), { encoderLength: te, decoderLength: td, stepSeconds: window.step }));
+      out = await o.runner.run(contract.buildInputs(chunk.map((j) => j.row)));
     } catch {
       // one failed batch never stops the cycle: its series keep their last forecast
-      chunk.forEach(() => count('inference'));
+      chunk.forEach((j) => count('inference', j.row.metrics.length));
       return;
     }
     chunk.forEach((job, k) => {
-      const q = out.quantiles.slice(k * td * nq, (k + 1) * td * nq);
-      if (!sanitiseQuantiles(q, td, nq, job.metric)) {
-        count('nan_output');
-        return;
+      for (const metric of job.row.metrics) {
+        const f = contract.output(out, k, metric);
+        const q = f.quantiles;
+        if (!sanitiseQuantiles(q, td, nq, metric)) {
+          count('nan_output');
+          continue;
+        }
+        const recent = job.row.server.values[metric];
+        if (recent && o.criticalOf) continueSteadyClimb(q, recent, metric, window.step, o.manifest.quantiles, o.criticalOf(job.row.server.profile, metric));
+        byInstance.get(job.instance)!.forecasts[metric] = { quantiles: q, encoderWeights: f.encoderWeights };
       }
-      const recent = job.window.values[job.metric];
-      if (recent && o.criticalOf) continueSteadyClimb(q, recent, job.metric, window.step, o.manifest.quantiles, o.criticalOf(job.window.profile, job.metric));
-      byInstance.get(job.instance)!.forecasts[job.metric] = { quantiles: q, encoderWeights: out.encoder_weights.slice(k * nv, (k + 1) * nv) };
     });
   };
   // every worker busy plus one batch queued behind them, so none waits for the main thread to
@@ -139,7 +196,7 @@ export async function forecastWindow(window: HistoryWindow, o: ForecastOptions):
   const lanes = (o.runner.concurrency ?? 1) + 1;
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < jobs.length) {
+    while (next < rows.length) {
       const start = next;
       next += o.batchSize;
       await runBatch(start);

@@ -1,19 +1,22 @@
 /**
  * `model.json`, the contract between training and serving (README "The model"),
- * validated as strictly as the sidecar's own config. A model the sidecar cannot feed is
+ * validated as strictly as the sidecar's own config. A model the sidecar cannot feed (an
+ * unknown `contract_version`, or inputs that differ from what its version's contract feeds) is
  * refused with a message that says what differs.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { METRIC_NAMES, PROFILE_NAMES } from '../profiles/profiles';
+import { CONTRACTS, contractVersion } from './contract';
 
 const Dim = z.union([z.literal('batch'), z.number().int().positive()]);
 const Tensor = z.strictObject({ name: z.string(), dtype: z.enum(['float32', 'int64']), shape: z.array(Dim) });
 
 export const ModelManifestSchema = z.looseObject({
   name: z.string().min(1),
+  /** Which serving contract the model follows (contract.ts); absent in models exported before versions existed: 1. */
+  contract_version: z.number().int().positive().optional(),
   format: z.literal('onnx'),
   version: z.string().min(1),
   architecture: z.string(),
@@ -40,66 +43,24 @@ export class ModelError extends Error {
   override readonly name = 'ModelError';
 }
 
-/** What this sidecar build can feed: input names in order, their shapes, the vocabularies and known features. */
-export const SERVING_CONTRACT = {
-  inputs: ['past_target', 'past_target_mask', 'past_observed', 'past_observed_mask', 'known', 'static_profile', 'static_metric'],
-  outputs: ['quantiles', 'static_weights', 'encoder_weights', 'decoder_weights', 'attention'],
-  known: ['tod_sin', 'tod_cos', 'dow_sin', 'dow_cos'],
-  profiles: [...PROFILE_NAMES] as string[],
-  metrics: [...METRIC_NAMES] as string[],
-} as const;
-
-function expectedShapes(m: ModelManifest): Record<string, Array<string | number>> {
-  const te = m.encoder_length;
-  const t = te + m.decoder_length;
-  const nm = SERVING_CONTRACT.metrics.length;
-  return {
-    past_target: ['batch', te],
-    past_target_mask: ['batch', te],
-    past_observed: ['batch', te, nm],
-    past_observed_mask: ['batch', te, nm],
-    known: ['batch', t, SERVING_CONTRACT.known.length],
-    static_profile: ['batch'],
-    static_metric: ['batch'],
-    quantiles: ['batch', m.decoder_length, m.quantiles.length],
-  };
-}
-
-/** Differences between what the manifest declares and what the sidecar can feed; empty when compatible. */
+/**
+ * Differences between what the manifest declares and what the sidecar can feed, by its
+ * contract version; empty when compatible.
+ */
 export function manifestDifferences(m: ModelManifest): string[] {
-  const diffs: string[] = [];
-  const names = m.inputs.map((i) => i.name);
-  if (names.join(',') !== SERVING_CONTRACT.inputs.join(',')) {
-    diffs.push(`inputs: expected [${SERVING_CONTRACT.inputs.join(', ')}] in this order, model has [${names.join(', ')}]`);
-  }
-  const outs = m.outputs.map((o) => o.name);
-  for (const needed of SERVING_CONTRACT.outputs) {
-    if (!outs.includes(needed)) diffs.push(`outputs: missing "${needed}"`);
-  }
-  const shapes = expectedShapes(m);
-  for (const t of [...m.inputs, ...m.outputs]) {
-    const want = shapes[t.name];
-    if (want && JSON.stringify(want) !== JSON.stringify(t.shape)) {
-      diffs.push(`${t.name}: shape ${JSON.stringify(t.shape)} does not match [${want.join(', ')}] (encoder ${m.encoder_length}, decoder ${m.decoder_length})`);
-    }
-  }
-  const vocab = (name: string): string[] | undefined => m.features.static.find((s) => s.name === name)?.vocabulary;
-  for (const [name, want] of [['profile', SERVING_CONTRACT.profiles], ['metric', SERVING_CONTRACT.metrics]] as const) {
-    const got = vocab(name);
-    if (!got || got.join(',') !== want.join(',')) {
-      diffs.push(`features.static.${name}.vocabulary: expected [${want.join(', ')}], model has [${(got ?? []).join(', ')}]`);
-    }
-  }
-  const known = [...m.features.known].sort((a, b) => a.index - b.index).map((k) => k.name);
-  if (known.join(',') !== SERVING_CONTRACT.known.join(',')) {
-    diffs.push(`features.known: expected [${SERVING_CONTRACT.known.join(', ')}], model has [${known.join(', ')}]`);
-  }
-  if (!m.quantiles.includes(0.5)) diffs.push('quantiles: must include 0.5 (the median)');
-  for (let i = 1; i < m.quantiles.length; i++) {
-    if (!(m.quantiles[i]! > m.quantiles[i - 1]!)) diffs.push('quantiles: must be strictly increasing');
-  }
-  return diffs;
+  const unknown = unknownVersion(contractVersion(m));
+  if (unknown) return [unknown];
+  return CONTRACTS.find((x) => x.version === contractVersion(m))!.differences(m);
 }
+
+/** Why a contract version cannot be served, or undefined when it can. */
+function unknownVersion(v: number): string | undefined {
+  if (CONTRACTS.some((x) => x.version === v)) return undefined;
+  const served = CONTRACTS.map((x) => (x.version === 1 ? '1 (or absent)' : String(x.version))).join(', ');
+  return `contract_version ${v}: this sidecar serves contract versions ${served}; a model of version ${v} needs a sidecar that knows its inputs and outputs`;
+}
+
+const VersionOnly = z.looseObject({ contract_version: z.number().int().positive().optional() });
 
 export interface LoadedModel {
   readonly dir: string;
@@ -126,6 +87,10 @@ export async function loadModelFiles(dir: string): Promise<LoadedModel> {
   } catch (e) {
     throw new ModelError(`${jsonPath}: not valid JSON (${(e as Error).message})`);
   }
+  // the version first: a model of another version may lay out every other field differently
+  const version = VersionOnly.safeParse(raw);
+  const unknown = version.success ? unknownVersion(version.data.contract_version ?? 1) : undefined;
+  if (unknown) throw new ModelError(`${jsonPath}: this sidecar cannot feed the model: ${unknown}`);
   const parsed = ModelManifestSchema.safeParse(raw);
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;

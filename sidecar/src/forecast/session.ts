@@ -6,31 +6,22 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { LoadedModel } from './manifest';
-import { ModelError, SERVING_CONTRACT } from './manifest';
+import { ModelError } from './manifest';
 
 export type Device = 'auto' | 'cuda' | 'cpu';
 export type ExecutionProvider = 'cuda' | 'cpu';
 
-/** Flat model inputs for `batch` series, row-major in the shapes model.json declares. */
+/**
+ * Flat model inputs for `batch` rows (series or servers, per the model's contract), one tensor
+ * per input model.json declares, row-major in its declared shape with `batch` rows.
+ */
 export interface ModelInputs {
   readonly batch: number;
-  readonly past_target: Float32Array;
-  readonly past_target_mask: Float32Array;
-  readonly past_observed: Float32Array;
-  readonly past_observed_mask: Float32Array;
-  readonly known: Float32Array;
-  readonly static_profile: BigInt64Array;
-  readonly static_metric: BigInt64Array;
+  readonly tensors: Readonly<Record<string, Float32Array | BigInt64Array>>;
 }
 
-export interface ModelOutputs {
-  /** [batch, decoder_length, quantiles], metric units. */
-  readonly quantiles: Float32Array;
-  readonly static_weights: Float32Array;
-  readonly encoder_weights: Float32Array;
-  readonly decoder_weights: Float32Array;
-  readonly attention: Float32Array;
-}
+/** Every output model.json declares, by name, row-major in its declared shape (every contract has `quantiles`). */
+export type ModelOutputs = { readonly quantiles: Float32Array } & Readonly<Record<string, Float32Array>>;
 
 export interface ModelSession {
   readonly provider: ExecutionProvider;
@@ -91,38 +82,29 @@ export async function createModelSession(model: LoadedModel, device: Device, thr
     }
   }
   const s = session;
-  const m = model.manifest;
-  const te = m.encoder_length;
-  const t = te + m.decoder_length;
-  const nm = SERVING_CONTRACT.metrics.length;
-  const nk = SERVING_CONTRACT.known.length;
+  const declared = model.manifest;
   return {
     provider,
     fallbackReason,
     async run(i: ModelInputs): Promise<ModelOutputs> {
       const b = i.batch;
-      const feeds: Record<string, ort.Tensor> = {
-        past_target: new ort.Tensor('float32', i.past_target, [b, te]),
-        past_target_mask: new ort.Tensor('float32', i.past_target_mask, [b, te]),
-        past_observed: new ort.Tensor('float32', i.past_observed, [b, te, nm]),
-        past_observed_mask: new ort.Tensor('float32', i.past_observed_mask, [b, te, nm]),
-        known: new ort.Tensor('float32', i.known, [b, t, nk]),
-        static_profile: new ort.Tensor('int64', i.static_profile, [b]),
-        static_metric: new ort.Tensor('int64', i.static_metric, [b]),
-      };
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const t of declared.inputs) {
+        const data = i.tensors[t.name];
+        const dims = t.shape.map((d) => (d === 'batch' ? b : d));
+        const size = dims.reduce((a, d) => a * d, 1);
+        if (!data || data.length !== size) throw new ModelError(`input "${t.name}": expected ${size} values [${dims.join(', ')}], got ${data?.length ?? 'none'}`);
+        feeds[t.name] = t.dtype === 'int64' ? new ort.Tensor('int64', data as BigInt64Array, dims) : new ort.Tensor('float32', data as Float32Array, dims);
+      }
       const out = await s.run(feeds);
-      const get = (name: string): Float32Array => {
-        const v = out[name];
-        if (!v) throw new ModelError(`model.onnx produced no output "${name}"`);
-        return v.data as Float32Array;
-      };
-      return {
-        quantiles: get('quantiles'),
-        static_weights: get('static_weights'),
-        encoder_weights: get('encoder_weights'),
-        decoder_weights: get('decoder_weights'),
-        attention: get('attention'),
-      };
+      const outputs: Record<string, Float32Array> = {};
+      for (const t of declared.outputs) {
+        const v = out[t.name];
+        if (!v) throw new ModelError(`model.onnx produced no output "${t.name}"`);
+        outputs[t.name] = v.data as Float32Array;
+      }
+      if (!outputs['quantiles']) throw new ModelError('model.onnx produced no output "quantiles"');
+      return outputs as ModelOutputs;
     },
     release: () => s.release(),
   };

@@ -59,8 +59,9 @@ async function handle(msg: Message): Promise<unknown> {
 parentPort?.on('message', (msg: Message) => {
   handle(msg).then(
     (reply) => {
-      const r = reply as { outputs?: { quantiles: Float32Array; encoder_weights: Float32Array } };
-      const transfer = r.outputs ? ([r.outputs.quantiles.buffer, r.outputs.encoder_weights.buffer] as ArrayBuffer[]) : [];
+      const r = reply as { outputs?: Record<string, Float32Array> };
+      // each buffer once: two outputs may share one
+      const transfer = r.outputs ? [...new Set(Object.values(r.outputs).map((o) => o.buffer as ArrayBuffer))] : [];
       parentPort!.postMessage(reply, transfer);
     },
     (e: unknown) => parentPort!.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) }),

@@ -22,7 +22,7 @@ import { parseMatrix } from './matrix';
 import { checkValue } from './validate';
 import type { DropReason } from './validate';
 import type { MatrixSeries } from './matrix';
-import type { HistorySource, HistoryWindow } from './source';
+import type { FetchOptions, HistorySource, HistoryWindow } from './source';
 
 /** Prometheus refuses query_range results of more than 11,000 points per series. */
 export const MAX_POINTS = 11000;
@@ -76,7 +76,7 @@ export class PrometheusSource implements HistorySource {
     this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  async fetch(end: number, length: number, step: number): Promise<HistoryWindow> {
+  async fetch(end: number, length: number, step: number, options: FetchOptions = {}): Promise<HistoryWindow> {
     const start = end - (length - 1) * step;
     const instances = new Map<string, Partial<Record<MetricName, Float64Array>>>();
     const dropped: Partial<Record<MetricName, Partial<Record<DropReason, number>>>> = {};
@@ -89,7 +89,7 @@ export class PrometheusSource implements HistorySource {
       this.o.config.deadline * 1000,
     );
     try {
-      const profileLookup = this.lookupProfiles(cycle.signal);
+      const profileLookup = options.profiles === false ? Promise.resolve() : this.lookupProfiles(cycle.signal);
       await Promise.all(
         METRIC_NAMES.map(async (metric) => {
           try {

@@ -1,15 +1,20 @@
 /**
  * The embedded simulator as a history source: the same values the default PromQL would give
- * for the simulated fleet (CPU, I/O wait and network averaged over the step, as `rate()` does;
- * memory, disk and load at the instant), without a Prometheus in between.
+ * for the simulated fleet (CPU, I/O wait and network averaged over the 5 minutes before each
+ * instant, as `rate(...[5m])` does; memory, disk and load at the instant), without a Prometheus
+ * in between. Like PromQL at any step, a point depends on its instant only, never on the step of
+ * the read: an hourly read gives, on the hour, what the 5-minute read gives there (the values a
+ * model trained on 5-minute history samples on the hour).
  */
 import type { MetricName } from '../profiles/profiles';
 import type { Simulation } from '../simulator/simulation';
 import { metricsFromGauges } from '../simulator/simulation';
 import type { HistorySource, HistoryWindow } from './source';
 
-/** Rates are averaged over the step at this resolution (seconds). */
+/** Rates are averaged over RATE_SECONDS at this resolution (seconds). */
 const INNER = 60;
+/** The rate window of the default expressions (RATE_WINDOW, 5m). */
+const RATE_SECONDS = 300;
 
 export class SimulatorSource implements HistorySource {
   readonly description: string;
@@ -30,14 +35,14 @@ export class SimulatorSource implements HistorySource {
     for (const k of this.cache.keys()) if (k >= t) this.cache.delete(k);
   }
 
-  /** The fleet at one grid time; `pause` gives the event loop back now and then (large fleets). */
-  private async valuesAt(t: number, step: number, pause: () => Promise<void>): Promise<Float64Array> {
+  /** The fleet at one instant; `pause` gives the event loop back now and then (large fleets). */
+  private async valuesAt(t: number, pause: () => Promise<void>): Promise<Float64Array> {
     const hit = this.cache.get(t);
     if (hit) return hit;
     const n = this.sim.servers.length;
     const out = new Float64Array(n * 6).fill(NaN);
     if (t >= this.historyStart) {
-      const inner = Math.max(1, Math.round(step / INNER));
+      const inner = RATE_SECONDS / INNER;
       for (let i = 0; i < n; i++) {
         if (i % 256 === 0) await pause();
         const s = this.sim.servers[i]!;
@@ -46,7 +51,7 @@ export class SimulatorSource implements HistorySource {
         let iowait = 0;
         let net = 0;
         for (let j = 0; j < inner; j++) {
-          const g = this.sim.gauges(s, t - j * (step / inner));
+          const g = this.sim.gauges(s, t - j * INNER);
           cpu += g.cpu;
           iowait += g.iowait;
           net += g.rx + g.tx;
@@ -93,7 +98,7 @@ export class SimulatorSource implements HistorySource {
     }
     for (let k = 0; k < length; k++) {
       await pause();
-      const v = await this.valuesAt(end - (length - 1 - k) * step, step, pause);
+      const v = await this.valuesAt(end - (length - 1 - k) * step, pause);
       for (let i = 0; i < base.length; i++) {
         const o = base[i]!;
         if (o < 0) continue;

@@ -38,12 +38,22 @@ export class SourceError extends Error {
   }
 }
 
+export interface FetchOptions {
+  /** Look up the instances' profile labels as well (default true; a second read of the same cycle skips it). */
+  readonly profiles?: boolean;
+}
+
 /** What the loop asks of a source. */
 export interface HistorySource {
   /** Human-readable, for logs: "prometheus http://…" or "simulator (20 servers)". */
   readonly description: string;
-  /** History of `length` points ending at `end`; throws SourceError when nothing at all could be read. */
-  fetch(end: number, length: number, step: number): Promise<HistoryWindow>;
+  /**
+   * History of `length` points `step` apart ending at `end`; throws SourceError when nothing at
+   * all could be read. Each point is the value the metric's expression has at that instant,
+   * whatever the step: a read at a 1 h step gives, on the hour, exactly what the 5-minute read
+   * gives there (point samples, not averages over the step).
+   */
+  fetch(end: number, length: number, step: number, options?: FetchOptions): Promise<HistoryWindow>;
   /**
    * Ends every read in flight now: their fetch settles at once (queries not yet answered fail
    * with reason `aborted`), so reload and shutdown never wait behind a stuck answer. Later
