@@ -180,6 +180,7 @@ export function ConeLegend({ set, showThresholds }: { set: ConeSet; showThreshol
 const REASONS = {
   'too-little-history': 'too little history for a forecast yet: its risk is scored on current values only until enough history is in (default 19 h of the 24 h window)',
   'not-in-data': 'no forecast or history for it in the data',
+  unknown: 'unknown: its data has been missing or bad for longer than the sidecar keeps stale forecasts, so there is no current forecast (and it is not healthy either)',
 };
 
 export function ConeView({ set, width, height, showThresholds, formatTime, summary }: ConeViewProps): React.ReactElement {

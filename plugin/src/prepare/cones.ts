@@ -52,7 +52,7 @@ export interface ConeOptions {
 }
 
 /** Why an instance asked for has no cones. */
-export type NoForecastReason = 'too-little-history' | 'not-in-data';
+export type NoForecastReason = 'too-little-history' | 'not-in-data' | 'unknown';
 
 export interface ConeSet {
   /** By instance (natural order), then metric. */
@@ -64,6 +64,7 @@ export interface ConeSet {
 export const METRIC_VALUE = 'foresight_metric_value';
 export const FORECAST = 'foresight_forecast';
 export const INSTANCE_READY = 'foresight_instance_ready';
+export const INSTANCE_UNKNOWN = 'foresight_instance_unknown';
 export const CONE_QUERIES = [METRIC_VALUE, FORECAST];
 
 /** Percentile pairs drawn as bands, outermost first. */
@@ -76,7 +77,9 @@ const PAIRS: ReadonlyArray<readonly [number, number]> = [
 /**
  * Cones for the instances asked for (all with forecasts when none are). An instance asked for
  * without forecasts is listed in `missing`: `too-little-history` when its
- * `foresight_instance_ready` is 0 (or it has history but no forecast), else `not-in-data`. The
+ * `foresight_instance_ready` is 0 (or it has history but no forecast), `unknown` when its
+ * `foresight_instance_unknown` is 1 (its data has been missing too long: forecasts older than
+ * that are not drawn), else `not-in-data`. The
  * message (which queries are expected) comes only when the data has no cone series at all.
  */
 export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): ConeSet | { readonly message: string } {
@@ -85,6 +88,7 @@ export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Co
   if (forecasts.length === 0 && !known) {
     return { message: `No ${FORECAST} series with instance, metric, horizon and percentile labels. Query ${FORECAST} (instant) and ${METRIC_VALUE} (range) from the Foresight sidecar.` };
   }
+  const unknown = new Set(series.filter((s) => s.name === INSTANCE_UNKNOWN && s.labels['instance'] && lastValue(s)?.value === 1).map((s) => s.labels['instance']!));
   const wantInstances = o.instances && o.instances.length > 0 ? new Set(o.instances) : undefined;
   const wantMetrics = o.metrics && o.metrics.length > 0 ? new Set(o.metrics) : undefined;
   const wantHorizons = o.horizons && o.horizons.length > 0 ? new Set(o.horizons) : undefined;
@@ -95,7 +99,7 @@ export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Co
   for (const s of forecasts) {
     const instance = s.labels['instance']!;
     const metric = s.labels['metric']!;
-    if ((wantInstances && !wantInstances.has(instance)) || (wantMetrics && !wantMetrics.has(metric))) {
+    if ((wantInstances && !wantInstances.has(instance)) || (wantMetrics && !wantMetrics.has(metric)) || unknown.has(instance)) {
       continue;
     }
     const h = durationSeconds(s.labels['horizon']!);
@@ -183,7 +187,7 @@ export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Co
   const missing = [...(wantInstances ?? [])]
     .filter((i) => !drawn.has(i))
     .sort(natural)
-    .map((instance) => ({ instance, reason: (notReady.has(instance) || withHistory.has(instance) ? 'too-little-history' : 'not-in-data') as NoForecastReason }));
+    .map((instance) => ({ instance, reason: (unknown.has(instance) ? 'unknown' : notReady.has(instance) || withHistory.has(instance) ? 'too-little-history' : 'not-in-data') as NoForecastReason }));
   return { cones, missing };
 }
 
