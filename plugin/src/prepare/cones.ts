@@ -5,7 +5,7 @@
  * thresholds, and the first p50 crossing of the critical threshold. Forecasts are published at
  * "now" with a `horizon` label; here they are placed at now + horizon.
  */
-import { type SeriesInput, durationSeconds, lastValue } from '../series';
+import { type SeriesInput, durationSeconds, lastGoodAt, lastValue } from '../series';
 
 export interface Point {
   /** Unix ms. */
@@ -59,12 +59,19 @@ export interface ConeSet {
   readonly cones: readonly Cone[];
   /** Instances asked for that have no forecast, and why. */
   readonly missing: ReadonlyArray<{ readonly instance: string; readonly reason: NoForecastReason }>;
+  /**
+   * Drawn instances whose `foresight_instance_stale` is 1: their cones are the last good
+   * forecasts. dataAt: unix ms of the last good data (null when not in the data); at: the newest
+   * sample of the stale series (for "n min ago").
+   */
+  readonly stale?: ReadonlyArray<{ readonly instance: string; readonly dataAt: number | null; readonly at: number }>;
 }
 
 export const METRIC_VALUE = 'foresight_metric_value';
 export const FORECAST = 'foresight_forecast';
 export const INSTANCE_READY = 'foresight_instance_ready';
 export const INSTANCE_UNKNOWN = 'foresight_instance_unknown';
+export const INSTANCE_STALE = 'foresight_instance_stale';
 export const CONE_QUERIES = [METRIC_VALUE, FORECAST];
 
 /** Percentile pairs drawn as bands, outermost first. */
@@ -188,7 +195,11 @@ export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Co
     .filter((i) => !drawn.has(i))
     .sort(natural)
     .map((instance) => ({ instance, reason: (unknown.has(instance) ? 'unknown' : notReady.has(instance) || withHistory.has(instance) ? 'too-little-history' : 'not-in-data') as NoForecastReason }));
-  return { cones, missing };
+  const stale = series
+    .filter((s) => s.name === INSTANCE_STALE && s.labels['instance'] && drawn.has(s.labels['instance']) && lastValue(s)?.value === 1)
+    .map((s) => ({ instance: s.labels['instance']!, dataAt: lastGoodAt(s), at: lastValue(s)!.time }))
+    .sort((a, b) => natural(a.instance, b.instance));
+  return stale.length > 0 ? { cones, missing, stale } : { cones, missing };
 }
 
 function breachOf(p50: readonly Point[], th: Thresholds | undefined, now: number): { breach?: { t: number; seconds: number } } {

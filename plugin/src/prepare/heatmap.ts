@@ -8,7 +8,9 @@
  * only draw this.
  */
 import { LEVELS, levelOf } from '../levels';
-import { type SeriesInput, durationSeconds, lastValue } from '../series';
+import { type SeriesInput, durationSeconds, lastGoodAt, lastValue, timeAndAge } from '../series';
+
+export { timeAndAge };
 
 export type SortOrder = 'worstCurrent' | 'worstPredicted' | 'name';
 
@@ -237,19 +239,6 @@ export function prepareHeatmap(series: readonly SeriesInput[], o: HeatmapOptions
   return { columns, nowIndex: pastCount, now, pastStart, futureEnd, pastShare, sameScale: Math.abs(pastShare - natural) < 1e-9, rows };
 }
 
-/**
- * The last good data of a stale series: the newest sample with value 0 before its trailing run of
- * 1s (null when it was 1 all through the data).
- */
-function lastGoodAt(s: SeriesInput): number | null {
-  for (let i = s.values.length - 1; i >= 0; i--) {
-    if (s.values[i] === 0) {
-      return s.times[i]!;
-    }
-  }
-  return null;
-}
-
 /** The usual spacing of the samples (their smallest gap; one minute when there is a single sample). */
 function typicalStep(sorted: readonly number[]): number {
   let step = Infinity;
@@ -322,12 +311,6 @@ export function worstInstance(rows: readonly HeatmapRow[]): string | undefined {
   // an unknown server has no forecast to show: the worst known one, unless none is known
   const known = rows.filter((r) => r.state !== 'unknown');
   return [...(known.length > 0 ? known : rows)].sort(comparator('worstPredicted'))[0]?.instance;
-}
-
-/** A clock time and its age: "14:05 (12 min ago)". */
-export function timeAndAge(ms: number, now: number, formatTime: (ms: number) => string): string {
-  const m = Math.max(0, Math.round((now - ms) / 60000));
-  return `${formatTime(ms)} (${m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`} ago)`;
 }
 
 /**
