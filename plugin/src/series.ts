@@ -51,6 +51,25 @@ export function lastValue(s: SeriesInput): { time: number; value: number } | und
   return undefined;
 }
 
+/**
+ * The last good data of a `foresight_instance_stale` series: the newest sample with value 0
+ * before its trailing run of 1s (null when it was 1 all through the data).
+ */
+export function lastGoodAt(s: SeriesInput): number | null {
+  for (let i = s.values.length - 1; i >= 0; i--) {
+    if (s.values[i] === 0) {
+      return s.times[i]!;
+    }
+  }
+  return null;
+}
+
+/** A clock time and its age: "14:05 (12 min ago)". */
+export function timeAndAge(ms: number, now: number, formatTime: (ms: number) => string): string {
+  const m = Math.max(0, Math.round((now - ms) / 60000));
+  return `${formatTime(ms)} (${m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`} ago)`;
+}
+
 /** Prometheus duration ("30m", "1h30m", "8h") → seconds; undefined if it is not one. */
 export function durationSeconds(text: string): number | undefined {
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)/gy;

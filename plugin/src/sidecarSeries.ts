@@ -17,6 +17,9 @@ export interface FleetJson {
     readonly instance: string;
     readonly profile: string;
     readonly ready: boolean;
+    /** fresh | stale | unknown, and the last good data (unix seconds); absent from older sidecars. */
+    readonly state?: 'fresh' | 'stale' | 'unknown';
+    readonly dataAt?: number | null;
     readonly score?: number;
     readonly drivers?: Readonly<Record<string, number>>;
     readonly predicted?: Readonly<Record<string, number>>;
@@ -47,8 +50,21 @@ export function fleetSeries(fleet: FleetJson): SeriesInput[] {
   const at = fleet.origin * 1000;
   for (const i of fleet.instances) {
     const base = { instance: i.instance, profile: i.profile };
-    out.push({ name: 'foresight_instance_ready', labels: base, times: [at], values: [i.ready ? 1 : 0] });
-    const recent = i.recent && i.recent.length > 0 ? i.recent : i.score !== undefined ? [[fleet.origin, i.score] as const] : [];
+    if (i.state !== 'unknown') {
+      out.push({ name: 'foresight_instance_ready', labels: base, times: [at], values: [i.ready ? 1 : 0] });
+    }
+    if (i.state !== undefined) {
+      // as Prometheus would hold them: stale 0 at the last good data, then 1 while carried over
+      const good = i.state !== 'fresh' && typeof i.dataAt === 'number' && i.dataAt < fleet.origin ? i.dataAt * 1000 : undefined;
+      out.push({ name: 'foresight_instance_stale', labels: base, times: good !== undefined ? [good, at] : [at], values: good !== undefined ? [0, i.state === 'fresh' ? 0 : 1] : [i.state === 'fresh' ? 0 : 1] });
+      out.push({ name: 'foresight_instance_unknown', labels: base, times: [at], values: [i.state === 'unknown' ? 1 : 0] });
+    }
+    let recent = i.recent && i.recent.length > 0 ? i.recent : i.score !== undefined ? [[fleet.origin, i.score] as const] : [];
+    const newest = recent[recent.length - 1];
+    if (i.state === 'stale' && i.score !== undefined && newest !== undefined && newest[0] < fleet.origin) {
+      // `recent` holds fresh cycles only; /metrics keeps publishing the last good score while stale
+      recent = [...recent, [fleet.origin, i.score] as const];
+    }
     out.push({ name: 'foresight_risk_score', labels: base, times: recent.map(([t]) => t * 1000), values: recent.map(([, v]) => v) });
     for (const [horizon, score] of Object.entries(i.predicted ?? {})) {
       out.push({ name: 'foresight_predicted_risk_score', labels: { ...base, horizon }, times: [at], values: [score] });

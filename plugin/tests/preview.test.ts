@@ -17,7 +17,7 @@ import type { Browser, Page } from 'playwright-core';
 import { renderPreviewPage } from '../../sidecar/src/api/preview';
 import { ARTIFACTS, PLUGIN, describeWithChromium, launch } from './browser';
 import { coneInstances, expectLegend, expectTimeAxis, expectTooltipInside, selectedRow } from './checks';
-import { SOURCE_DOWN, SOURCE_UP, type ServerSpec, type SourceJson, fleetJson, fleetSpecs, forecastJson } from './scenario';
+import { SOURCE_DOWN, SOURCE_UP, type ServerSpec, type SourceJson, degradedSpecs, fleetJson, fleetSpecs, forecastJson } from './scenario';
 
 const MAIN = path.join(PLUGIN, '..', 'sidecar', 'dist', 'main.js');
 const BUNDLE = path.join(PLUGIN, 'dist-preview', 'preview.js');
@@ -167,6 +167,33 @@ describeWithChromium('preview page in Chromium on a hand-built fleet', () => {
     await page.locator('[data-testid="heatmap-row"][data-instance="ppsrv001"] [data-testid="row-instance"]').click();
     await expect(page.getByTestId('cone-state').innerText()).resolves.toContain('ppsrv001: too little history for a forecast yet');
     await expect(page.getByTestId('message').count()).resolves.toBe(0);
+    await page.close();
+  });
+
+  test('when the fleet JSON says one server is stale and one unknown, then their rows say so, the legend explains it, and their cones say how old the data is', async () => {
+    site.set(degradedSpecs());
+    const { page, errors } = await open(browser, site.url);
+    const row = (instance: string): ReturnType<Page['locator']> => page.locator(`[data-testid="heatmap-row"][data-instance="${instance}"]`);
+    await expect(row('ppml0003').getByTestId('row-state').innerText()).resolves.toBe('stale');
+    await expect(row('ppml0003').getByTestId('row-state').getAttribute('title')).resolves.toMatch(/^stale: last data at 2026-12-01 13:40 \(\d+ (h \d+ )?min ago\)/);
+    await expect(row('ppml0003').locator('[data-predicted="true"][data-stale="true"]').count()).resolves.toBe(7);
+    await expect(row('ppra001').getByTestId('row-state').innerText()).resolves.toBe('unknown');
+    await expect(row('ppra001').getByTestId('row-unknown').innerText()).resolves.toBe('unknown: no current data or forecast');
+    await expect(row('ppra001').locator('[data-predicted="true"]').count()).resolves.toBe(0);
+    await expect(page.getByTestId('heatmap-row').first().getAttribute('data-instance')).resolves.toBe('ppra001');
+    const names = await page.getByTestId('legend-name').allInnerTexts();
+    expect(names.slice(-2)).toEqual(['no data / unknown', 'stale (last good data)']);
+    // the worst predicted server is the default cone, never the unknown one
+    await expect(coneInstances(page)).resolves.toEqual(['ppdb002']);
+    await row('ppml0003').getByTestId('row-instance').click();
+    await page.locator('[data-testid="cone-summary"]', { hasText: 'ppml0003' }).waitFor();
+    await expect(page.getByTestId('cone-summary').innerText()).resolves.toMatch(/^ppml0003 · ml_compute — stale: last data at 2026-12-01 13:40 \(/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'preview-stale-unknown.png') });
+    await row('ppra001').getByTestId('row-instance').click();
+    await page.locator('[data-testid="cone-summary"]', { hasText: 'ppra001' }).waitFor();
+    await expect(page.getByTestId('cone-state').innerText()).resolves.toContain('ppra001: unknown: its data has been missing or bad');
+    await expect(page.getByTestId('cone-summary').innerText()).resolves.toMatch(/^ppra001 · risk_analytics — unknown: last data at 2026-12-01 13:20 \(.*\); no current forecast/);
+    expect(errors).toEqual([]);
     await page.close();
   });
 

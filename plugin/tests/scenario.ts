@@ -42,6 +42,14 @@ export interface ServerSpec {
     readonly perHour: number;
   };
   readonly ready?: boolean;
+  /**
+   * Data state as the sidecar judges it (absent: an older sidecar, no state published). Stale: its
+   * data stopped at `dataAt` and the last good risk and forecasts are carried over; unknown: no
+   * score or forecast is published any more.
+   */
+  readonly state?: 'fresh' | 'stale' | 'unknown';
+  /** Unix seconds of the last good data of a stale or unknown server. */
+  readonly dataAt?: number;
 }
 
 const climb = (now: number, rates: readonly number[]): Record<string, number> =>
@@ -117,6 +125,22 @@ export function fleetSpecs(variant: 'critical' | 'ranking-changed' = 'critical')
     );
   }
   return out;
+}
+
+/**
+ * The critical moment with data trouble: ppml0003's data stopped at 13:40 (stale: its last good
+ * risk and forecasts are carried over) and ppra001's at 13:20 (unknown by 14:00: nothing current).
+ */
+export const STALE_AT = NOW - 20 * 60;
+export const UNKNOWN_AT = NOW - 40 * 60;
+export function degradedSpecs(): ServerSpec[] {
+  return fleetSpecs().map((s) =>
+    s.instance === 'ppml0003'
+      ? { ...s, state: 'stale' as const, dataAt: STALE_AT }
+      : s.instance === 'ppra001'
+        ? { ...s, state: 'unknown' as const, dataAt: UNKNOWN_AT }
+        : { ...s, state: 'fresh' as const }
+  );
 }
 
 /** Normal values per metric (percent; load per core; bytes/s). */
@@ -226,17 +250,25 @@ export function fleetJson(specs: readonly ServerSpec[], source: SourceJson = SOU
     source,
     instances: specs.map((s) => {
       const n = s.ready === false ? 36 : 72;
+      const until = s.state === 'stale' || s.state === 'unknown' ? (s.dataAt ?? NOW) : NOW;
+      const known = s.state !== 'unknown';
       return {
         instance: s.instance,
         profile: s.profile,
         ready: s.ready ?? true,
-        score: s.score,
-        drivers: s.drivers ?? { [METRICS[seedOf(s.instance) % 6]!]: s.score },
-        predicted: s.ready === false ? {} : (s.predicted ?? {}),
+        ...(s.state ? { state: s.state, stale: s.state !== 'fresh', dataAt: s.state === 'fresh' ? null : (s.dataAt ?? null) } : {}),
+        ...(known
+          ? {
+              score: s.score,
+              drivers: s.drivers ?? { [METRICS[seedOf(s.instance) % 6]!]: s.score },
+              predicted: s.ready === false ? {} : (s.predicted ?? {}),
+            }
+          : { level: 3, severity: 'warning' }),
+        // fresh cycles only: a stale or unknown server's recent scores end at its last good data
         recent: Array.from({ length: n }, (_, k) => {
           const t = NOW - (n - 1 - k) * STEP;
           return [t, scoreAt(s, t)];
-        }),
+        }).filter(([t]) => t! <= until),
         current: Object.fromEntries(METRICS.map((m) => [m, valueAt(s, m, NOW)])),
       };
     }),
@@ -266,7 +298,7 @@ export function forecastJson(specs: readonly ServerSpec[], instance: string): un
             const t = NOW - (points - 1 - k) * STEP;
             return [t, valueAt(s, m, t)];
           }),
-          forecast: ready ? forecastOf(s, m) : null,
+          forecast: ready && s.state !== 'unknown' ? forecastOf(s, m) : null,
         },
       ])
     ),
@@ -307,27 +339,47 @@ export function frames(specs: readonly ServerSpec[], coneInstances: readonly str
       instance: string;
       profile: string;
       ready: boolean;
+      state?: 'fresh' | 'stale' | 'unknown';
+      dataAt?: number | null;
+      score?: number;
       recent: Array<[number, number]>;
-      predicted: Record<string, number>;
-      drivers: Record<string, number>;
+      predicted?: Record<string, number>;
+      drivers?: Record<string, number>;
     }>;
   };
   const out: Frame[] = [];
   for (const i of fleet.instances) {
     const base = { instance: i.instance, profile: i.profile };
+    // /metrics keeps publishing a stale server's last good score every cycle; an unknown one's not at all
+    const carried: Array<[number, number]> = [];
+    if (i.state === 'stale' && i.score !== undefined) {
+      for (let t = (i.recent[i.recent.length - 1]?.[0] ?? NOW - 6 * 3600) + STEP; t <= NOW; t += STEP) {
+        carried.push([t, i.score]);
+      }
+    }
+    const scores = [...i.recent, ...carried];
     out.push(
       frame(
         'foresight_risk_score',
         base,
-        i.recent.map(([t]) => t),
-        i.recent.map(([, v]) => v)
+        scores.map(([t]) => t),
+        scores.map(([, v]) => v)
       )
     );
-    out.push(frame('foresight_instance_ready', base, [NOW], [i.ready ? 1 : 0]));
-    for (const [h, v] of Object.entries(i.predicted)) {
+    if (i.state !== 'unknown') {
+      out.push(frame('foresight_instance_ready', base, [NOW], [i.ready ? 1 : 0]));
+    }
+    if (i.state !== undefined) {
+      // range queries: 0 while fresh, 1 from the first cycle after the last good data
+      const times = Array.from({ length: 73 }, (_, k) => NOW - (72 - k) * STEP);
+      const stale = (t: number): number => (i.state !== 'fresh' && t > (i.dataAt ?? -Infinity) ? 1 : 0);
+      out.push(frame('foresight_instance_stale', base, times, times.map(stale)));
+      out.push(frame('foresight_instance_unknown', base, times, times.map((t) => (i.state === 'unknown' && t === NOW ? 1 : 0))));
+    }
+    for (const [h, v] of Object.entries(i.predicted ?? {})) {
       out.push(frame('foresight_predicted_risk_score', { ...base, horizon: h }, [NOW], [v]));
     }
-    for (const [d, v] of Object.entries(i.drivers)) {
+    for (const [d, v] of Object.entries(i.drivers ?? {})) {
       out.push(frame('foresight_risk_driver', { ...base, driver: d }, [NOW], [v]));
     }
   }

@@ -8,6 +8,7 @@
 import React from 'react';
 import { type MetricUnit, formatDuration, timeTicks, unitOf, yAxis } from '../prepare/axes';
 import type { Cone, ConeSet, Point } from '../prepare/cones';
+import { timeAndAge } from '../series';
 import { useViewTheme, type ViewTheme } from './theme';
 
 export interface ConeViewProps {
@@ -17,7 +18,7 @@ export interface ConeViewProps {
   readonly showThresholds: boolean;
   /** Clock time of a unix-ms instant, in the dashboard's time zone. */
   readonly formatTime: (ms: number) => string;
-  /** One line above the charts: which server and how bad (the views compose it). */
+  /** One line above the charts: which server and how bad (the views compose it; it then also says whether the data is stale). */
   readonly summary?: string;
 }
 
@@ -180,6 +181,7 @@ export function ConeLegend({ set, showThresholds }: { set: ConeSet; showThreshol
 const REASONS = {
   'too-little-history': 'too little history for a forecast yet: its risk is scored on current values only until enough history is in (default 19 h of the 24 h window)',
   'not-in-data': 'no forecast or history for it in the data',
+  unknown: 'unknown: its data has been missing or bad for longer than the sidecar keeps stale forecasts, so there is no current forecast (and it is not healthy either)',
 };
 
 export function ConeView({ set, width, height, showThresholds, formatTime, summary }: ConeViewProps): React.ReactElement {
@@ -194,6 +196,14 @@ export function ConeView({ set, width, height, showThresholds, formatTime, summa
           {summary}
         </div>
       )}
+      {/* without a summary (a cones-only panel, several servers) each stale server gets its own line */}
+      {!summary &&
+        (set.stale ?? []).map((st) => (
+          <div key={st.instance} data-testid="cone-stale" data-instance={st.instance} style={{ fontSize: 13, fontWeight: 600, padding: '2px 0' }}>
+            <bdi>{st.instance}</bdi>
+            {`: stale: ${st.dataAt !== null ? `last data at ${timeAndAge(st.dataAt, st.at, formatTime)}` : 'no good data in the time range'}; these are its last good forecasts`}
+          </div>
+        ))}
       {set.cones.length > 0 && <ConeLegend set={set} showThresholds={showThresholds} />}
       {set.missing.map((m) => (
         <div key={m.instance} data-testid="cone-state" data-instance={m.instance} data-reason={m.reason} style={{ fontSize: 13, padding: '8px 10px', margin: '4px 0', border: `1px dashed ${theme.border}`, borderRadius: 3, color: theme.text, background: theme.backgroundRaised }}>

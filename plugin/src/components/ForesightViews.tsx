@@ -7,7 +7,7 @@
 import React, { useMemo } from 'react';
 import { LEVELS, levelColorsFor } from '../levels';
 import type { SeriesInput } from '../series';
-import { type HeatmapModel, prepareHeatmap, worstInstance } from '../prepare/heatmap';
+import { type HeatmapModel, prepareHeatmap, timeAndAge, worstInstance } from '../prepare/heatmap';
 import { prepareCones } from '../prepare/cones';
 import { type SourceState, sourceDownLines } from '../prepare/source';
 import { thresholdsFor } from '../thresholds';
@@ -60,14 +60,27 @@ export function SourceBanner({ source, formatTime, now }: { source: SourceState;
   );
 }
 
-/** "ppdb002 · database — now Critical (84) · predicted Imminent Failure (93) by +2h": who, how bad, when. */
-export function coneSummary(model: HeatmapModel, instance: string, selected: boolean): string | undefined {
+/**
+ * "ppdb002 · database — now Critical (84) · predicted Imminent Failure (93) by +2h": who, how bad,
+ * when; "stale: last data at 13:40 (20 min ago) —" before it while the data is stale, and for an
+ * unknown server that there is no current forecast.
+ */
+export function coneSummary(model: HeatmapModel, instance: string, selected: boolean, formatTime: (ms: number) => string = (ms) => new Date(ms).toISOString().slice(11, 16)): string | undefined {
   const row = model.rows.find((r) => r.instance === instance);
   if (!row) {
     return undefined;
   }
   const parts = [`${row.instance}${row.profile ? ` · ${row.profile}` : ''} —`];
-  const cur = row.worstCurrent >= 0 ? `now ${LEVELS[row.worstCurrent]!.display} (${row.currentScore.toFixed(0)})` : 'now: no data';
+  const since = row.dataAt !== null ? `last data at ${timeAndAge(row.dataAt, model.now, formatTime)}` : 'no good data in the time range';
+  if (row.state === 'unknown') {
+    parts.push(`unknown: ${since}; no current forecast`);
+    parts.push(selected ? '· selected' : '');
+    return parts.join(' ').trim();
+  }
+  if (row.state === 'stale') {
+    parts.push(`stale: ${since} —`);
+  }
+  const cur = row.worstCurrent >= 0 ? `${row.state === 'stale' ? 'last good' : 'now'} ${LEVELS[row.worstCurrent]!.display} (${row.currentScore.toFixed(0)})` : 'now: no data';
   parts.push(cur);
   if (row.worstPredicted >= 0) {
     // the first horizon that reaches the worst predicted level, and its score
@@ -107,7 +120,7 @@ export function ForesightViews({ series, options, width, height, coneInstances, 
   const available = height - bannerHeight;
   const heatmapHeight = !showHeatmap ? 0 : !showCones ? available : model ? Math.min(HEATMAP_HEADER + model.rows.length * 20, Math.round(available * 0.55)) : 60;
   const coneHeight = showHeatmap ? available - heatmapHeight - 8 : available;
-  const summary = model && instances.length === 1 ? coneSummary(model, instances[0]!, selected) : undefined;
+  const summary = model && instances.length === 1 ? coneSummary(model, instances[0]!, selected, (ms) => formatTime(ms, true)) : undefined;
   return (
     <div style={{ width, height, overflow: 'hidden', color: theme.text, fontFamily: theme.fontFamily }}>
       {down && <SourceBanner source={down} formatTime={formatTime} now={now} />}

@@ -6,7 +6,7 @@
  */
 import React, { useLayoutEffect, useRef, useState } from 'react';
 import { LEVELS } from '../levels';
-import { type HeatmapModel, type HeatmapRow, cellTooltip, pastTicks, xOf } from '../prepare/heatmap';
+import { type HeatmapModel, type HeatmapRow, cellTooltip, pastTicks, stateText, xOf } from '../prepare/heatmap';
 import { useViewTheme } from './theme';
 
 export interface HeatmapViewProps {
@@ -34,6 +34,12 @@ const TOOLTIP_MAX_WIDTH = 420;
 /** "No data": hatched and unfilled, so it never reads as a level (not even healthy). */
 export const NO_DATA_PATTERN = 'repeating-linear-gradient(135deg, rgba(128,128,128,0.45) 0 1px, transparent 1px 5px)';
 
+/**
+ * "Stale": the last good level's colour under light diagonal stripes, so the level still reads but
+ * the cell plainly is not a fresh measurement (the opposite slant and a fill tell it from "no data").
+ */
+export const STALE_PATTERN = 'repeating-linear-gradient(45deg, rgba(255,255,255,0.62) 0 2px, transparent 2px 6px)';
+
 /** Labels that would overlap a label already placed (left to right, by priority) are dropped. */
 function placeLabels<T extends { x: number; text: string; keep?: boolean }>(items: readonly T[], charWidth: number, gap = 6): T[] {
   const placed: Array<T & { lo: number; hi: number }> = [];
@@ -49,7 +55,8 @@ function placeLabels<T extends { x: number; text: string; keep?: boolean }>(item
   return placed.sort((a, b) => a.x - b.x);
 }
 
-export function Legend({ colors }: { colors: readonly string[] }): React.ReactElement {
+/** The legend; "stale" is explained when a row is stale, and "no data" also names "unknown" when a row is unknown. */
+export function Legend({ colors, stale = false, unknown = false }: { colors: readonly string[]; stale?: boolean; unknown?: boolean }): React.ReactElement {
   const theme = useViewTheme();
   return (
     <div data-testid="legend" style={{ display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: '2px 10px', height: LEGEND, overflow: 'hidden', fontSize: 11, color: theme.text }}>
@@ -61,8 +68,14 @@ export function Legend({ colors }: { colors: readonly string[] }): React.ReactEl
       ))}
       <span data-testid="legend-item" data-level="none" style={{ display: 'inline-flex', alignItems: 'center', gap: 4, whiteSpace: 'nowrap' }}>
         <span style={{ width: 14, height: 12, backgroundImage: NO_DATA_PATTERN, border: `1px solid ${theme.border}`, display: 'inline-block' }} />
-        <span data-testid="legend-name">no data</span>
+        <span data-testid="legend-name">{unknown ? 'no data / unknown' : 'no data'}</span>
       </span>
+      {stale && (
+        <span data-testid="legend-item" data-level="stale" title="data missing or bad: the last good risk and forecasts, carried over" style={{ display: 'inline-flex', alignItems: 'center', gap: 4, whiteSpace: 'nowrap' }}>
+          <span style={{ width: 14, height: 12, backgroundColor: colors[4], backgroundImage: STALE_PATTERN, border: `1px solid ${theme.border}`, display: 'inline-block' }} />
+          <span data-testid="legend-name">stale (last good data)</span>
+        </span>
+      )}
     </div>
   );
 }
@@ -127,12 +140,15 @@ export function HeatmapView({ model, colors, width, height, selected, onSelectIn
 
   const row = (r: HeatmapRow, index: number): React.ReactElement => {
     const isSelected = r.instance === selected;
+    const marked = stateText(r, model.now, (ms) => formatTime(ms, true));
+    const unknownLeft = r.state === 'unknown' ? px(model.columns[Math.min(r.staleFrom, model.nowIndex)]?.start ?? model.now) : 0;
     return (
       <div
         key={r.instance}
         data-testid="heatmap-row"
         data-instance={r.instance}
         data-selected={isSelected ? 'true' : 'false'}
+        data-state={r.state}
         role="button"
         tabIndex={0}
         aria-pressed={isSelected}
@@ -151,12 +167,23 @@ export function HeatmapView({ model, colors, width, height, selected, onSelectIn
           background: isSelected ? theme.selectedTint : undefined,
         }}
       >
-        <div style={{ width: LABEL_WIDTH, boxSizing: 'border-box', flex: 'none', overflow: 'hidden', whiteSpace: 'nowrap', textOverflow: 'ellipsis', fontSize: 12, lineHeight: `${ROW_HEIGHT}px`, padding: '0 6px 0 4px', color: theme.text, fontWeight: isSelected ? 600 : 400 }}>
-          {/* bdi: a name with right-to-left or override characters cannot reorder the profile beside it */}
-          <bdi data-testid="row-instance">{r.instance}</bdi>{' '}
-          <span data-testid="row-profile" style={{ color: theme.textWeak, fontSize: 11, fontWeight: 400 }}>
-            {r.profile}
+        <div style={{ width: LABEL_WIDTH, boxSizing: 'border-box', flex: 'none', display: 'flex', alignItems: 'center', fontSize: 12, lineHeight: `${ROW_HEIGHT}px`, padding: '0 6px 0 4px', color: theme.text, fontWeight: isSelected ? 600 : 400 }}>
+          <span style={{ flex: '1 1 auto', minWidth: 0, overflow: 'hidden', whiteSpace: 'nowrap', textOverflow: 'ellipsis' }}>
+            {/* bdi: a name with right-to-left or override characters cannot reorder the profile beside it */}
+            <bdi data-testid="row-instance">{r.instance}</bdi>{' '}
+            <span data-testid="row-profile" style={{ color: theme.textWeak, fontSize: 11, fontWeight: 400 }}>
+              {r.profile}
+            </span>
           </span>
+          {r.state !== 'fresh' && (
+            <span
+              data-testid="row-state"
+              title={marked}
+              style={{ flex: 'none', marginLeft: 4, padding: '0 4px', fontSize: 10, lineHeight: '14px', fontWeight: 600, borderRadius: 3, border: `1px solid ${theme.textWeak}`, color: theme.text, background: theme.background, backgroundImage: r.state === 'stale' ? undefined : NO_DATA_PATTERN }}
+            >
+              {r.state}
+            </span>
+          )}
         </div>
         <div data-testid="row-grid" style={{ position: 'relative', flex: 'none', width: gridWidth, height: ROW_HEIGHT - 2, marginTop: 1, backgroundImage: NO_DATA_PATTERN }}>
           {r.cells.map((c, k) => {
@@ -167,6 +194,7 @@ export function HeatmapView({ model, colors, width, height, selected, onSelectIn
             const left = px(col.start);
             // predicted columns keep a 1 px gap, so their uneven widths show
             const w = Math.max(1, px(col.end) - left - (col.predicted ? 1 : 0));
+            const stale = r.state !== 'fresh' && k >= r.staleFrom;
             return (
               <div
                 key={k}
@@ -174,12 +202,24 @@ export function HeatmapView({ model, colors, width, height, selected, onSelectIn
                 data-column={k}
                 data-level={c.level}
                 data-predicted={col.predicted ? 'true' : 'false'}
+                data-stale={stale ? 'true' : 'false'}
                 onMouseEnter={(e) => setTip({ x: e.clientX, y: e.clientY, instance: r.instance, lines: cellTooltip(model, r, k, (ms) => formatTime(ms, true)) })}
                 onMouseLeave={() => setTip(undefined)}
-                style={{ position: 'absolute', left: left + (col.predicted ? 1 : 0), width: w, top: 0, bottom: 0, backgroundColor: colors[c.level] }}
+                style={{ position: 'absolute', left: left + (col.predicted ? 1 : 0), width: w, top: 0, bottom: 0, backgroundColor: colors[c.level], backgroundImage: stale ? STALE_PATTERN : undefined }}
               />
             );
           })}
+          {r.state === 'unknown' && (
+            // over the hatch where nothing is known (its last good data on, and ahead): said in words
+            <div
+              data-testid="row-unknown"
+              onMouseEnter={(e) => setTip({ x: e.clientX, y: e.clientY, instance: r.instance, lines: [`${r.instance}${r.profile ? ` (${r.profile})` : ''}`, marked ?? 'unknown'] })}
+              onMouseLeave={() => setTip(undefined)}
+              style={{ position: 'absolute', left: unknownLeft, right: 0, top: 0, bottom: 0, display: 'flex', alignItems: 'center', justifyContent: 'center', overflow: 'hidden', whiteSpace: 'nowrap', fontSize: 11, fontStyle: 'italic', color: theme.text }}
+            >
+              unknown: no current data or forecast
+            </div>
+          )}
         </div>
         {isSelected && <div data-testid="selected-outline" style={{ position: 'absolute', inset: 0, border: `2px solid ${theme.selected}`, pointerEvents: 'none', zIndex: 1 }} />}
       </div>
@@ -188,7 +228,7 @@ export function HeatmapView({ model, colors, width, height, selected, onSelectIn
 
   return (
     <div ref={rootRef} data-testid="heatmap" data-rows={model.rows.length} style={{ position: 'relative', width, height: HEADER + bodyHeight, color: theme.text, fontFamily: theme.fontFamily }}>
-      <Legend colors={colors} />
+      <Legend colors={colors} stale={model.rows.some((r) => r.state === 'stale')} unknown={model.rows.some((r) => r.state === 'unknown')} />
       <div data-testid="time-axis" style={{ position: 'relative', height: AXIS, fontSize: 11, marginLeft: LABEL_WIDTH }}>
         <span data-testid="past-caption" style={{ position: 'absolute', left: 0, top: 2, maxWidth: Math.max(0, nowX - 8), overflow: 'hidden', whiteSpace: 'nowrap', color: theme.textWeak }}>
           {`past risk${model.sameScale ? '' : ' (compressed scale)'}`}

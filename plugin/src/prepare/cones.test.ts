@@ -100,3 +100,32 @@ describe('prepareCones on hand-made series', () => {
     expect(set([s('foresight_instance_ready', { instance: 'new' }, [0], [0])], ['new'])).toEqual({ cones: [], missing: [{ instance: 'new', reason: 'too-little-history' }] });
   });
 });
+
+describe('an unknown server', () => {
+  test('when its foresight_instance_unknown is 1, then its old forecasts are not drawn and it is listed as unknown', () => {
+    const at = Date.UTC(2026, 11, 1, 14, 0);
+    const labels = { instance: 'gone', profile: 'web_api', metric: 'cpu' };
+    const input: SeriesInput[] = [
+      { name: 'foresight_metric_value', labels, times: [at - 300_000], values: [40] },
+      ...['10', '50', '90'].map((p) => ({ name: 'foresight_forecast', labels: { ...labels, horizon: '1h', percentile: p }, times: [at - 3_600_000], values: [40] })),
+      { name: 'foresight_instance_unknown', labels: { instance: 'gone', profile: 'web_api' }, times: [at], values: [1] },
+    ];
+    const set = prepareCones(input, { instances: ['gone'] });
+    expect('cones' in set && set.cones).toEqual([]);
+    expect('missing' in set && set.missing).toEqual([{ instance: 'gone', reason: 'unknown' }]);
+  });
+
+  test('when a drawn server is stale, then the set names it with its last good data; a fresh one is not named', () => {
+    const at = Date.UTC(2026, 11, 1, 14, 0);
+    const input = (instance: string, stale: number[]): SeriesInput[] => {
+      const labels = { instance, profile: 'web_api', metric: 'cpu' };
+      return [
+        { name: 'foresight_metric_value', labels, times: [at], values: [40] },
+        ...['10', '50', '90'].map((p) => ({ name: 'foresight_forecast', labels: { ...labels, horizon: '1h', percentile: p }, times: [at], values: [40] })),
+        { name: 'foresight_instance_stale', labels: { instance, profile: 'web_api' }, times: [at - 600_000, at - 300_000, at], values: stale },
+      ];
+    };
+    const set = prepareCones([...input('old', [0, 1, 1]), ...input('new', [0, 0, 0])], {});
+    expect('stale' in set && set.stale).toEqual([{ instance: 'old', dataAt: at - 600_000, at }]);
+  });
+});

@@ -5,7 +5,7 @@
  * thresholds, and the first p50 crossing of the critical threshold. Forecasts are published at
  * "now" with a `horizon` label; here they are placed at now + horizon.
  */
-import { type SeriesInput, durationSeconds, lastValue } from '../series';
+import { type SeriesInput, durationSeconds, lastGoodAt, lastValue } from '../series';
 
 export interface Point {
   /** Unix ms. */
@@ -52,18 +52,26 @@ export interface ConeOptions {
 }
 
 /** Why an instance asked for has no cones. */
-export type NoForecastReason = 'too-little-history' | 'not-in-data';
+export type NoForecastReason = 'too-little-history' | 'not-in-data' | 'unknown';
 
 export interface ConeSet {
   /** By instance (natural order), then metric. */
   readonly cones: readonly Cone[];
   /** Instances asked for that have no forecast, and why. */
   readonly missing: ReadonlyArray<{ readonly instance: string; readonly reason: NoForecastReason }>;
+  /**
+   * Drawn instances whose `foresight_instance_stale` is 1: their cones are the last good
+   * forecasts. dataAt: unix ms of the last good data (null when not in the data); at: the newest
+   * sample of the stale series (for "n min ago").
+   */
+  readonly stale?: ReadonlyArray<{ readonly instance: string; readonly dataAt: number | null; readonly at: number }>;
 }
 
 export const METRIC_VALUE = 'foresight_metric_value';
 export const FORECAST = 'foresight_forecast';
 export const INSTANCE_READY = 'foresight_instance_ready';
+export const INSTANCE_UNKNOWN = 'foresight_instance_unknown';
+export const INSTANCE_STALE = 'foresight_instance_stale';
 export const CONE_QUERIES = [METRIC_VALUE, FORECAST];
 
 /** Percentile pairs drawn as bands, outermost first. */
@@ -76,7 +84,9 @@ const PAIRS: ReadonlyArray<readonly [number, number]> = [
 /**
  * Cones for the instances asked for (all with forecasts when none are). An instance asked for
  * without forecasts is listed in `missing`: `too-little-history` when its
- * `foresight_instance_ready` is 0 (or it has history but no forecast), else `not-in-data`. The
+ * `foresight_instance_ready` is 0 (or it has history but no forecast), `unknown` when its
+ * `foresight_instance_unknown` is 1 (its data has been missing too long: forecasts older than
+ * that are not drawn), else `not-in-data`. The
  * message (which queries are expected) comes only when the data has no cone series at all.
  */
 export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): ConeSet | { readonly message: string } {
@@ -85,6 +95,7 @@ export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Co
   if (forecasts.length === 0 && !known) {
     return { message: `No ${FORECAST} series with instance, metric, horizon and percentile labels. Query ${FORECAST} (instant) and ${METRIC_VALUE} (range) from the Foresight sidecar.` };
   }
+  const unknown = new Set(series.filter((s) => s.name === INSTANCE_UNKNOWN && s.labels['instance'] && lastValue(s)?.value === 1).map((s) => s.labels['instance']!));
   const wantInstances = o.instances && o.instances.length > 0 ? new Set(o.instances) : undefined;
   const wantMetrics = o.metrics && o.metrics.length > 0 ? new Set(o.metrics) : undefined;
   const wantHorizons = o.horizons && o.horizons.length > 0 ? new Set(o.horizons) : undefined;
@@ -95,7 +106,7 @@ export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Co
   for (const s of forecasts) {
     const instance = s.labels['instance']!;
     const metric = s.labels['metric']!;
-    if ((wantInstances && !wantInstances.has(instance)) || (wantMetrics && !wantMetrics.has(metric))) {
+    if ((wantInstances && !wantInstances.has(instance)) || (wantMetrics && !wantMetrics.has(metric)) || unknown.has(instance)) {
       continue;
     }
     const h = durationSeconds(s.labels['horizon']!);
@@ -183,8 +194,12 @@ export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Co
   const missing = [...(wantInstances ?? [])]
     .filter((i) => !drawn.has(i))
     .sort(natural)
-    .map((instance) => ({ instance, reason: (notReady.has(instance) || withHistory.has(instance) ? 'too-little-history' : 'not-in-data') as NoForecastReason }));
-  return { cones, missing };
+    .map((instance) => ({ instance, reason: (unknown.has(instance) ? 'unknown' : notReady.has(instance) || withHistory.has(instance) ? 'too-little-history' : 'not-in-data') as NoForecastReason }));
+  const stale = series
+    .filter((s) => s.name === INSTANCE_STALE && s.labels['instance'] && drawn.has(s.labels['instance']) && lastValue(s)?.value === 1)
+    .map((s) => ({ instance: s.labels['instance']!, dataAt: lastGoodAt(s), at: lastValue(s)!.time }))
+    .sort((a, b) => natural(a.instance, b.instance));
+  return stale.length > 0 ? { cones, missing, stale } : { cones, missing };
 }
 
 function breachOf(p50: readonly Point[], th: Thresholds | undefined, now: number): { breach?: { t: number; seconds: number } } {

@@ -207,3 +207,60 @@ describe('prepareHeatmap on hand-made series', () => {
     expect(pastTicks(T, T, 3)).toEqual([]);
   });
 });
+
+describe('stale and unknown servers', () => {
+  const T = Date.UTC(2026, 11, 1, 14, 0);
+  const MIN = 60_000;
+  const times = Array.from({ length: 13 }, (_, k) => T - (12 - k) * 5 * MIN);
+  const s = (name: string, instance: string, t: number[], v: number[], extra: Record<string, string> = {}): SeriesInput => ({ name, labels: { instance, profile: 'web_api', ...extra }, times: t, values: v });
+  // a: fresh, healthy; b: stale since 13:40 at danger (carried over); c: unknown since 13:30, healthy before
+  const fleet: SeriesInput[] = [
+    s('foresight_risk_score', 'a', times, times.map(() => 10)),
+    s('foresight_predicted_risk_score', 'a', [T], [12], { horizon: '1h' }),
+    s('foresight_risk_score', 'b', times, times.map(() => 74)),
+    s('foresight_predicted_risk_score', 'b', [T], [80], { horizon: '1h' }),
+    s('foresight_risk_score', 'c', times.filter((t) => t <= T - 30 * MIN), times.filter((t) => t <= T - 30 * MIN).map(() => 5)),
+    s('foresight_instance_stale', 'a', times, times.map(() => 0)),
+    s('foresight_instance_stale', 'b', times, times.map((t) => (t > T - 20 * MIN ? 1 : 0))),
+    s('foresight_instance_stale', 'c', times, times.map((t) => (t > T - 30 * MIN ? 1 : 0))),
+    s('foresight_instance_unknown', 'c', times, times.map((t) => (t === T ? 1 : 0))),
+  ];
+  const prepared = (sort: 'worstCurrent' | 'worstPredicted' | 'name'): HeatmapModel => {
+    const m = prepareHeatmap(fleet, { sort });
+    if ('message' in m) {
+      throw new Error(m.message);
+    }
+    return m;
+  };
+
+  test('when a server is stale, then it keeps its last good level and its cells after the last good data are marked stale', () => {
+    const m = prepared('worstCurrent');
+    const b = m.rows.find((r) => r.instance === 'b')!;
+    expect(b.state).toBe('stale');
+    expect(b.dataAt).toBe(T - 20 * MIN);
+    expect(b.worstCurrent).toBe(4); // danger, sorted where it was
+    const stale = b.cells.map((_, k) => k >= b.staleFrom);
+    expect(m.columns.filter((c, k) => stale[k] && !c.predicted).every((c) => c.end > T - 20 * MIN)).toBe(true);
+    expect(stale.slice(m.nowIndex).every(Boolean)).toBe(true);
+    expect(cellTooltip(m, b, m.nowIndex - 1).join('\n')).toContain('stale: last data at 2026-12-01 13:40 UTC (20 min ago)');
+    // a fresh server has nothing marked
+    const a = m.rows.find((r) => r.instance === 'a')!;
+    expect([a.state, a.staleFrom]).toEqual(['fresh', m.columns.length]);
+  });
+
+  test('when a server is unknown, then it has no current level and no predicted cells, sorts first in the worst orders, and is never the default cone', () => {
+    const m = prepared('worstCurrent');
+    const c = m.rows.find((r) => r.instance === 'c')!;
+    expect(c.state).toBe('unknown');
+    expect(c.worstCurrent).toBe(-1);
+    expect(c.cells.slice(m.nowIndex).every((x) => x === null)).toBe(true);
+    expect(m.rows.map((r) => r.instance)).toEqual(['c', 'b', 'a']);
+    expect(prepared('worstPredicted').rows[0]!.instance).toBe('c');
+    expect(worstInstance(m.rows)).toBe('b');
+  });
+
+  test('when the state series are absent (an older sidecar), then nothing is marked', () => {
+    const m = prepareHeatmap(fleet.filter((x) => !x.name.startsWith('foresight_instance_')), { sort: 'worstCurrent' }) as HeatmapModel;
+    expect(m.rows.map((r) => r.state)).toEqual(['fresh', 'fresh', 'fresh']);
+  });
+});

@@ -8,7 +8,9 @@
  * only draw this.
  */
 import { LEVELS, levelOf } from '../levels';
-import { type SeriesInput, durationSeconds, lastValue } from '../series';
+import { type SeriesInput, durationSeconds, lastGoodAt, lastValue, timeAndAge } from '../series';
+
+export { timeAndAge };
 
 export type SortOrder = 'worstCurrent' | 'worstPredicted' | 'name';
 
@@ -26,9 +28,30 @@ export interface HeatmapCell {
   readonly level: number;
 }
 
+/**
+ * Whether a row's data is current: fresh; stale (its data is missing or bad, so the sidecar
+ * republishes its last good risk and forecasts, `foresight_instance_stale` 1); unknown (missing
+ * longer than the sidecar keeps stale results, `foresight_instance_unknown` 1: no score, no
+ * forecast). Without those series (older sidecars) every row is fresh.
+ */
+export type DataState = 'fresh' | 'stale' | 'unknown';
+
 export interface HeatmapRow {
   readonly instance: string;
   readonly profile: string;
+  readonly state: DataState;
+  /**
+   * Unix ms of the last good data of a stale or unknown row: the newest sample at which
+   * `foresight_instance_stale` was 0 before its current run of 1s; null when not in the data
+   * (stale for the whole range) or fresh.
+   */
+  readonly dataAt: number | null;
+  /**
+   * Index of the first column drawn as stale (carried over, not measured): the first past column
+   * ending after `dataAt` (the first past column when dataAt is null); columns.length when fresh.
+   * Predicted columns of a stale row are always at or after it.
+   */
+  readonly staleFrom: number;
   /** One per column; null where the series has no value there. */
   readonly cells: ReadonlyArray<HeatmapCell | null>;
   /** Level of the newest past cell (−1 when none). */
@@ -77,6 +100,8 @@ export interface HeatmapOptions {
 export const RISK_SCORE = 'foresight_risk_score';
 export const PREDICTED_RISK = 'foresight_predicted_risk_score';
 export const RISK_DRIVER = 'foresight_risk_driver';
+export const INSTANCE_STALE = 'foresight_instance_stale';
+export const INSTANCE_UNKNOWN = 'foresight_instance_unknown';
 
 /** What the heatmap needs, for the "no data" message. */
 export const HEATMAP_QUERIES = [RISK_SCORE, PREDICTED_RISK, RISK_DRIVER];
@@ -148,6 +173,22 @@ export function prepareHeatmap(series: readonly SeriesInput[], o: HeatmapOptions
       }
     });
   }
+  // stale / unknown: the newest value of each instance's series; an unknown server gets a row even
+  // when none of its scores are in the window (it publishes none)
+  const states = new Map<string, { state: DataState; dataAt: number | null }>();
+  for (const s of series) {
+    const instance = s.labels['instance'];
+    if ((s.name !== INSTANCE_STALE && s.name !== INSTANCE_UNKNOWN) || instance === undefined || lastValue(s)?.value !== 1) {
+      continue;
+    }
+    const prev = states.get(instance);
+    if (s.name === INSTANCE_UNKNOWN) {
+      states.set(instance, { state: 'unknown', dataAt: prev?.dataAt ?? null });
+      rowOf(instance, s.labels['profile']);
+    } else {
+      states.set(instance, { state: prev?.state ?? 'stale', dataAt: lastGoodAt(s) });
+    }
+  }
   for (const s of predicted) {
     const col = horizons.indexOf(s.labels['horizon']!);
     const last = lastValue(s);
@@ -168,14 +209,24 @@ export function prepareHeatmap(series: readonly SeriesInput[], o: HeatmapOptions
   }
 
   const rows: HeatmapRow[] = [...byInstance.entries()].map(([instance, r]) => {
+    const st = states.get(instance) ?? { state: 'fresh' as const, dataAt: null };
+    if (st.state === 'unknown') {
+      // nothing is known now or ahead: no predicted cells, no current level (old scores stay as history)
+      r.cells.fill(null, pastCount);
+    }
     let current: HeatmapCell | null = null;
-    for (let i = pastCount - 1; i >= 0 && !current; i--) {
+    for (let i = pastCount - 1; i >= 0 && !current && st.state !== 'unknown'; i--) {
       current = r.cells[i] ?? null;
     }
     const ahead = r.cells.slice(pastCount).filter((c): c is HeatmapCell => c !== null);
+    const after = st.dataAt === null ? 0 : pastColumns.findIndex((c) => c.end > st.dataAt!);
+    const staleFrom = st.state === 'fresh' ? columns.length : after < 0 ? pastCount : after;
     return {
       instance,
       profile: r.profile,
+      state: st.state,
+      dataAt: st.state === 'fresh' ? null : st.dataAt,
+      staleFrom,
       cells: r.cells,
       worstCurrent: current ? current.level : -1,
       currentScore: current ? current.score : -1,
@@ -236,16 +287,20 @@ export function pastTicks(pastStart: number, now: number, maxTicks: number): num
 /**
  * Row order. Worst now: current level, then current score, then the predicted ones; worst
  * predicted: the highest predicted level, then its score, then the current ones. Name last.
+ * A stale row sorts at its last good level (what it is shown at, marked stale). An unknown row
+ * has no level to sort by and must not sink to the healthy end unseen: in both "worst" orders
+ * the unknown rows come first (by name), labelled "unknown".
  */
 function comparator(sort: SortOrder): (a: HeatmapRow, b: HeatmapRow) => number {
   const byName = (a: HeatmapRow, b: HeatmapRow): number => a.instance.localeCompare(b.instance, undefined, { numeric: true });
   if (sort === 'name') {
     return byName;
   }
+  const unknownFirst = (a: HeatmapRow, b: HeatmapRow): number => Number(b.state === 'unknown') - Number(a.state === 'unknown');
   if (sort === 'worstPredicted') {
-    return (a, b) => b.worstPredicted - a.worstPredicted || b.worstPredictedScore - a.worstPredictedScore || b.worstCurrent - a.worstCurrent || b.currentScore - a.currentScore || byName(a, b);
+    return (a, b) => unknownFirst(a, b) || b.worstPredicted - a.worstPredicted || b.worstPredictedScore - a.worstPredictedScore || b.worstCurrent - a.worstCurrent || b.currentScore - a.currentScore || byName(a, b);
   }
-  return (a, b) => b.worstCurrent - a.worstCurrent || b.currentScore - a.currentScore || b.worstPredicted - a.worstPredicted || b.worstPredictedScore - a.worstPredictedScore || byName(a, b);
+  return (a, b) => unknownFirst(a, b) || b.worstCurrent - a.worstCurrent || b.currentScore - a.currentScore || b.worstPredicted - a.worstPredicted || b.worstPredictedScore - a.worstPredictedScore || byName(a, b);
 }
 
 /**
@@ -253,7 +308,24 @@ function comparator(sort: SortOrder): (a: HeatmapRow, b: HeatmapRow) => number {
  * predicted score, then the current level and score, then name. Undefined for an empty fleet.
  */
 export function worstInstance(rows: readonly HeatmapRow[]): string | undefined {
-  return [...rows].sort(comparator('worstPredicted'))[0]?.instance;
+  // an unknown server has no forecast to show: the worst known one, unless none is known
+  const known = rows.filter((r) => r.state !== 'unknown');
+  return [...(known.length > 0 ? known : rows)].sort(comparator('worstPredicted'))[0]?.instance;
+}
+
+/**
+ * What a stale or unknown row's mark means, in words (the badge's tooltip, the cell tooltips):
+ * "stale: last data at 13:40 (20 min ago); showing its last good risk and forecasts". Undefined when fresh.
+ */
+export function stateText(row: Pick<HeatmapRow, 'state' | 'dataAt'>, now: number, formatTime: (ms: number) => string): string | undefined {
+  const since = row.dataAt !== null ? `last data at ${timeAndAge(row.dataAt, now, formatTime)}` : 'no good data in the time range';
+  if (row.state === 'stale') {
+    return `stale: ${since}; showing its last good risk and forecasts`;
+  }
+  if (row.state === 'unknown') {
+    return `unknown: ${since}; no current risk or forecast`;
+  }
+  return undefined;
 }
 
 function formatUtc(ms: number): string {
@@ -269,11 +341,18 @@ export function cellTooltip(model: HeatmapModel, row: HeatmapRow, column: number
   }
   const lines = [`${row.instance}${row.profile ? ` (${row.profile})` : ''}`];
   lines.push(col.predicted ? `predicted for now + ${col.horizon} (${formatTime(col.end)})` : formatTime(col.end));
+  const marked = column >= row.staleFrom ? stateText(row, model.now, formatTime) : undefined;
   if (!cell) {
-    lines.push('no data');
+    lines.push(row.state === 'unknown' && column >= row.staleFrom ? 'no data (unknown)' : 'no data');
+    if (marked) {
+      lines.push(marked);
+    }
     return lines;
   }
-  lines.push(`score ${cell.score.toFixed(0)} · ${levelName(cell.level)}`);
+  lines.push(`score ${cell.score.toFixed(0)} · ${levelName(cell.level)}${marked && row.state === 'stale' ? ' (last good, stale)' : ''}`);
+  if (marked) {
+    lines.push(marked);
+  }
   if (!col.predicted && column === model.nowIndex - 1 && row.drivers.length > 0) {
     lines.push(`drivers: ${row.drivers
       .slice(0, 3)
