@@ -4,7 +4,8 @@
  * cycling through the data faults an operator meets: trailing gaps, a failing query (HTTP 500),
  * all-NaN values, a vanished server, a dripping answer, out-of-range and junk values, an
  * oversized answer, Prometheus down, concurrent reloads and SIGHUP. Between faults the data is
- * clean again and every server must come back fresh.
+ * clean again and every server must come back fresh. From the first vanish on, one more server
+ * is gone for good (a decommissioned host): it must go stale, then unknown, and stay there.
  *
  * Throughout, /metrics and /api/v1/fleet are read about once a second; at the end it prints the
  * faults injected, crashes, NaN published, servers shown healthy while their data was missing,
@@ -12,6 +13,8 @@
  * 0 is not.
  *
  *   npm run soak -- [--minutes 5] [--interval 5s]
+ *
+ * It runs for at least --minutes and at least one pass through every fault.
  *
  * Not part of `npm test`: it runs for minutes.
  */
@@ -25,7 +28,7 @@ import { BINARIES } from '../harness/integration';
 import { removeTempDirs, simulatedHistory, startPrometheus, tempDir } from '../harness/prometheus';
 import type { PrometheusHandle } from '../harness/prometheus';
 import { forEveryRange, forQuery, mapValues, startFaultProxy } from '../harness/fault-proxy';
-import type { FaultProxy, FaultRule } from '../harness/fault-proxy';
+import type { FaultProxy, FaultRule, PromAnswer } from '../harness/fault-proxy';
 import { freePort, startProcess, waitFor } from '../harness/processes';
 import type { ManagedProcess } from '../harness/processes';
 import { parseExposition } from '../harness/exposition';
@@ -54,7 +57,7 @@ function parseArgs(argv: readonly string[]): Options {
     if (a === '--minutes') minutes = Number(value());
     else if (a === '--interval') interval = value();
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run soak -- [--minutes N (default 5)] [--interval DURATION (default 5s)]\n');
+      process.stdout.write('usage: npm run soak -- [--minutes N (default 5)] [--interval DURATION (default 5s)]\nRuns for at least N minutes and at least one pass through every fault.\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
@@ -193,6 +196,8 @@ async function main(): Promise<number> {
     const good = new Map<string, Map<number, Good>>();
     /** Servers whose data the current fault removes, once the fault has taken effect; else empty. */
     let missing: { kind: Kind; instances: Set<string> } | undefined;
+    /** The server gone for good, and the cycle count from which every published state is without it. */
+    let gone: { instance: string; since: number; effective: number } | undefined;
     const violations: string[] = [];
     const violated = new Set<string>();
     const violate = (key: string, what: string): void => {
@@ -205,6 +210,7 @@ async function main(): Promise<number> {
     const stateSeen = { stale: 0, unknown: 0 };
     const reloadAnswers = { ok: 0, conflict: 0, other: 0 };
     let unverified = 0;
+    let goneUnknown = 0;
 
     const check = (missing: { kind: Kind; instances: Set<string> } | undefined, fleet: readonly FleetInstance[], metricsStale: ReadonlyMap<string, number>): void => {
       for (const f of fleet) {
@@ -218,7 +224,11 @@ async function main(): Promise<number> {
           continue;
         }
         if (f.state === 'stale') stateSeen.stale++;
-        else stateSeen.unknown++;
+        else {
+          stateSeen.unknown++;
+          if (f.instance === gone?.instance) goneUnknown++;
+          if (f.score !== undefined) violate(`${phaseNo}:${f.instance}:unknown`, `${missing?.kind ?? 'clean'}: ${f.instance} unknown but a score (${f.score}) is published`);
+        }
         const was = f.dataAt !== null ? byOrigin.get(f.dataAt) : undefined;
         if (!was) {
           unverified++;
@@ -244,7 +254,7 @@ async function main(): Promise<number> {
       while (observing) {
         const t = Date.now();
         // the fault as it is when this scrape starts: a check never holds a scrape to a fault applied after it was read
-        const now = missing;
+        const now = gone && cycles >= gone.effective ? { kind: missing?.kind ?? ('vanish' as const), instances: new Set([...(missing?.instances ?? []), gone.instance]) } : missing;
         try {
           const kRss = procKb(pid, 'VmRSS');
           if (kRss !== undefined) rssMaxKb = Math.max(rssMaxKb, kRss);
@@ -283,33 +293,49 @@ async function main(): Promise<number> {
       const c = injected.get(kind) ?? { phases: 0, events: 0 };
       injected.set(kind, { phases: c.phases + 1, events: c.events + events });
     };
-    const proxyFaults = (): number => Object.values(proxy!.injected).reduce((a, b) => a + b, 0);
+    let hits = 0;
+    const without = (a: PromAnswer): PromAnswer => (gone ? { ...a, data: { ...a.data, result: a.data.result.filter((r) => r.metric['instance'] !== gone!.instance) } } : a);
+    /** The phase's rules (each request one matches counted as injected), composed with the server gone for good. */
+    const setRules = (rules: readonly FaultRule[]): void => {
+      proxy!.setRules([
+        ...rules.map((r): FaultRule => {
+          const f = r.fault;
+          const match = (q: Parameters<FaultRule['match']>[0]): boolean => {
+            const m = r.match(q);
+            if (m) hits++;
+            return m;
+          };
+          return { match, fault: f.kind === 'rewrite' ? { kind: 'rewrite', rewrite: (a) => f.rewrite(without(a)) } : f };
+        }),
+        forEveryRange({ kind: 'rewrite', rewrite: without }),
+      ]);
+    };
     const cyclesAfter = (n: number, what: string, ms = 90_000): Promise<true> =>
       waitFor(what, () => Promise.resolve(exited !== undefined ? Promise.reject(new Error('the sidecar exited')) : cycles >= n ? true : undefined), ms, 100);
 
     let notRecovered = 0;
-    const all = (): Set<string> => new Set(latestFleet.map((f) => f.instance));
+    const all = (): Set<string> => new Set(latestFleet.map((f) => f.instance).filter((i) => i !== gone?.instance));
     /** Clean answers until one whole cycle has run on them and every server is fresh. */
     const clean = async (): Promise<void> => {
       missing = undefined;
       phaseNo++;
-      proxy!.setRules([]);
+      setRules([]);
       const at = cycles;
       try {
         await cyclesAfter(at + 2, 'two cycles on clean data');
-        await waitFor('every server fresh again', () => Promise.resolve(latestFleet.length > 0 && latestFleet.every((f) => f.state === 'fresh') ? true : undefined), 60_000, 250);
+        await waitFor('every server fresh again', () => Promise.resolve(latestFleet.length > 0 && latestFleet.every((f) => f.state === 'fresh' || f.instance === gone?.instance) ? true : undefined), 60_000, 250);
       } catch (e) {
         notRecovered++;
         log(`not every server came back fresh on clean data: ${e instanceof Error ? e.message : String(e)}`);
       }
     };
-    const ranked = (): string[] => [...latestFleet].sort((a, b) => (b.score ?? -1) - (a.score ?? -1)).map((f) => f.instance);
+    const ranked = (): string[] => [...latestFleet].filter((f) => f.instance !== gone?.instance).sort((a, b) => (b.score ?? -1) - (a.score ?? -1)).map((f) => f.instance);
 
     /** Applies proxy rules for two whole cycles; `affected` are the servers whose data they remove. */
     const ruled = async (kind: Kind, rules: readonly FaultRule[], affected: Set<string>): Promise<void> => {
       phaseNo++;
-      const before = proxyFaults();
-      proxy!.setRules(rules);
+      const before = hits;
+      setRules(rules);
       const at = cycles;
       // the cycle in flight may have read before the rules changed; the one after it read under them
       await cyclesAfter(at + 2, `a whole cycle under ${kind}`);
@@ -317,7 +343,7 @@ async function main(): Promise<number> {
       await cyclesAfter(cycles + 1, `another cycle under ${kind}`);
       await sleep(1500); // at least one scrape of what that cycle published
       missing = undefined;
-      count(kind, proxyFaults() - before);
+      count(kind, hits - before);
     };
 
     const faults: ReadonlyArray<{ kind: Kind; run: () => Promise<void> }> = [
@@ -329,15 +355,19 @@ async function main(): Promise<number> {
           return ruled('gap', [forEveryRange({ kind: 'rewrite', rewrite: (a) => mapValues(a, (labels, _t, v, i, n) => (labels['instance'] === worst && i >= n - 3 ? undefined : v)) })], new Set([worst]));
         },
       },
-      { kind: 'http_500', run: () => ruled('http_500', [forQuery(METRICS.memory.expr, { kind: 'status', status: 500 })], all()) },
-      { kind: 'nan', run: () => ruled('nan', [forEveryRange({ kind: 'rewrite', rewrite: (a) => mapValues(a, () => 'NaN') })], all()) },
       {
         kind: 'vanish',
         run: () => {
-          const worst = ranked()[0]!;
+          const order = ranked();
+          const worst = order[0]!;
+          const next = order[1];
+          // the next riskiest is gone for good from now on
+          if (!gone && next) gone = { instance: next, since: Date.now(), effective: cycles + 2 };
           return ruled('vanish', [forEveryRange({ kind: 'rewrite', rewrite: (a) => ({ ...a, data: { ...a.data, result: a.data.result.filter((r) => r.metric['instance'] !== worst) } }) })], new Set([worst]));
         },
       },
+      { kind: 'http_500', run: () => ruled('http_500', [forQuery(METRICS.memory.expr, { kind: 'status', status: 500 })], all()) },
+      { kind: 'nan', run: () => ruled('nan', [forEveryRange({ kind: 'rewrite', rewrite: (a) => mapValues(a, () => 'NaN') })], all()) },
       { kind: 'drip', run: () => ruled('drip', [forQuery(METRICS.memory.expr, { kind: 'drip' })], all()) },
       {
         kind: 'junk',
@@ -373,6 +403,7 @@ async function main(): Promise<number> {
           } finally {
             missing = undefined;
             proxy = await startFaultProxy(prom!.url, { port: proxyPort });
+            setRules([]);
           }
           count('down', failedCycles - failedBefore);
         },
@@ -416,7 +447,7 @@ async function main(): Promise<number> {
     try {
       outer: for (;;) {
         for (const f of faults) {
-          if (Date.now() >= until || exited !== undefined) break outer;
+          if ((Date.now() >= until && passes >= 1) || exited !== undefined) break outer;
           log(`${f.kind}`);
           await f.run();
           if (exited !== undefined) break outer;
@@ -460,6 +491,7 @@ async function main(): Promise<number> {
         return `  ${f.kind.padEnd(9)} ${String(c.phases).padStart(3)} / ${c.events}`;
       }),
       `reload answers: ${reloadAnswers.ok} × 200, ${reloadAnswers.conflict} × 409, ${reloadAnswers.other} unexpected`,
+      `gone for good: ${gone ? `${gone.instance} since ${new Date(gone.since).toISOString().slice(11, 19)}, seen unknown ${goneUnknown} times` : 'none'}`,
       `servers seen stale: ${stateSeen.stale} times, unknown: ${stateSeen.unknown} times (per scrape and server; ${unverified} not comparable: their last good values were never scraped)`,
       '',
       `crashes:                                ${crashes}${crashes ? ` (exit ${String(exited)})` : ''}; scrapes not answered: ${unanswered}; shutdown: ${shutdown}`,
