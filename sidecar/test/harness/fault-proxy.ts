@@ -73,7 +73,8 @@ export function mapValues(answer: PromAnswer, f: (labels: Record<string, string>
   };
 }
 
-export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
+/** Starts the proxy in front of `upstream`; `port` (default: a free one) lets it be closed and started again where the client expects it ("Prometheus down"). */
+export async function startFaultProxy(upstream: string, opts: { readonly port?: number } = {}): Promise<FaultProxy> {
   const base = new URL(upstream);
   let rules: readonly FaultRule[] = [];
   const injected: Record<Fault['kind'], number> = { status: 0, drip: 0, rewrite: 0, oversize: 0 };
@@ -156,7 +157,13 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       })();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
