@@ -150,7 +150,7 @@ describeWithChromium('panel in Chromium (built dist/module.js)', () => {
   test('when a name holds a right-to-left override or is very long, then neighbouring text keeps its order and the tooltip holds the whole name inside the panel', async () => {
     const RTL = 'ppweb\u202Eevil';
     const LONG = `ppra-${'very-long-host-name-'.repeat(8)}end`;
-    const specs = [...fleetSpecs(), { instance: RTL, profile: 'web_api', score: 90 }, { instance: LONG, profile: 'risk_analytics', score: 89 }];
+    const specs = [...fleetSpecs(), { instance: RTL, profile: 'web_api', score: 90, predicted: Object.fromEntries(['30m', '1h', '2h', '3h', '4h', '6h', '8h'].map((h) => [h, 99])) }, { instance: LONG, profile: 'risk_analytics', score: 89 }];
     await mount(scenarioFrames(specs, []), OPTIONS, { ...SCENARIO, width: 700 });
     /** x of the first and last character of the element's last text node, as drawn. */
     const ends = (selector: string): Promise<[number, number]> =>
@@ -190,6 +190,11 @@ describeWithChromium('panel in Chromium (built dist/module.js)', () => {
     const panel = (await page.getByTestId('heatmap').boundingBox())!;
     expect(box.x).toBeGreaterThanOrEqual(panel.x);
     expect(box.x + box.width).toBeLessThanOrEqual(panel.x + panel.width);
+    // the cones' summary line (the RTL server is the worst predicted): the text after the name reads left to right as well
+    await mount(scenarioFrames(specs, [RTL]), { ...OPTIONS, view: 'both' }, { ...SCENARIO, width: 700, height: 900 });
+    await expect(page.getByTestId('cone-summary').innerText()).resolves.toMatch(/^ppweb\u202Eevil · web_api — now /);
+    const [restFirst, restLast] = await ends('[data-testid="cone-summary"]');
+    expect(restFirst).toBeLessThan(restLast);
   });
 
   test('when a row is clicked, then the panel asks Grafana to set the instance variable', async () => {

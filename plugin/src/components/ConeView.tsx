@@ -11,6 +11,12 @@ import type { Cone, ConeSet, Point } from '../prepare/cones';
 import { timeAndAge } from '../series';
 import { useViewTheme, type ViewTheme } from './theme';
 
+/** The line above the cones: `who` (instance · profile: label text, drawn isolated from its neighbours so a right-to-left name cannot reorder them) and the rest. */
+export interface ConeSummary {
+  readonly who: string;
+  readonly text: string;
+}
+
 export interface ConeViewProps {
   readonly set: ConeSet;
   readonly width: number;
@@ -19,7 +25,7 @@ export interface ConeViewProps {
   /** Clock time of a unix-ms instant, in the dashboard's time zone. */
   readonly formatTime: (ms: number) => string;
   /** One line above the charts: which server and how bad (the views compose it; it then also says whether the data is stale). */
-  readonly summary?: string;
+  readonly summary?: ConeSummary;
 }
 
 const MIN_CELL_WIDTH = 320;
@@ -193,7 +199,7 @@ export function ConeView({ set, width, height, showThresholds, formatTime, summa
     <div data-testid="cones" style={{ width, height, overflowY: 'auto', color: theme.text, fontFamily: theme.fontFamily }}>
       {summary && (
         <div data-testid="cone-summary" style={{ fontSize: 13, fontWeight: 600, padding: '2px 0 2px' }}>
-          {summary}
+          <bdi>{summary.who}</bdi> {summary.text}
         </div>
       )}
       {/* without a summary (a cones-only panel, several servers) each stale server gets its own line */}

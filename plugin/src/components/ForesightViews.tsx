@@ -13,7 +13,7 @@ import { type SourceState, sourceDownLines } from '../prepare/source';
 import { thresholdsFor } from '../thresholds';
 import type { PanelOptions } from '../types';
 import { HEATMAP_HEADER, HeatmapView } from './HeatmapView';
-import { ConeView } from './ConeView';
+import { ConeView, type ConeSummary } from './ConeView';
 import { useViewTheme } from './theme';
 
 /** Formats a unix-ms instant: clock time ("14:05"), or date and time ("2026-12-01 14:05"). */
@@ -65,17 +65,18 @@ export function SourceBanner({ source, formatTime, now }: { source: SourceState;
  * when; "stale: last data at 13:40 (20 min ago) —" before it while the data is stale, and for an
  * unknown server that there is no current forecast.
  */
-export function coneSummary(model: HeatmapModel, instance: string, selected: boolean, formatTime: (ms: number) => string = (ms) => new Date(ms).toISOString().slice(11, 16)): string | undefined {
+export function coneSummary(model: HeatmapModel, instance: string, selected: boolean, formatTime: (ms: number) => string = (ms) => new Date(ms).toISOString().slice(11, 16)): ConeSummary | undefined {
   const row = model.rows.find((r) => r.instance === instance);
   if (!row) {
     return undefined;
   }
-  const parts = [`${row.instance}${row.profile ? ` · ${row.profile}` : ''} —`];
+  const who = `${row.instance}${row.profile ? ` · ${row.profile}` : ''}`;
+  const parts = ['—'];
   const since = row.dataAt !== null ? `last data at ${timeAndAge(row.dataAt, model.now, formatTime)}` : 'no good data in the time range';
   if (row.state === 'unknown') {
     parts.push(`unknown: ${since}; no current forecast`);
     parts.push(selected ? '· selected' : '');
-    return parts.join(' ').trim();
+    return { who, text: parts.join(' ').trim() };
   }
   if (row.state === 'stale') {
     parts.push(`stale: ${since} —`);
@@ -90,7 +91,7 @@ export function coneSummary(model: HeatmapModel, instance: string, selected: boo
     parts.push(`· predicted ${LEVELS[row.worstPredicted]!.display}${cell ? ` (${cell.score.toFixed(0)})` : ''}${col?.horizon ? ` by +${col.horizon}` : ''}`);
   }
   parts.push(selected ? '· selected' : '· the worst predicted server (click a row for another)');
-  return parts.join(' ');
+  return { who, text: parts.join(' ') };
 }
 
 export function ForesightViews({ series, options, width, height, coneInstances, coneReason, onSelectInstance, formatTime, pastWindow, source, now }: ForesightViewsProps): React.ReactElement {
