@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describeWith } from './harness/integration';
 import { backfill, removeTempDirs, startPrometheus, tempDir } from './harness/prometheus';
 import type { PrometheusHandle } from './harness/prometheus';
-import { historyTimes, writeFleetHistory } from '../src/bench/prometheus';
+import { FleetHistoryWriter, historyTimes } from '../src/bench/prometheus';
 import { Simulation } from '../src/simulator/simulation';
 import { scaleFleet } from '../src/simulator/fleet';
 import { METRICS } from '../src/source/promql';
@@ -51,12 +51,18 @@ describeWith(['prometheus', 'promtool'])('bench history in a real Prometheus', (
 
   beforeAll(async () => {
     const dir = await tempDir('bench-history');
-    const om = path.join(dir, 'history.om');
-    const out = createWriteStream(om);
     const sim = new Simulation({ fleet: scaleFleet(servers), seed: 1, scenario: 'healthy' });
-    await writeFleetHistory(sim, historyTimes(END, { denseSeconds: 25 * HOUR, totalSeconds: days * DAY, scrapeSeconds: 60 }), out);
-    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-    await backfill(om, path.join(dir, 'blocks'));
+    // in two parts, each backfilled on its own, as the bench does: the counters continue across
+    const times = historyTimes(END, { denseSeconds: 25 * HOUR, totalSeconds: days * DAY, scrapeSeconds: 60 });
+    const writer = new FleetHistoryWriter(sim);
+    const half = Math.floor(times.length / 2);
+    for (const [k, part] of [times.slice(0, half), times.slice(half)].entries()) {
+      const om = path.join(dir, `part-${k}.om`);
+      const out = createWriteStream(om);
+      await writer.write(part, out);
+      await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      await backfill(om, path.join(dir, 'blocks'));
+    }
     prom = await startPrometheus({ blocksDir: path.join(dir, 'blocks') });
   });
   afterAll(async () => {

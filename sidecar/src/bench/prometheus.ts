@@ -93,44 +93,56 @@ function innerSteps(dt: number): number {
 }
 
 /**
- * node_exporter history of the whole fleet at `times`, as OpenMetrics for promtool: counters
- * integrated between samples (they stay monotone across the sparse hours), every server at
- * every time. Returns the series and samples written.
+ * node_exporter history of the whole fleet as OpenMetrics for promtool, written in parts (each a
+ * complete file) that continue one another: counters are integrated between samples, also
+ * across parts and the sparse hours, so they only grow.
  */
-export async function writeFleetHistory(sim: Simulation, times: readonly number[], out: Writable, onProgress?: (fraction: number) => void): Promise<{ series: number; samples: number }> {
-  const counters = sim.servers.map((s) => initialCounters(sim.seed, s));
-  const perServer = new Array<number>(sim.servers.length).fill(0);
-  let buf = familyHeaders('openmetrics');
-  let samples = 0;
-  let reported = -1;
-  for (let k = 0; k < times.length; k++) {
-    const t = times[k]!;
-    const dt = k > 0 ? t - times[k - 1]! : 0;
-    const n = k > 0 ? innerSteps(dt) : 0;
-    for (let i = 0; i < sim.servers.length; i++) {
-      const s = sim.servers[i]!;
-      const c = counters[i]!;
-      for (let j = n - 1; j >= 1; j--) advanceCounters(c, sim.gauges(s, t - (j * dt) / n), dt / n);
-      const g = sim.gauges(s, t);
-      if (n > 0) advanceCounters(c, g, dt / n);
-      const lines = renderTimestampedSamples({ server: s, gauges: g, counters: c }, t);
-      if (k === 0) perServer[i] = lines.split('\n').length - 1;
-      samples += perServer[i]!;
-      buf += lines;
-      if (buf.length > 1 << 20) {
-        if (!out.write(buf)) await once(out, 'drain');
-        buf = '';
-      }
-    }
-    const pct = Math.floor(((k + 1) / times.length) * 100);
-    if (onProgress && pct !== reported && pct % 10 === 0) {
-      reported = pct;
-      onProgress(pct / 100);
-    }
+export class FleetHistoryWriter {
+  private readonly counters: ReturnType<typeof initialCounters>[];
+  /** Sample lines per server (fixed by its hardware); 0 until its first sample. */
+  private readonly perServer: number[];
+  private last: number | undefined;
+
+  constructor(private readonly sim: Simulation) {
+    this.counters = sim.servers.map((s) => initialCounters(sim.seed, s));
+    this.perServer = new Array<number>(sim.servers.length).fill(0);
   }
-  buf += '# EOF\n';
-  if (!out.write(buf)) await once(out, 'drain');
-  return { series: perServer.reduce((a, b) => a + b, 0), samples };
+
+  /** Series in all (known once a part has been written). */
+  get series(): number {
+    return this.perServer.reduce((a, b) => a + b, 0);
+  }
+
+  /** Every server at every time (each after the previous part's last); returns the samples written. */
+  async write(times: readonly number[], out: Writable): Promise<number> {
+    const { sim, counters, perServer } = this;
+    let buf = familyHeaders('openmetrics');
+    let samples = 0;
+    for (const t of times) {
+      if (this.last !== undefined && !(t > this.last)) throw new RangeError(`sample times must rise (${t} after ${this.last})`);
+      const dt = this.last === undefined ? 0 : t - this.last;
+      const n = dt > 0 ? innerSteps(dt) : 0;
+      for (let i = 0; i < sim.servers.length; i++) {
+        const s = sim.servers[i]!;
+        const c = counters[i]!;
+        for (let j = n - 1; j >= 1; j--) advanceCounters(c, sim.gauges(s, t - (j * dt) / n), dt / n);
+        const g = sim.gauges(s, t);
+        if (n > 0) advanceCounters(c, g, dt / n);
+        const lines = renderTimestampedSamples({ server: s, gauges: g, counters: c }, t);
+        if (perServer[i] === 0) perServer[i] = lines.split('\n').length - 1;
+        samples += perServer[i]!;
+        buf += lines;
+        if (buf.length > 1 << 20) {
+          if (!out.write(buf)) await once(out, 'drain');
+          buf = '';
+        }
+      }
+      this.last = t;
+    }
+    buf += '# EOF\n';
+    if (!out.write(buf)) await once(out, 'drain');
+    return samples;
+  }
 }
 
 interface ManagedChild {
@@ -209,8 +221,9 @@ interface HistoryBlocks {
   readonly end: number;
   readonly series: number;
   readonly samples: number;
-  readonly generateSeconds: number;
-  readonly backfillSeconds: number;
+  /** Writing and backfilling, overlapped: wall-clock seconds. */
+  readonly buildSeconds: number;
+  readonly blocks: number;
   readonly blockBytes: number;
   readonly cached: boolean;
 }
@@ -254,25 +267,36 @@ async function historyBlocks(o: PrometheusBenchOptions, promtool: string, log: (
   try {
     const end = Math.floor(Date.now() / 1000 / HOUR) * HOUR;
     const times = historyTimes(end, o);
-    const sim = new Simulation({ fleet: scaleFleet(o.servers), seed: o.seed, scenario: 'healthy' });
-    const om = path.join(work, 'history.om');
-    const out = createWriteStream(om);
-    const t0 = performance.now();
-    log(`writing ${o.servers} servers' history (${times.length} sample times) to ${om}`);
-    const { series, samples } = await writeFleetHistory(sim, times, out, (f) => log(`history ${Math.round(f * 100)} %`));
-    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-    const generateSeconds = (performance.now() - t0) / 1000;
-    log(`${series} series, ${samples} samples, ${((await stat(om)).size / 1e9).toFixed(1)} GB of OpenMetrics in ${generateSeconds.toFixed(0)} s; backfilling with promtool`);
+    const writer = new FleetHistoryWriter(new Simulation({ fleet: scaleFleet(o.servers), seed: o.seed, scenario: 'healthy' }));
     const blocks = path.join(work, 'blocks');
-    const t1 = performance.now();
-    // blocks as long as promtool makes them (486 h): it reads the whole file once per block
-    const p = startChild(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '--max-block-duration=504h', om, blocks]);
-    const codeOut = await p.exited;
-    if (codeOut !== 0) throw new Error(`promtool backfill failed (exit ${codeOut}):\n${p.output()}`);
-    const backfillSeconds = (performance.now() - t1) / 1000;
-    await rm(om);
-    const made: Omit<HistoryBlocks, 'dir' | 'cached'> = { end, series, samples, generateSeconds, backfillSeconds, blockBytes: await dirBytes(blocks) };
-    log(`backfilled in ${backfillSeconds.toFixed(0)} s: ${(made.blockBytes / 1e6).toFixed(0)} MB of blocks`);
+    // in parts of ~10 M samples: promtool backfills one part (a block of its own) while the next
+    // is written, so the two overlap on two cores, and no part's file is large
+    const perPart = Math.max(1, Math.floor(10e6 / (o.servers * 50)));
+    const parts = Math.ceil(times.length / perPart);
+    log(`writing ${o.servers} servers' history (${times.length} sample times) in ${parts} parts, each backfilled by promtool into ${blocks}`);
+    const t0 = performance.now();
+    let samples = 0;
+    let backfilling: Promise<void> = Promise.resolve();
+    for (let k = 0; k < parts; k++) {
+      const om = path.join(work, `part-${k}.om`);
+      const out = createWriteStream(om);
+      samples += await writer.write(times.slice(k * perPart, (k + 1) * perPart), out);
+      await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      await backfilling;
+      log(`part ${k + 1} of ${parts} written (${(samples / 1e6).toFixed(0)} M samples so far, ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      backfilling = (async () => {
+        const p = startChild(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '--max-block-duration=504h', om, blocks]);
+        const code = await p.exited;
+        if (code !== 0) throw new Error(`promtool backfill failed (exit ${code}):\n${p.output()}`);
+        await rm(om);
+      })();
+      // a failure is reported when awaited, before the next part starts or at the end
+      backfilling.catch(() => undefined);
+    }
+    await backfilling;
+    const buildSeconds = (performance.now() - t0) / 1000;
+    const made: Omit<HistoryBlocks, 'dir' | 'cached'> = { end, series: writer.series, samples, buildSeconds, blocks: (await readdir(blocks)).length, blockBytes: await dirBytes(blocks) };
+    log(`${made.series} series, ${samples} samples: ${made.blocks} blocks, ${(made.blockBytes / 1e6).toFixed(0)} MB, in ${buildSeconds.toFixed(0)} s`);
     await writeFile(path.join(blocks, 'bench.json'), JSON.stringify(made));
     await rename(blocks, dir);
     return { ...made, dir, cached: false };
@@ -410,6 +434,8 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
       `--config.file=${configFile}`,
       `--storage.tsdb.path=${dataDir}`,
       '--storage.tsdb.retention.time=3650d',
+      // no compaction of the backfilled blocks while the bench measures
+      '--storage.tsdb.max-block-duration=2h',
       `--web.listen-address=127.0.0.1:${promPort}`,
       '--log.level=warn',
     ]);
@@ -487,9 +513,9 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
     const weekDays = o.totalSeconds / DAY;
     let md = `Measured by \`npm run bench:prometheus -- --servers ${o.servers}\` on ${when}: ${machine}; Prometheus ${version} on the same machine; the sidecar with 2 inference workers (CPU). `;
     md += `Load averages (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter} — the machine was shared, other jobs ran beside the bench.\n\n`;
-    md += `History backfilled with promtool: ${int(o.servers)} simulated servers, ${int(history.series)} node_exporter series (2–4 cores each), the last ${fmt(dense, 0)} h every ${o.scrapeSeconds} s and, before that back to ${fmt(weekDays, 0)} days, two samples per series per hour (hh:56, hh:00: what a query on the hour reads); ${fmt(history.samples / 1e6, 0)} M samples, ${fmt(history.blockBytes / 1e6, 0)} MB of blocks${history.cached ? '' : `, generated in ${fmt(history.generateSeconds, 0)} s and backfilled in ${fmt(history.backfillSeconds, 0)} s`}.\n\n`;
+    md += `History backfilled with promtool: ${int(o.servers)} simulated servers, ${int(history.series)} node_exporter series (2–4 cores each), the last ${fmt(dense, 0)} h every ${o.scrapeSeconds} s and, before that back to ${fmt(weekDays, 0)} days, two samples per series per hour (hh:56, hh:00: what a query on the hour reads); ${fmt(history.samples / 1e6, 0)} M samples, ${history.blocks} blocks of ${fmt(history.blockBytes / 1e6, 0)} MB in all${history.cached ? '' : `, written and backfilled in ${fmt(history.buildSeconds / 60, 1)} min`}.\n\n`;
     md += '| sidecar cycle | source s | forecast s | cycle s |\n|---|---:|---:|---:|\n';
-    md += `| first (Prometheus cold) | ${fmt(first.source, 2)} | ${fmt(first.forecast, 1)} | ${fmt(first.total, 1)} |\n`;
+    md += `| first (Prometheus just started) | ${fmt(first.source, 2)} | ${fmt(first.forecast, 1)} | ${fmt(first.total, 1)} |\n`;
     md += `| second | ${fmt(second.source, 2)} | ${fmt(second.forecast, 1)} | ${fmt(second.total, 1)} |\n\n`;
     const dur = durations.map(([, v]) => v);
     md += `| Prometheus scraping the sidecar (every ${o.sidecarScrapeSeconds} s) | |\n|---|---:|\n`;
