@@ -66,6 +66,9 @@ export interface PrometheusBenchOptions {
   readonly seed: number;
 }
 
+/** Bump when historyTimes or FleetHistoryWriter write other samples: cached blocks are keyed by it. */
+const HISTORY_LAYOUT = 2;
+
 /** Before the dense part, each hour has samples at hh:00 − this and hh:00: two inside rate()'s 5-minute window. */
 const SPARSE_LEAD = 240;
 
@@ -152,12 +155,17 @@ interface ManagedChild {
   stop(): Promise<void>;
 }
 
+/** Children still running; killed if the bench's process exits without stopping them. */
 const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
+let killOnExit = false;
 
 function startChild(command: string, args: readonly string[]): ManagedChild {
+  if (!killOnExit) {
+    killOnExit = true;
+    process.on('exit', () => {
+      for (const c of children) c.kill('SIGKILL');
+    });
+  }
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '';
@@ -238,17 +246,16 @@ async function dirBytes(dir: string): Promise<number> {
 }
 
 /**
- * TSDB blocks of the fleet's history, cached in the temp directory by the options and the
- * simulator's code (generating and backfilling 2,000 servers takes minutes): a rerun reuses them
+ * TSDB blocks of the fleet's history, cached in the temp directory by the options, the layout
+ * and the simulator's code (generating and backfilling 2,000 servers takes minutes): a rerun reuses them
  * with the end they were made with. Only the latest set is kept.
  */
 async function historyBlocks(o: PrometheusBenchOptions, promtool: string, log: (m: string) => void): Promise<HistoryBlocks> {
   const simDir = path.join(__dirname, '..', 'simulator');
-  // the simulator's code and this file's (the layout of the history) are part of the key
-  const files = [...(await readdir(simDir)).filter((f) => /\.(js|ts)$/.test(f)).sort().map((f) => path.join(simDir, f)), __filename];
-  const code = await Promise.all(files.map((f) => readFile(f, 'utf8')));
+  // the simulator's code is part of the key, and the layout's version
+  const code = await Promise.all((await readdir(simDir)).filter((f) => /\.(js|ts)$/.test(f)).sort().map((f) => readFile(path.join(simDir, f), 'utf8')));
   const key = createHash('sha256')
-    .update(JSON.stringify({ servers: o.servers, dense: o.denseSeconds, total: o.totalSeconds, scrape: o.scrapeSeconds, seed: o.seed, code }))
+    .update(JSON.stringify({ layout: HISTORY_LAYOUT, servers: o.servers, dense: o.denseSeconds, total: o.totalSeconds, scrape: o.scrapeSeconds, seed: o.seed, code }))
     .digest('hex')
     .slice(0, 16);
   const root = path.join(os.tmpdir(), 'foresight-bench-prometheus');

@@ -46,11 +46,16 @@ export function addPrometheusBenchCommand(program: Command, ctx: CliContext, rep
             'or point FORESIGHT_PROMETHEUS_BIN and FORESIGHT_PROMTOOL_BIN at them.',
         );
       }
-      const r = await runPrometheusBench(
+      const bench = runPrometheusBench(
         repoRoot,
         { servers, denseSeconds: hours * 3600, totalSeconds: Math.round(days * 86400), scrapeSeconds: scrape, sidecarScrapeSeconds: sidecarScrape, seed },
         (m) => ctx.stderr.write(`bench: ${m}\n`),
       );
+      // Ctrl-C ends the command; Prometheus and promtool are killed when the process exits
+      const interrupted = ctx.untilShutdown().then(() => {
+        throw new Error('bench-prometheus interrupted');
+      });
+      const r = await Promise.race([bench, interrupted]);
       ctx.stdout.write(r.markdown);
     });
 }
