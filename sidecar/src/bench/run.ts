@@ -233,7 +233,7 @@ async function autoEtsMs(): Promise<number> {
 }
 
 /** Replaces the README's text between `<!-- key:start -->` and `<!-- key:end -->`; nothing when the markers are absent. */
-export async function writeReadmeTable(repoRoot: string, key: 'bench' | 'bench-gpu' | 'bench-inference' | 'eval', md: string): Promise<void> {
+export async function writeReadmeTable(repoRoot: string, key: 'bench' | 'bench-gpu' | 'bench-inference' | 'bench-prometheus' | 'eval', md: string): Promise<void> {
   const readme = path.join(repoRoot, 'README.md');
   const text = await readFile(readme, 'utf8');
   const start = `<!-- ${key}:start -->`;

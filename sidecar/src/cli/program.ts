@@ -6,6 +6,7 @@ import { addSimulateCommand } from './simulate';
 import { addEvalCommand } from './eval';
 import { addServeCommand } from './serve';
 import { addBenchCommand } from './bench';
+import { addPrometheusBenchCommand } from './bench-prometheus';
 import { addDocsCommand } from './docs';
 import { addK8sCommand } from './k8s';
 import { addRiskEvalCommand } from './eval-risk';
@@ -28,6 +29,7 @@ export function buildProgram(ctx: CliContext): Command {
   addSimulateCommand(program, ctx);
   addEvalCommand(program, ctx, repoRoot);
   addBenchCommand(program, ctx, repoRoot);
+  addPrometheusBenchCommand(program, ctx, repoRoot);
   addDocsCommand(program, ctx, repoRoot);
   addK8sCommand(program, ctx, repoRoot);
   addRiskEvalCommand(program, ctx, repoRoot);
