@@ -282,11 +282,14 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
     expect(mid.series('foresight_forecast')).toBe(20 * 6 * 7 * 3);
   });
 
-  test('when an answer is larger than max_answer_size, then it is refused and counted as too_large, and memory is kept stale', async () => {
+  test('when a 600 MB answer arrives, then it is refused by size (too_large) without being held in memory, and memory is kept stale', async () => {
     const before = await fresh();
     const n = before.count('foresight_errors_total', { stage: 'source', reason: 'too_large' });
-    proxy.setRules([forQuery(METRICS.memory.expr, { kind: 'oversize', bytes: 64 * 1024 * 1024 })]);
+    proxy.setRules([forQuery(METRICS.memory.expr, { kind: 'oversize', bytes: 600 * 1024 * 1024 })]);
+    const rss0 = process.memoryUsage().rss;
     const s = await cycleAt(t0);
+    // the read stops at max_answer_size (8 MiB here): resident memory grows by far less than the answer
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(200 * 1024 * 1024);
     expect(s.count('foresight_errors_total', { stage: 'source', reason: 'too_large' })).toBe(n + 1);
     expect(s.samples.find((x) => x.name === 'foresight_source_up')?.value).toBe(0);
     expect(s.series('foresight_forecast', { metric: 'memory' })).toBe(20 * 7 * 3);
