@@ -8,13 +8,10 @@
  * query_range at a 1 h step over 8 days (the week of context model v2 reads).
  * Writes the table into the README between the bench-prometheus markers.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, createWriteStream } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -30,6 +27,8 @@ import { Simulation } from '../simulator/simulation';
 import { scaleFleet } from '../simulator/fleet';
 import { advanceCounters, familyHeaders, initialCounters, renderTimestampedSamples } from '../simulator/node-exporter';
 import { writeReadmeTable } from './run';
+import { freePort, startProcess, waitFor } from '../processes';
+import type { ManagedProcess } from '../processes';
 
 const HOUR = 3600;
 const DAY = 86400;
@@ -148,82 +147,6 @@ export class FleetHistoryWriter {
   }
 }
 
-interface ManagedChild {
-  readonly child: ChildProcess;
-  output(): string;
-  readonly exited: Promise<number | null>;
-  stop(): Promise<void>;
-}
-
-/** Children still running; killed if the bench's process exits without stopping them. */
-const children = new Set<ChildProcess>();
-let killOnExit = false;
-
-function startChild(command: string, args: readonly string[]): ManagedChild {
-  if (!killOnExit) {
-    killOnExit = true;
-    process.on('exit', () => {
-      for (const c of children) c.kill('SIGKILL');
-    });
-  }
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  const keep = (b: Buffer): void => void (out = (out + b.toString('utf8')).slice(-8192));
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => {
-      children.delete(child);
-      resolve(code);
-    });
-    child.once('error', (e) => {
-      out += `\n${String(e)}`;
-      children.delete(child);
-      resolve(null);
-    });
-  });
-  return {
-    child,
-    output: () => out,
-    exited,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
 interface HistoryBlocks {
   readonly dir: string;
   readonly end: number;
@@ -292,7 +215,7 @@ async function historyBlocks(o: PrometheusBenchOptions, promtool: string, log: (
       await backfilling;
       log(`part ${k + 1} of ${parts} written (${(samples / 1e6).toFixed(0)} M samples so far, ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
       backfilling = (async () => {
-        const p = startChild(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '--max-block-duration=504h', om, blocks]);
+        const p = startProcess(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '--max-block-duration=504h', om, blocks]);
         const code = await p.exited;
         if (code !== 0) throw new Error(`promtool backfill failed (exit ${code}):\n${p.output()}`);
         await rm(om);
@@ -421,7 +344,7 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
   const end = history.end;
 
   const work = await mkdtemp(path.join(os.tmpdir(), 'foresight-bench-prom-run-'));
-  let prometheus: ManagedChild | undefined;
+  let prometheus: ManagedProcess | undefined;
   let app: ReturnType<typeof createApp> | undefined;
   try {
     const dataDir = path.join(work, 'data');
@@ -437,7 +360,7 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
     };
     const configFile = path.join(work, 'prometheus.yml');
     await writeFile(configFile, stringify(config));
-    prometheus = startChild(bins.prometheus, [
+    prometheus = startProcess(bins.prometheus, [
       `--config.file=${configFile}`,
       `--storage.tsdb.path=${dataDir}`,
       '--storage.tsdb.retention.time=3650d',
@@ -445,13 +368,13 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
       '--storage.tsdb.max-block-duration=2h',
       `--web.listen-address=127.0.0.1:${promPort}`,
       '--log.level=warn',
-    ]);
+    ], { killAfterMs: 10_000 });
     const prom = prometheus;
     const died = prom.exited.then((c) => {
       throw new Error(`prometheus exited (code ${c}):\n${prom.output()}`);
     });
     died.catch(() => undefined);
-    await Promise.race([waitUntil('prometheus to be ready', async () => ((await fetch(`${base}/-/ready`)).ok ? true : undefined), 300_000), died]);
+    await Promise.race([waitFor('prometheus to be ready', async () => ((await fetch(`${base}/-/ready`)).ok ? true : undefined), 300_000, 500), died]);
     const version = await fetch(`${base}/api/v1/status/buildinfo`)
       .then((r) => r.json() as Promise<{ data?: { version?: string } }>)
       .then((b) => b.data?.version ?? 'unknown', () => 'unknown');
@@ -480,7 +403,7 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
     // Prometheus scrapes what the first cycle published (twice), then the second cycle runs
     // every scrape attempt records its duration, a failed one (up 0) too
     const scrapesSince = async (t: number): Promise<number> => (await rawSamples(base, 'scrape_duration_seconds{job="foresight"}', 3600)).filter(([ts]) => ts > t).length;
-    await waitUntil('two scrapes of the published forecasts', async () => ((await scrapesSince(published)) >= 2 ? true : undefined), 10 * o.sidecarScrapeSeconds * 1000);
+    await waitFor('two scrapes of the published forecasts', async () => ((await scrapesSince(published)) >= 2 ? true : undefined), 10 * o.sidecarScrapeSeconds * 1000, 500);
     const c0 = Date.now() / 1000;
     await app.runCycle();
     const c1 = Date.now() / 1000;
@@ -488,7 +411,7 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
     const total = stages(afterSecond);
     const second: CycleStages = { source: total.source - first.source, forecast: total.forecast - first.forecast, total: total.total - first.total };
     log(`second cycle: ${JSON.stringify(second)}`);
-    await waitUntil('a scrape after the second cycle', async () => ((await scrapesSince(c1)) >= 1 ? true : undefined), 10 * o.sidecarScrapeSeconds * 1000);
+    await waitFor('a scrape after the second cycle', async () => ((await scrapesSince(c1)) >= 1 ? true : undefined), 10 * o.sidecarScrapeSeconds * 1000, 500);
 
     const since = Math.ceil(Date.now() / 1000 - published) + o.sidecarScrapeSeconds;
     const durations = (await rawSamples(base, 'scrape_duration_seconds{job="foresight"}', since)).filter(([t]) => t > published);
