@@ -12,37 +12,28 @@ import { SCENARIO_NAMES } from '../simulator/scenario';
 
 /** Schemas that are durations, so the generated reference can say so. */
 export const DURATION_SCHEMAS = new WeakSet<object>();
-
-/** A Prometheus duration string (30s, 5m, 1h30m), parsed to seconds. */
-const duration = (what: string) => {
-  const s = z.string().transform((text, ctx) => {
-    const s = parseDuration(text);
-    if (s === undefined || s <= 0) {
-      ctx.addIssue({ code: 'custom', message: `must be a duration like 30s, 5m or 1h (got ${JSON.stringify(text)})` });
-      return z.NEVER;
-    }
-    return s;
-  }).describe(what);
-  DURATION_SCHEMAS.add(s);
-  return s;
-};
-
 /** Schemas that are sizes in bytes, so the generated reference can say so. */
 export const SIZE_SCHEMAS = new WeakSet<object>();
 
-/** A size like 128MiB (binary units B, KiB, MiB, GiB), parsed to bytes. */
-const size = (what: string) => {
+/** A string parsed to a positive number by `parse`; `examples` name the accepted form in the error. */
+const parsedString = (what: string, parse: (text: string) => number | undefined, examples: string, kind: WeakSet<object>) => {
   const s = z.string().transform((text, ctx) => {
-    const b = parseSize(text);
-    if (b === undefined || b <= 0) {
-      ctx.addIssue({ code: 'custom', message: `must be a size like 64MiB, 512KiB or 1GiB (got ${JSON.stringify(text)})` });
+    const v = parse(text);
+    if (v === undefined || v <= 0) {
+      ctx.addIssue({ code: 'custom', message: `must be ${examples} (got ${JSON.stringify(text)})` });
       return z.NEVER;
     }
-    return b;
+    return v;
   }).describe(what);
-  SIZE_SCHEMAS.add(s);
+  kind.add(s);
   return s;
 };
+
+/** A Prometheus duration string (30s, 5m, 1h30m), parsed to seconds. */
+const duration = (what: string) => parsedString(what, parseDuration, 'a duration like 30s, 5m or 1h', DURATION_SCHEMAS);
+
+/** A size like 128MiB (binary units B, KiB, MiB, GiB), parsed to bytes. */
+const size = (what: string) => parsedString(what, parseSize, 'a size like 64MiB, 512KiB or 1GiB', SIZE_SCHEMAS);
 
 const listen = z
   .string()
