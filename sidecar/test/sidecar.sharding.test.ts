@@ -4,7 +4,9 @@
  * server is forecast by exactly one replica — in each replica's own answers and in what a
  * Prometheus scraping both of them stores.
  */
+import http from 'node:http';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describeWith } from './harness/integration';
 import { removeTempDirs, simulatedHistory, startPrometheus } from './harness/prometheus';
 import type { PrometheusHandle, SimulatedHistory } from './harness/prometheus';
@@ -34,6 +36,22 @@ async function published(app: App): Promise<{ fleet: string[]; forecast: string[
 }
 
 const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
+
+/** GET /metrics as Prometheus does (or without Accept-Encoding): the Content-Encoding and the decoded body. */
+function getMetrics(app: App, gzip: boolean): Promise<{ encoding: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${app.address()}/metrics`, { headers: gzip ? { 'accept-encoding': 'gzip' } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const encoding = res.headers['content-encoding'];
+        resolve({ encoding, body: (encoding === 'gzip' ? gunzipSync(raw) : raw).toString('utf8') });
+      });
+    });
+    req.on('error', reject);
+  });
+}
 
 describeWith(['prometheus', 'promtool'])('two sharded replicas against one real Prometheus', () => {
   let h: SimulatedHistory;
@@ -120,5 +138,26 @@ describeWith(['prometheus', 'promtool'])('two sharded replicas against one real 
     const forecasts = await prom.query('count by (instance) (count by (instance, replica) (foresight_forecast{metric="cpu"}))');
     expect(forecasts).toHaveLength(fleet.length);
     expect(forecasts.filter((r) => r.value[1] !== '1')).toEqual([]);
+  });
+
+  test('when Prometheus asks for gzip, then /metrics is gzip-encoded, decodes to the plain body\'s forecasts, and Prometheus scrapes it in full', async () => {
+    const app = apps[0]!;
+    // the forecasts are encoded once per cycle, just after it: wait for the encoded copy
+    const zipped = await waitFor('a gzip-encoded /metrics', async () => {
+      const r = await getMetrics(app, true);
+      return r.encoding === 'gzip' ? r : undefined;
+    }, 30_000, 200);
+    const plain = await getMetrics(app, false);
+    expect(plain.encoding).toBeUndefined();
+    const forecasts = (text: string): string[] => sorted(parseExposition(text).filter((x) => x.name === 'foresight_forecast').map((x) => `${JSON.stringify(x.labels)} ${x.value}`));
+    const fromPlain = forecasts(plain.body);
+    expect(fromPlain.length).toBeGreaterThan(0);
+    expect(forecasts(zipped.body)).toEqual(fromPlain);
+    // Prometheus always sends Accept-Encoding: gzip; its scrape of replica 0 is up and holds every sample
+    const scraped = await waitFor('a scrape of replica 0', async () => {
+      const r = await prom.query('scrape_samples_scraped{job="foresight",replica="0"} and on (replica) up{job="foresight"} == 1');
+      return r.length === 1 ? Number(r[0]!.value[1]) : undefined;
+    }, 60_000, 500);
+    expect(scraped).toBe(parseExposition(plain.body).length);
   });
 });

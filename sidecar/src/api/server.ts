@@ -17,6 +17,12 @@ export interface ApiDeps {
   readonly listen: string;
   /** The exposition in parts, written one after another (a large fleet's text is never copied into one string). */
   readonly metrics: () => ReadonlyArray<string | Buffer>;
+  /**
+   * The same body gzip-encoded, as gzip members to send one after another (a multi-member gzip
+   * stream decodes to the concatenation), or undefined when no encoded copy is ready: the
+   * forecasts are encoded once per cycle, the small self-monitoring part per scrape.
+   */
+  readonly metricsGzip?: () => ReadonlyArray<Buffer> | undefined;
   readonly ready: () => boolean;
   /** Rejects with ReloadInProgressError while another reload runs (answered 409). */
   readonly reload: () => Promise<void>;
@@ -95,8 +101,14 @@ export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
       return json(res, 405, { error: `method ${req.method ?? ''} not allowed on ${p} (allowed: ${allow.join(', ')})` });
     }
     if (method === 'GET' && p === '/metrics') {
-      const parts = d.metrics();
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
+      const gz = acceptsGzip(req.headers['accept-encoding']) ? d.metricsGzip?.() : undefined;
+      const parts = gz ?? d.metrics();
+      res.writeHead(200, {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+        'cache-control': 'no-store',
+        vary: 'Accept-Encoding',
+        ...(gz ? { 'content-encoding': 'gzip' } : {}),
+      });
       for (const part of parts.slice(0, -1)) res.write(part);
       res.end(parts[parts.length - 1] ?? '');
       return;
@@ -208,4 +220,15 @@ export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
         server.closeIdleConnections();
       }),
   };
+}
+
+/** Whether an Accept-Encoding header accepts gzip (Prometheus sends "gzip"; "gzip;q=0" refuses it). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.trim().split(';').map((x) => x.trim());
+    if (coding !== 'gzip' && coding !== '*') return false;
+    const q = params.find((x) => x.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
 }

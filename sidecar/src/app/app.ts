@@ -37,6 +37,7 @@ import { inShard } from '../source/sharding';
 import { Simulation } from '../simulator/simulation';
 import { DEFAULT_FLEET, parseFleetSpec, scaleFleet } from '../simulator/fleet';
 import { startApiServer } from '../api/server';
+import { gzip, gzipSync } from 'node:zlib';
 import { assessFleet } from '../risk/assess';
 import type { InstanceRisk } from '../risk/assess';
 import { LEVELS } from '../risk/levels';
@@ -294,6 +295,13 @@ export function createApp(opts: AppOptions): App {
   let snapshot: ForecastSnapshot | undefined;
   // rendered once per cycle: /metrics only concatenates, so it stays fast while a cycle runs
   let forecastText: readonly Buffer[] = [];
+  // forecastText gzip-encoded once per cycle (off the event loop), for the scrapes that ask for gzip
+  let forecastGzip: { readonly text: readonly Buffer[]; readonly gz: Buffer } | undefined;
+  const encodeForecasts = (text: readonly Buffer[]): void => {
+    gzip(Buffer.concat(text), { level: 6 }, (err, gz) => {
+      if (!err && forecastText === text) forecastGzip = { text, gz };
+    });
+  };
   let lastWindow: HistoryWindow | undefined;
   // the last RECENT_CYCLES risk scores per instance, for the preview page's past heatmap columns
   const recentRisk = new Map<string, Array<[number, number]>>();
@@ -453,6 +461,7 @@ export function createApp(opts: AppOptions): App {
     // swapped together: /metrics and the API never mix two cycles
     snapshot = next;
     forecastText = text;
+    encodeForecasts(text);
     // past scores only from fresh data: a stale or unknown cycle leaves a gap, not a copy
     for (const i of next.instances) {
       const r = next.risk.get(i.instance);
@@ -525,6 +534,7 @@ export function createApp(opts: AppOptions): App {
     const text = await renderForecastsAsync(next);
     snapshot = next;
     forecastText = text;
+    encodeForecasts(text);
     for (const instance of recentRisk.keys()) if (!next.states?.has(instance)) recentRisk.delete(instance);
   }
 
@@ -679,6 +689,7 @@ export function createApp(opts: AppOptions): App {
     api = await startApiServer({
       listen: rt.config.listen,
       metrics: () => [...forecastText, renderSelf(selfState())],
+      metricsGzip: () => (forecastGzip && forecastGzip.text === forecastText ? [forecastGzip.gz, gzipSync(renderSelf(selfState()))] : undefined),
       ready: () => snapshot !== undefined,
       reload,
       fleet: () => fleetJson(snapshot, lastWindow, sourceState(), recentRisk),
