@@ -4,6 +4,7 @@
  * a cycle, peak RSS — with augurs AutoETS's per-series time in the same run for comparison.
  * Writes the table into the README between the bench markers.
  */
+import { gzipSync } from 'node:zlib';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +38,8 @@ export interface BenchRow {
   /** Longest time until its whole body was read. */
   readonly maxMetricsBodyMs: number;
   readonly metricsBytes: number;
+  /** The same body gzip-encoded (level 6, as the sidecar sends it to Prometheus). */
+  readonly metricsGzipBytes: number;
   readonly peakRssMb: number;
 }
 
@@ -126,7 +129,8 @@ async function benchOne(instances: number, repoRoot: string, o: BenchOptions, lo
     maxLoopLagMs: lag.max / 1e6,
     maxMetricsMs,
     maxMetricsBodyMs,
-    metricsBytes: after.length,
+    metricsBytes: Buffer.byteLength(after),
+    metricsGzipBytes: gzipSync(after, { level: 6 }).length,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
   log(`${instances} instances: ${JSON.stringify(row)}`);
@@ -311,9 +315,9 @@ export async function runBench(sizes: readonly number[], repoRoot: string, log: 
   const etsMs = await autoEtsMs();
   const f = fmt;
   let md = `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}, onnxruntime-node, execution provider ${provider} (2 workers × 1 thread, batch ${o.batch}), simulated fleet as the source.\n\n`;
-  md += '| instances | series | source s | forecast s | cycle s | inference series/s | max event-loop lag ms | max /metrics answer during cycle ms | max /metrics full body ms | /metrics size MB | peak RSS MB |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
+  md += '| instances | series | source s | forecast s | cycle s | inference series/s | max event-loop lag ms | max /metrics answer during cycle ms | max /metrics full body ms | /metrics size MB | /metrics KB per server, plain / gzip | peak RSS MB |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
   for (const r of rows) {
-    md += `| ${r.instances} | ${r.series} | ${f(r.sourceSeconds, 2)} | ${f(r.forecastSeconds, 1)} | ${f(r.totalSeconds, 1)} | ${f(r.seriesPerSecond, 0)} | ${f(r.maxLoopLagMs, 0)} | ${f(r.maxMetricsMs, 0)} | ${f(r.maxMetricsBodyMs, 0)} | ${f(r.metricsBytes / 1e6, 1)} | ${f(r.peakRssMb, 0)} |\n`;
+    md += `| ${r.instances} | ${r.series} | ${f(r.sourceSeconds, 2)} | ${f(r.forecastSeconds, 1)} | ${f(r.totalSeconds, 1)} | ${f(r.seriesPerSecond, 0)} | ${f(r.maxLoopLagMs, 0)} | ${f(r.maxMetricsMs, 0)} | ${f(r.maxMetricsBodyMs, 0)} | ${f(r.metricsBytes / 1e6, 1)} | ${f(r.metricsBytes / 1e3 / r.instances, 1)} / ${f(r.metricsGzipBytes / 1e3 / r.instances, 1)} | ${f(r.peakRssMb, 0)} |\n`;
   }
   md += `\nFor comparison, augurs AutoETS (what Grafana's forecasting uses) takes ${f(etsMs, 1)} ms per series here (fit on 2 days + 8 h forecast, one series at a time), so ${f(6000 * etsMs / 1000, 0)} s for 1,000 instances × 6 metrics on one core. "source s" is the read of an in-memory window (the first cycle filled the simulator's cache); against Prometheus add its query time. /metrics is polled every 100 ms from a separate thread during the cycle (the whole body read every 10th time). Peak RSS is the whole process, inference workers included, after the largest size so far.\n`;
   if (provider === 'cpu' && isShipped(repoRoot, o.modelDir)) await writeReadmeTable(repoRoot, 'bench', md);
