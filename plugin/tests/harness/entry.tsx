@@ -75,27 +75,31 @@ w.mount = (r: MountRequest) => {
   const container = document.getElementById('panel')!;
   container.style.background = theme.colors.background.primary;
   root ??= createRoot(container);
-  root.render(
-    <grafanaUi.ThemeContext.Provider value={theme}>
-      <Panel
-        id={1}
-        data={{ series: r.frames as grafanaData.DataFrame[], state: grafanaData.LoadingState.Done, timeRange }}
-        timeRange={timeRange}
-        timeZone="utc"
-        options={r.options}
-        fieldConfig={{ defaults: {}, overrides: [] }}
-        transparent={false}
-        width={r.width}
-        height={r.height}
-        renderCounter={1}
-        title="Foresight"
-        eventBus={{} as grafanaData.EventBus}
-        onOptionsChange={() => undefined}
-        onFieldConfigChange={() => undefined}
-        onChangeTimeRange={() => undefined}
-        replaceVariables={(text: string) => (r.instance === undefined ? text : text.replace(/\$\{instance(:[a-z]+)?\}|\$instance/g, r.instance))}
-      />
-    </grafanaUi.ThemeContext.Provider>,
+  // committed before mount() returns: React 18 renders a root asynchronously, and a test that reads
+  // the DOM right after mounting (allInnerTexts, count) must see this frame, not the previous one
+  ReactDOM.flushSync(() =>
+    root!.render(
+      <grafanaUi.ThemeContext.Provider value={theme}>
+        <Panel
+          id={1}
+          data={{ series: r.frames as grafanaData.DataFrame[], state: grafanaData.LoadingState.Done, timeRange }}
+          timeRange={timeRange}
+          timeZone="utc"
+          options={r.options}
+          fieldConfig={{ defaults: {}, overrides: [] }}
+          transparent={false}
+          width={r.width}
+          height={r.height}
+          renderCounter={1}
+          title="Foresight"
+          eventBus={{} as grafanaData.EventBus}
+          onOptionsChange={() => undefined}
+          onFieldConfigChange={() => undefined}
+          onChangeTimeRange={() => undefined}
+          replaceVariables={(text: string) => (r.instance === undefined ? text : text.replace(/\$\{instance(:[a-z]+)?\}|\$instance/g, r.instance))}
+        />
+      </grafanaUi.ThemeContext.Provider>,
+    )
   );
 };
 w.harnessReady = true;
