@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# npm run train [-- --smoke] [-- extra flags for foresight_tft.train]
+# npm run train [-- --smoke] [-- --data DIR] [-- extra flags for foresight_tft.train]
 # Generates the simulator's training history, then trains and exports the TFT with Debian's
 # Python (python3-torch 1.13, CPU). Reproducible: fixed seeds for the simulator and training.
+# The public real traces (docs/model.md, "Training data") are read from --data DIR, else
+# $FORESIGHT_DATA, else shared/data in the folder that holds the checkout; a relative path is
+# taken from where this runs (the repository root under npm).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 py="${FORESIGHT_PYTHON:-/usr/bin/python3}"
@@ -10,7 +13,21 @@ if ! "$py" -c 'import torch, onnx' 2>/dev/null; then
   exit 2
 fi
 smoke=0
-for a in "$@"; do [ "$a" = "--smoke" ] && smoke=1; done
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) smoke=1; args+=("$1"); shift ;;
+    --data)
+      [ $# -ge 2 ] || { echo "train: --data needs a directory" >&2; exit 2; }
+      args+=(--data "$(realpath -m "$2")"); shift 2 ;;
+    --data=*) args+=(--data "$(realpath -m "${1#--data=}")"); shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+if [ -n "${FORESIGHT_DATA:-}" ]; then
+  FORESIGHT_DATA="$(realpath -m "$FORESIGHT_DATA")"
+  export FORESIGHT_DATA
+fi
 work="${FORESIGHT_TRAIN_WORK:-$root/models/train/.work}"
 mkdir -p "$work"
 if [ "$smoke" = 1 ]; then
@@ -24,4 +41,4 @@ csv="$work/simulator-$smoke.csv"
 node "$root/sidecar/dist/main.js" simulate history --format csv "${sim_args[@]}" --out "$csv"
 out="$(realpath -m "$out")"  # a relative FORESIGHT_TRAIN_OUT means relative to where it was run, not to models/train
 cd "$root/models/train"
-OPENBLAS_NUM_THREADS=1 exec "$py" -m foresight_tft.train --out "$out" --simulator-csv "$csv" --simulator-args "${sim_args[*]}" "$@"
+OPENBLAS_NUM_THREADS=1 exec "$py" -m foresight_tft.train --out "$out" --simulator-csv "$csv" --simulator-args "${sim_args[*]}" ${args[@]+"${args[@]}"}

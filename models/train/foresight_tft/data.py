@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import math
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +20,11 @@ import numpy as np
 
 from .spec import METRICS, PROFILES, ModelSpec
 
-# public traces in a `shared/data` directory beside the checkout: the training scripts' default --data
+# The public real traces, one folder per source under the data directory (docs/model.md, "Training
+# data"). The directory is --data, else $FORESIGHT_DATA, else `shared/data` in the folder that holds
+# the checkout; `npm run eval` resolves it the same way.
 REAL_SOURCES = ["azure-v1-sample100", "azure-v1-periodic77", "bitbrains-rnd"]
-DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+DEFAULT_DATA = Path(os.environ.get("FORESIGHT_DATA") or Path(__file__).resolve().parents[3].parent / "shared" / "data")
 
 STEP = 300
 # Real metric names -> (Foresight metric, conversion from the row's value)

@@ -85,6 +85,10 @@ def main(argv: List[str]) -> int:
     started = time.time()
 
     sources = [] if a.smoke else [s for s in REAL_SOURCES if (a.data / s).exists()]
+    if not a.smoke:
+        missing = [s for s in REAL_SOURCES if s not in sources]
+        log(f"real traces from {a.data} (--data or $FORESIGHT_DATA): {', '.join(sources) or 'none'}"
+            + (f"; not found, left out: {', '.join(missing)}" if missing else ""))
     hosts: List[Host] = load_all(a.data, a.simulator_csv, sources)
     if not hosts:
         log("error: no training data (no real traces found and no --simulator-csv)")
