@@ -2,10 +2,11 @@
  * `npm run bench`: the sidecar's cost at 20, 1,000 and 5,000 instances × 6 metrics on this
  * machine — cycle time per stage, inference series/s, event-loop lag, /metrics latency during
  * a cycle, peak RSS — with augurs AutoETS's per-series time in the same run for comparison.
- * Writes the table into the README between the bench markers.
+ * Writes the table into docs/scaling.md between the bench markers (see docs/blocks.ts).
  */
 import { gzipSync } from 'node:zlib';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeBlock } from '../docs/blocks';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -53,7 +54,7 @@ export interface BenchOptions {
   readonly device: 'cpu' | 'cuda' | 'auto';
   /** model.batch_size: rows per inference call (series, or servers for a contract-2 model; GPUs want large batches). */
   readonly batch: number;
-  /** The model directory (default: the shipped model); the README's tables are written only for the shipped model. */
+  /** The model directory (default: the shipped model); the docs' tables are written only for the shipped model. */
   readonly modelDir?: string;
 }
 
@@ -236,18 +237,7 @@ async function autoEtsMs(): Promise<number> {
   return (performance.now() - t0) / n;
 }
 
-/** Replaces the README's text between `<!-- key:start -->` and `<!-- key:end -->`; nothing when the markers are absent. */
-export async function writeReadmeTable(repoRoot: string, key: 'bench' | 'bench-gpu' | 'bench-inference' | 'bench-prometheus' | 'eval', md: string): Promise<void> {
-  const readme = path.join(repoRoot, 'README.md');
-  const text = await readFile(readme, 'utf8');
-  const start = `<!-- ${key}:start -->`;
-  const end = `<!-- ${key}:end -->`;
-  const i = text.indexOf(start);
-  const j = text.indexOf(end);
-  if (i >= 0 && j > i) await writeFile(readme, text.slice(0, i + start.length) + '\n' + md + text.slice(j));
-}
-
-/** Whether `modelDir` (undefined: the default) is the shipped model, whose numbers the README shows. */
+/** Whether `modelDir` (undefined: the default) is the shipped model, whose numbers the docs show. */
 export function isShipped(repoRoot: string, modelDir: string | undefined): boolean {
   return modelDir === undefined || path.resolve(modelDir) === shippedModelDir(repoRoot);
 }
@@ -302,7 +292,7 @@ async function runGpuBench(sizes: readonly number[], repoRoot: string, log: (m: 
   }
   md += `\n"inference" runs the sidecar's own runner on prepared batches (no source, no exposition); "full cycle" is the whole sidecar on a simulated fleet, measured up to ${GPU_CYCLE_MAX.toLocaleString('en')} instances (beyond that the bench would spend its time simulating history).\n`;
   if (!isShipped(repoRoot, o.modelDir)) log(`the GPU table was not written: ${o.modelDir} is not the shipped model`);
-  else if (best.provider === 'cuda') await writeReadmeTable(repoRoot, 'bench-gpu', md);
+  else if (best.provider === 'cuda') log(`wrote the GPU table into ${await writeBlock(repoRoot, 'bench-gpu', md)}`);
   else log(`the GPU table was not written: the provider was ${best.provider}, not cuda`);
   return md;
 }
@@ -320,6 +310,6 @@ export async function runBench(sizes: readonly number[], repoRoot: string, log: 
     md += `| ${r.instances} | ${r.series} | ${f(r.sourceSeconds, 2)} | ${f(r.forecastSeconds, 1)} | ${f(r.totalSeconds, 1)} | ${f(r.seriesPerSecond, 0)} | ${f(r.maxLoopLagMs, 0)} | ${f(r.maxMetricsMs, 0)} | ${f(r.maxMetricsBodyMs, 0)} | ${f(r.metricsBytes / 1e6, 1)} | ${f(r.metricsBytes / 1e3 / r.instances, 1)} / ${f(r.metricsGzipBytes / 1e3 / r.instances, 1)} | ${f(r.peakRssMb, 0)} |\n`;
   }
   md += `\nFor comparison, augurs AutoETS (what Grafana's forecasting uses) takes ${f(etsMs, 1)} ms per series here (fit on 2 days + 8 h forecast, one series at a time), so ${f(6000 * etsMs / 1000, 0)} s for 1,000 instances × 6 metrics on one core. "source s" is the read of an in-memory window (the first cycle filled the simulator's cache); against Prometheus add its query time. /metrics is polled every 100 ms from a separate thread during the cycle (the whole body read every 10th time). Peak RSS is the whole process, inference workers included, after the largest size so far.\n`;
-  if (provider === 'cpu' && isShipped(repoRoot, o.modelDir)) await writeReadmeTable(repoRoot, 'bench', md);
+  if (provider === 'cpu' && isShipped(repoRoot, o.modelDir)) log(`wrote the table into ${await writeBlock(repoRoot, 'bench', md)}`);
   return md;
 }

@@ -17,7 +17,7 @@ interface Flags {
 export function addPrometheusBenchCommand(program: Command, ctx: CliContext, repoRoot: string): void {
   program
     .command('bench-prometheus')
-    .description('the sidecar against a real Prometheus backfilled (promtool) with a large fleet: source stage time, scrape duration and samples of the sidecar target, history query cost per server; updates the README table')
+    .description('the sidecar against a real Prometheus backfilled (promtool) with a large fleet: source stage time, scrape duration and samples of the sidecar target, history query cost per server; updates the table in docs/scaling.md')
     .option('--servers <n>', 'simulated servers backfilled', '2000')
     .option('--hours <n>', 'hours of history at the full scrape interval (the model reads the last 24 h)', '25')
     .option('--days <n>', 'days of history in all; before the last --hours only the hourly samples an hourly read needs', '8')

@@ -2,25 +2,26 @@
 import type { Command } from 'commander';
 import { runInferenceBench } from '../bench/inference';
 import path from 'node:path';
-import { isShipped, runBench, writeReadmeTable } from '../bench/run';
+import { isShipped, runBench } from '../bench/run';
+import { writeBlock } from '../docs/blocks';
 import type { CliContext } from './context';
 import { UsageError } from './errors';
 
 export function addBenchCommand(program: Command, ctx: CliContext, repoRoot: string): void {
   program
     .command('bench')
-    .description('measure cycle time, inference throughput, event-loop lag and memory at 20 / 1,000 / 5,000 instances; updates the README table')
+    .description('measure cycle time, inference throughput, event-loop lag and memory at 20 / 1,000 / 5,000 instances; updates the table in docs/scaling.md')
     .option('--sizes <list>', 'fleet sizes', '20,1000,5000')
-    .option('--device <device>', 'cpu, cuda or auto (a GPU run writes the README\'s GPU table, e.g. --device cuda --sizes 1000,10000,100000 --batch 1024)', 'cpu')
+    .option('--device <device>', 'cpu, cuda or auto (a GPU run writes the GPU table in docs/scaling.md, e.g. --device cuda --sizes 1000,10000,100000 --batch 1024)', 'cpu')
     .option('--batch <n>', 'rows per inference call: series, or servers for a contract-2 model', '32')
-    .option('--model <dir>', 'model directory to measure (default: FORESIGHT_MODEL, else the shipped model); README tables are written only for the shipped model')
+    .option('--model <dir>', 'model directory to measure (default: FORESIGHT_MODEL, else the shipped model); the docs\' tables are written only for the shipped model')
     .option('--inference', 'only the CPU inference part: series/s on 2 threads at the best batch, and augurs AutoETS on the same cores')
     .action(async (f: { sizes: string; device: string; batch: string; inference?: boolean; model?: string }) => {
       const chosen = f.model ?? process.env['FORESIGHT_MODEL'];
       const modelDir = chosen === undefined ? undefined : path.resolve(chosen);
       const inference = async (): Promise<void> => {
         const r = await runInferenceBench(repoRoot, (m) => ctx.stderr.write(`bench: ${m}\n`), { ...(modelDir ? { modelDir } : {}) });
-        if (isShipped(repoRoot, modelDir)) await writeReadmeTable(repoRoot, 'bench-inference', r.markdown);
+        if (isShipped(repoRoot, modelDir)) ctx.stderr.write(`bench: wrote the table into ${await writeBlock(repoRoot, 'bench-inference', r.markdown)}\n`);
         ctx.stdout.write(r.markdown);
       };
       if (f.inference) return inference();

@@ -1,17 +1,15 @@
-/** `foresight docs`: rewrites the README's configuration reference from the schema. */
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+/** `foresight docs`: rewrites the configuration reference in docs/configuration.md from the schema. */
 import type { Command } from 'commander';
-import { withReference } from '../config/reference';
+import { configReference } from '../config/reference';
+import { writeBlock } from '../docs/blocks';
 import type { CliContext } from './context';
 
 export function addDocsCommand(program: Command, ctx: CliContext, repoRoot: string): void {
   program
     .command('docs')
-    .description("regenerate the README's configuration reference from the config schema")
+    .description('regenerate the configuration reference in docs/configuration.md from the config schema')
     .action(async () => {
-      const readme = path.join(repoRoot, 'README.md');
-      await writeFile(readme, withReference(await readFile(readme, 'utf8')));
-      ctx.stdout.write(`updated ${readme}\n`);
+      const file = await writeBlock(repoRoot, 'config', configReference());
+      ctx.stdout.write(`updated ${file}\n`);
     });
 }

@@ -21,7 +21,7 @@ export function addEvalCommand(program: Command, ctx: CliContext, repoRoot: stri
     .option('--simulator-csv <file>', 'simulator history the model was trained with', path.join(repoRoot, 'models', 'train', '.work', 'simulator-0.csv'))
     .option('--stride <steps>', 'steps between forecast origins on a series (12 = hourly)', '12')
     .option('--shape-cases <n>', 'level-shift and ramp cases each (0: none)', '240')
-    .option('--out <dir>', 'where EVAL.md and its charts go (default: the model directory; model.json, and for the shipped model the README summary, are updated only then)')
+    .option('--out <dir>', 'where EVAL.md and its charts go (default: the model directory; model.json, and for the shipped model the summary in docs/model.md, are updated only then)')
     .action(async (f: { model: string; data: string; sources?: string; simulatorCsv: string; stride: string; shapeCases: string; out?: string }) => {
       const stride = Number(f.stride);
       const shapeCases = Number(f.shapeCases);
@@ -39,7 +39,7 @@ export function addEvalCommand(program: Command, ctx: CliContext, repoRoot: stri
         shapeCases,
         outDir: f.out ?? f.model,
         updateManifest: f.out === undefined,
-        updateReadme: f.out === undefined && sources === undefined && path.resolve(f.model) === shipped,
+        updateDocs: f.out === undefined && sources === undefined && path.resolve(f.model) === shipped,
         ...(sources ? { sources } : {}),
         log: (m) => ctx.stderr.write(`eval: ${m}\n`),
       });

@@ -1,10 +1,11 @@
 /**
  * The configuration reference, generated from the schema's own descriptions and defaults
- * (documentation generated from code): the README's table is this function's output, and a test fails when the
- * README is stale (`npm run docs` rewrites it).
+ * (documentation generated from code): the table in docs/configuration.md is this function's output, and a test
+ * fails when that page is stale (`npm run docs` rewrites it).
  */
 import type { z } from 'zod';
 import { ConfigSchema, DURATION_SCHEMAS, SIZE_SCHEMAS } from './schema';
+import { replaceBlock } from '../docs/blocks';
 
 interface Row {
   key: string;
@@ -109,13 +110,7 @@ export function configReference(): string {
   );
 }
 
-export const REFERENCE_START = '<!-- config:start -->';
-export const REFERENCE_END = '<!-- config:end -->';
-
-/** The README with its reference section replaced by the current one. */
-export function withReference(readme: string): string {
-  const i = readme.indexOf(REFERENCE_START);
-  const j = readme.indexOf(REFERENCE_END);
-  if (i < 0 || j < i) throw new Error(`README has no ${REFERENCE_START} … ${REFERENCE_END} section`);
-  return readme.slice(0, i + REFERENCE_START.length) + '\n' + configReference() + readme.slice(j);
+/** The configuration page (docs/configuration.md) with its reference block replaced by the current one. */
+export function withReference(page: string): string {
+  return replaceBlock(page, 'config', configReference());
 }

@@ -1,7 +1,7 @@
 /**
  * The sidecar's configuration (`foresight.yml`), parsed once, strictly, into a frozen object.
- * Every option is documented here with its default and unit; the README's reference table is
- * generated from these descriptions (`npm run docs:config`).
+ * Every option is documented here with its default and unit; the reference table in docs/configuration.md is
+ * generated from these descriptions (`npm run docs`).
  */
 import { z } from 'zod';
 import { formatDuration, parseDuration } from './duration';
@@ -95,7 +95,7 @@ const source = z
     interval: duration('Run a cycle this often instead of once per step (aligned to the step). Shorter re-reads the same window; for tests and demos.').optional(),
     delay: duration('Wait this long after each step boundary before reading, so the latest scrape has landed.').prefault('10s'),
     staleness: duration('A metric of a server is stale when the newest data behind it may be this old: each point of the step grid stands for the step of samples before it, so with step 5m and staleness 10m one missing point at the forecast origin makes it stale. Default: two steps.').optional(),
-    keep_stale: duration('How long a server whose data is missing, partial, stale or invalid keeps its last good forecasts and risk, published with foresight_instance_stale 1; after that it is unknown (README "When data goes missing or bad").').prefault('30m'),
+    keep_stale: duration('How long a server whose data is missing, partial, stale or invalid keeps its last good forecasts and risk, published with foresight_instance_stale 1; after that it is unknown (docs/operations.md, "When data goes missing or bad").').prefault('30m'),
     forget_after: duration('An unknown server is dropped from every series this long after its last good data (a decommissioned host); until then foresight_severity_level keeps its last level so alerts do not resolve on missing data.').prefault('24h'),
     prometheus: prometheus.optional(),
     simulator: simulator.prefault({}),
@@ -114,7 +114,7 @@ const source = z
 const metricsOverride = z
   .strictObject(Object.fromEntries(METRIC_NAMES.map((m) => [m, z.strictObject({ expr: z.string().min(1).describe(`PromQL for ${m}: one series per instance label.`) }).optional()])) as Record<(typeof METRIC_NAMES)[number], z.ZodOptional<z.ZodObject<{ expr: z.ZodString }>>>)
   .prefault({})
-  .describe('Override the default PromQL of any of the six metrics (see README, "Default metrics").');
+  .describe('Override the default PromQL of any of the six metrics (docs/configuration.md, "Default metrics").');
 
 const model = z
   .strictObject({
@@ -164,7 +164,7 @@ const profiles = z
         ),
       )
       .optional()
-      .describe('Overrides of the default thresholds, per profile and metric (e.g. `database: {iowait: {warning: 10, critical: 20}}`): warning and critical in the metric\'s unit (percent; load1 per core; bytes/s), weight 0–1. Anything not named keeps its default (README "Profiles"); warning must stay below critical.'),
+      .describe('Overrides of the default thresholds, per profile and metric (e.g. `database: {iowait: {warning: 10, critical: 20}}`): warning and critical in the metric\'s unit (percent; load1 per core; bytes/s), weight 0–1. Anything not named keeps its default (docs/risk.md, "Profiles"); warning must stay below critical.'),
   })
   .prefault({})
   .describe('How instances get their profile.');

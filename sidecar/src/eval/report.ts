@@ -2,7 +2,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { writeReadmeTable } from '../bench/run';
+import { linkFrom, writeBlock } from '../docs/blocks';
 import { writeCasesChart, writeMaseChart } from './charts';
 import { compare, summarise } from './metrics';
 import type { SeriesScores } from './metrics';
@@ -176,7 +176,7 @@ export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> 
     .join(', ')} (the TFT through the forecast stage in batches, the augurs models one series at a time, fit + 8 h forecast). Inference throughput is measured by \`npm run bench\`.\n`;
   await writeFile(path.join(dir, 'EVAL.md'), md);
 
-  if (o.updateReadme) await writeReadmeTable(o.repoRoot, 'eval', readmeSummary(r));
+  if (o.updateDocs) await writeBlock(o.repoRoot, 'eval', accuracySummary(r));
   if (o.updateManifest) {
     const jsonPath = path.join(o.modelDir, 'model.json');
     const manifest = JSON.parse(await readFile(jsonPath, 'utf8')) as Record<string, unknown>;
@@ -201,9 +201,9 @@ export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> 
   }
 }
 
-/** The README's accuracy paragraph (between its eval markers): the headline of each pooled group and the shape rates. */
-function readmeSummary(r: EvalResult): string {
-  let md = `**Accuracy** (\`npm run eval\` on ${new Date().toISOString().slice(0, 10)}; protocol, every source and the worst series in [\`models/foresight-tft/EVAL.md\`](models/foresight-tft/EVAL.md)). `;
+/** The accuracy paragraph of docs/model.md (between its eval markers): the headline of each pooled group and the shape rates. */
+function accuracySummary(r: EvalResult): string {
+  let md = `**Accuracy** (\`npm run eval\` on ${new Date().toISOString().slice(0, 10)}; protocol, every source and the worst series in [\`models/foresight-tft/EVAL.md\`](${linkFrom('eval', 'models/foresight-tft/EVAL.md')})). `;
   md += `Rolling origins every ${stepsText(r.stride)} over the last ${Math.round(100 * (1 - r.timeSplit))} % of the time of the hosts the model's by-host split held out; MASE over steps 1..H scaled by each series' in-sample seasonal-naive (1 day) error before its first origin, averaged per series, then over series. The best baseline is, per horizon, the one with the lowest mean MASE among last value, seasonal naive 1 day / 1 week, \`predict_linear\` 1 h / 6 h, augurs AutoETS (\`AZN\`) and MSTL.\n\n`;
   for (const g of r.groups.filter((x) => x.name.startsWith('pooled') || x.name === 'simulator')) {
     const sc = scoresOf(g);

@@ -33,7 +33,7 @@ import { firstCrossing, levelShiftCases, rampCases, SHAPE_HISTORY, shiftHeld } f
 import type { ShapeCase } from './shapes';
 
 export interface EvalOptions {
-  /** The checkout (its README gets the accuracy summary when the model directory's files are updated). */
+  /** The checkout (its docs/model.md gets the accuracy summary when the model directory's files are updated). */
   readonly repoRoot: string;
   readonly modelDir: string;
   readonly dataDir: string;
@@ -46,8 +46,8 @@ export interface EvalOptions {
   readonly outDir: string;
   /** Write the summary into model.json's `evaluation`. */
   readonly updateManifest: boolean;
-  /** Write the accuracy summary into the README (a full run of the shipped model). */
-  readonly updateReadme: boolean;
+  /** Write the accuracy summary into docs/model.md (a full run of the shipped model). */
+  readonly updateDocs: boolean;
   /** Only these real sources (default: all that trained the model). */
   readonly sources?: readonly string[];
   readonly log: (msg: string) => void;
