@@ -1,8 +1,10 @@
 /** Generated documentation stays in step with the code, and the docs' links lead somewhere. */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { configReference, withReference } from '../src/config/reference';
-import { GENERATED_BLOCKS, blockEnd, blockStart, linkFrom, replaceBlock } from '../src/docs/blocks';
+import { GENERATED_BLOCKS, blockEnd, blockStart, linkFrom, replaceBlock, writeBlock } from '../src/docs/blocks';
 import type { BlockKey } from '../src/docs/blocks';
 import { ALL_SERIES } from '../src/exporter/metrics';
 
@@ -30,6 +32,19 @@ test('when a block is replaced, then only the text between its markers changes; 
   const text = 'before\n<!-- bench:start -->\nold\n<!-- bench:end -->\nafter\n';
   expect(replaceBlock(text, 'bench', '| new |\n')).toBe('before\n<!-- bench:start -->\n| new |\n<!-- bench:end -->\nafter\n');
   expect(() => replaceBlock('no markers here', 'bench', 'x')).toThrow('docs/scaling.md has no <!-- bench:start --> … <!-- bench:end --> block');
+});
+
+test('when a bench writes its table into a checkout, then the page named for it gets the table and the rest of the page stays', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'foresight-docs-'));
+  try {
+    await mkdir(path.join(root, 'docs'));
+    await writeFile(path.join(root, 'docs', 'scaling.md'), '# Scaling\n\n<!-- bench-prometheus:start -->\nold\n<!-- bench-prometheus:end -->\n\nprose\n');
+    expect(await writeBlock(root, 'bench-prometheus', '| a |\n')).toBe(path.join(root, 'docs', 'scaling.md'));
+    expect(await readFile(path.join(root, 'docs', 'scaling.md'), 'utf8')).toBe('# Scaling\n\n<!-- bench-prometheus:start -->\n| a |\n<!-- bench-prometheus:end -->\n\nprose\n');
+    await expect(writeBlock(root, 'bench', '| b |\n')).rejects.toThrow('docs/scaling.md has no <!-- bench:start --> … <!-- bench:end --> block');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });
 
 test('when a generated block links into the repository, then the link is relative to the page that holds it', () => {
