@@ -4,6 +4,7 @@
  * published (except +Inf where the contract says so).
  */
 import type { MetricDef } from './metrics';
+import type { Publication } from './publication';
 import { CYCLE_BUCKETS, SERIES } from './metrics';
 import type { MetricName } from '../profiles/profiles';
 import type { InstanceForecast } from '../forecast/forecaster';
@@ -42,6 +43,8 @@ export interface ForecastSnapshot {
   readonly risk: ReadonlyMap<string, InstanceRisk>;
   /** Fresh, stale or unknown per instance; all fresh when absent. */
   readonly states?: ReadonlyMap<string, InstanceState>;
+  /** Which optional series are published (the config's exporter section). */
+  readonly publication: Publication;
 }
 
 /** The sidecar's health, read when /metrics is scraped. */
@@ -83,6 +86,7 @@ function fmt(v: number): string {
 
 /** The forecast series of a snapshot, a line (or header) at a time. */
 function* forecastLines(s: ForecastSnapshot): Generator<string> {
+  const pub = s.publication;
   const stateOf = (i: InstanceForecast): string => s.states?.get(i.instance)?.state ?? 'fresh';
   const labelsOf = (i: InstanceForecast): string => `instance="${escapeLabel(i.instance)}",profile="${i.profile}"`;
   const { instanceReady, instanceStale, instanceUnknown, metricValue, riskScore, severityLevel, predictedRiskScore, riskDriver, timeToBreach, forecast } = SERIES;
@@ -122,27 +126,31 @@ function* forecastLines(s: ForecastSnapshot): Generator<string> {
   for (const i of s.instances) {
     const r = s.risk.get(i.instance);
     if (!r) continue;
+    // the largest first (ties by name, so a cut never flips between scrapes)
+    const drivers = Object.entries(r.drivers).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     const base = labelsOf(i);
-    for (const [driver, v] of Object.entries(r.drivers)) yield `${riskDriver.name}{${base},driver="${driver}"} ${round(v)}\n`;
+    for (const [driver, v] of drivers.slice(0, pub.drivers)) yield `${riskDriver.name}{${base},driver="${driver}"} ${round(v)}\n`;
   }
   yield header(timeToBreach);
+  const breachPercentiles = s.percentiles.filter((p) => pub.breachPercentiles.has(p.label));
   for (const i of s.instances) {
     const r = s.risk.get(i.instance);
     if (!r) continue;
     const base = labelsOf(i);
     for (const [metric, byP] of Object.entries(r.timeToBreach)) {
-      for (const p of s.percentiles) {
+      for (const p of breachPercentiles) {
         const v = byP?.[p.label];
         if (v !== undefined && !Number.isNaN(v)) yield `${timeToBreach.name}{${base},metric="${metric}",percentile="${p.label}"} ${fmt(Math.round(v))}\n`;
       }
     }
   }
   yield header(forecast);
+  const forecastHorizons = s.horizons.filter((h) => pub.forecastHorizons.has(h.label));
   for (const i of s.instances) {
     const base = labelsOf(i);
     for (const [metric, f] of Object.entries(i.forecasts)) {
       if (!f) continue;
-      for (const h of s.horizons) {
+      for (const h of forecastHorizons) {
         for (const p of s.percentiles) {
           const v = f.quantiles[h.index * s.quantileCount + p.index]!;
           if (Number.isFinite(v)) yield `${forecast.name}{${base},metric="${metric}",horizon="${h.label}",percentile="${p.label}"} ${fmt(v)}\n`;
