@@ -595,7 +595,7 @@ describeWithChromium('panel in Chromium (built dist/module.js)', () => {
   });
   test('when a cones-only panel shows a stale server, then a line above its cones says when its data stopped', async () => {
     // what the dashboards' cone panels query: no risk scores, so no heatmap to summarise from
-    const CONE_PANEL = ['foresight_metric_value', 'foresight_forecast', 'foresight_instance_ready', 'foresight_instance_stale', 'foresight_instance_unknown'];
+    const CONE_PANEL = ['foresight_metric_value', 'foresight_forecast', 'foresight_instance_ready', 'foresight_instance_stale', 'foresight_instance_unknown', 'foresight_time_to_breach_seconds'];
     const coneFrames = scenarioFrames(degradedSpecs(), ['ppml0003']).filter((f) => CONE_PANEL.includes(f.name));
     await mount(coneFrames, { ...OPTIONS, view: 'cones' }, { ...SCENARIO, instance: 'ppml0003', height: 700 });
     await expect(page.getByTestId('cone-stale').innerText()).resolves.toBe('ppml0003: stale: last data at 13:40 (20 min ago); these are its last good forecasts');

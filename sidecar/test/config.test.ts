@@ -57,6 +57,9 @@ describe('foresight.yml', () => {
     ['bad-size.yml', 'source.prometheus.max_answer_size: must be a size like 64MiB, 512KiB or 1GiB (got "10MB")'],
     ['short-staleness.yml', 'source.staleness: must be at least two steps (got 5m, step 5m)'],
     ['forget-before-stale.yml', 'source.forget_after: must not be shorter than source.keep_stale (got 1h, keep_stale 2h)'],
+    ['exporter-horizon.yml', 'exporter.forecast_horizons[1]: must be one of forecast.horizons (got "2h"; forecast.horizons: 30m, 1h, 8h)'],
+    ['exporter-percentile.yml', 'exporter.time_to_breach_percentiles[1]: must be one of forecast.percentiles (got 95; forecast.percentiles: 10, 50, 90)'],
+    ['exporter-full-and-drivers.yml', 'exporter.drivers: cannot be combined with exporter.full (full publishes everything)'],
   ])('when the config is %s, then the error names the key: %s', async (name, message) => {
     await expect(loadConfig(fixture(name), {})).rejects.toThrow(new ConfigError(`${fixture(name)}: ${message}`));
   });

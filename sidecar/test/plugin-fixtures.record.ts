@@ -55,7 +55,8 @@ describeWith(['prometheus', 'promtool'])('plugin fixtures', () => {
       scrapeConfigs: [{ job_name: 'foresight', honor_labels: true, scrape_interval: '1s', static_configs: [{ targets: [`127.0.0.1:${port}`] }] }],
     });
     const loaded = await parseConfig(
-      { listen: `127.0.0.1:${port}`, source: { type: 'prometheus', interval: '24h', prometheus: { url: prom.url, timeout: '10s', retries: 0 } }, model: { device: 'cpu' } },
+      // every horizon × percentile (exporter.full): the panel's fixtures hold whole cones
+      { listen: `127.0.0.1:${port}`, source: { type: 'prometheus', interval: '24h', prometheus: { url: prom.url, timeout: '10s', retries: 0 } }, model: { device: 'cpu' }, exporter: { full: true } },
       'record',
     );
     const clock = { t: h.start + 38 * HOUR };

@@ -151,7 +151,7 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
     expect(baseline.series('foresight_instance_stale')).toBe(20);
     expect(baseline.count('foresight_instance_stale', {})).toBe(0);
     expect(baseline.count('foresight_instance_unknown', {})).toBe(0);
-    expect(baseline.series('foresight_forecast')).toBe(20 * 6 * 7 * 3);
+    expect(baseline.series('foresight_forecast')).toBe(20 * 6 * 1 * 3);
     // the worst server is at danger or worse: what must never turn healthy for lack of data
     expect(baseline.value('foresight_severity_level', worst)).toBeGreaterThanOrEqual(4);
     expect([...(await fleet(app)).values()].every((i) => i.state === 'fresh' && !i.stale)).toBe(true);
@@ -178,7 +178,7 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
     const s = await cycleAt(t0);
     expect(s.samples.find((x) => x.name === 'foresight_source_up')?.value).toBe(0);
     expect(s.count('foresight_errors_total', { stage: 'source', reason: 'http_5xx' })).toBe(errors + 1);
-    expect(s.series('foresight_forecast', { metric: 'memory' })).toBe(20 * 7 * 3);
+    expect(s.series('foresight_forecast', { metric: 'memory' })).toBe(20 * 1 * 3);
     expect(s.series('foresight_metric_value', { metric: 'memory' })).toBe(before.series('foresight_metric_value', { metric: 'memory' }));
     for (const i of instances) {
       expect({ i, ...published(s, i) }).toEqual({ i, ...published(before, i) });
@@ -221,7 +221,7 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
     const s = await cycleAt(t0);
     expect(s.samples.find((x) => x.name === 'foresight_source_up')?.value).toBe(0);
     expect(s.count('foresight_errors_total', { stage: 'source', reason: 'timeout' })).toBe(timeouts + 1);
-    expect(s.series('foresight_forecast', { metric: 'memory' })).toBe(20 * 7 * 3);
+    expect(s.series('foresight_forecast', { metric: 'memory' })).toBe(20 * 1 * 3);
     expect(s.count('foresight_instance_stale', {})).toBe(20);
   });
 
@@ -279,7 +279,7 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
     const mid = await cycleAt(t0);
     expect(mid.samples.find((x) => x.name === 'foresight_source_up')?.value).toBe(1);
     expect(mid.count('foresight_instance_stale', {})).toBe(0);
-    expect(mid.series('foresight_forecast')).toBe(20 * 6 * 7 * 3);
+    expect(mid.series('foresight_forecast')).toBe(20 * 6 * 1 * 3);
   });
 
   test('when a 600 MB answer arrives, then it is refused by size (too_large) without being held in memory, and memory is kept stale', async () => {
@@ -292,7 +292,7 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
     expect(process.memoryUsage().rss - rss0).toBeLessThan(200 * 1024 * 1024);
     expect(s.count('foresight_errors_total', { stage: 'source', reason: 'too_large' })).toBe(n + 1);
     expect(s.samples.find((x) => x.name === 'foresight_source_up')?.value).toBe(0);
-    expect(s.series('foresight_forecast', { metric: 'memory' })).toBe(20 * 7 * 3);
+    expect(s.series('foresight_forecast', { metric: 'memory' })).toBe(20 * 1 * 3);
     expect(s.count('foresight_instance_stale', {})).toBe(20);
   });
 

@@ -158,7 +158,8 @@ describe('reload', () => {
     try {
       const count = async (): Promise<number> => parseExposition(await (await fetch(`${app.address()}/metrics`)).text()).filter((s) => s.name === 'foresight_forecast').length;
       const before = await count();
-      expect(before).toBe(20 * 6 * 7 * 3);
+      // by default at the longest horizon (8h) only
+      expect(before).toBe(20 * 6 * 1 * 3);
 
       await writeFile(file, `listen: 127.0.0.1:${port}\nsource:\n  type: simulator\n  bogus: true\n`);
       let res = await fetch(`${app.address()}/-/reload`, { method: 'POST' });
@@ -176,10 +177,10 @@ describe('reload', () => {
       const errs = parseExposition(await (await fetch(`${app.address()}/metrics`)).text()).filter((s) => s.name === 'foresight_errors_total' && s.labels['stage'] === 'reload');
       expect(Object.fromEntries(errs.map((e) => [e.labels['reason'], e.value]))).toEqual({ config: 1, model: 1 });
 
-      await writeFile(file, `listen: 127.0.0.1:${port}\nsource:\n  type: simulator\nforecast:\n  horizons: [1h]\n`);
+      await writeFile(file, `listen: 127.0.0.1:${port}\nsource:\n  type: simulator\nforecast:\n  percentiles: [50]\n`);
       res = await fetch(`${app.address()}/-/reload`, { method: 'POST' });
       expect(res.status).toBe(200);
-      expect(await count()).toBe(20 * 6 * 1 * 3);
+      expect(await count()).toBe(20 * 6 * 1 * 1);
     } finally {
       await app.stop();
       await rm(dir, { recursive: true, force: true });
@@ -219,7 +220,8 @@ describe('reload', () => {
       expect(await modelName()).toBe('foresight-tft2-smoke');
       const samples = await scrape();
       const forecasts = samples.filter((s) => s.name === 'foresight_forecast');
-      expect(forecasts).toHaveLength(20 * 6 * 2 * 3);
+      // by default at the longest horizon (1h) only
+      expect(forecasts).toHaveLength(20 * 6 * 1 * 3);
       expect(forecasts.every((s) => Number.isFinite(s.value) && s.value >= 0)).toBe(true);
       expect(samples.filter((s) => s.name === 'foresight_instance_ready' && s.value === 1)).toHaveLength(20);
       // three days of simulated history: the week context is partly there, and the API says so

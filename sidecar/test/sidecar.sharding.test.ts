@@ -134,7 +134,7 @@ describeWith(['prometheus', 'promtool'])('two sharded replicas against one real 
     );
     expect(sorted(perInstance.map((r) => r.metric['instance']!))).toEqual(fleet);
     expect(perInstance.filter((r) => r.value[1] !== '1')).toEqual([]);
-    // the forecasts themselves: one replica per server, 7 horizons × 3 percentiles per metric
+    // the forecasts themselves: one replica per server (its three percentiles at the longest horizon, by default)
     const forecasts = await prom.query('count by (instance) (count by (instance, replica) (foresight_forecast{metric="cpu"}))');
     expect(forecasts).toHaveLength(fleet.length);
     expect(forecasts.filter((r) => r.value[1] !== '1')).toEqual([]);

@@ -71,6 +71,17 @@ describe('prepareCones on hand-made series', () => {
     expect(c!.breach).toEqual({ t: 45 * 60000, seconds: 45 * 60 });
   });
 
+  test("when the sidecar's p50 time to breach is in the data, then the breach is that time, not the straight line between the few horizons published", () => {
+    const ttb = (p: string, v: number | null): SeriesInput => ({ name: 'foresight_time_to_breach_seconds', labels: { instance: 'a', profile: 'generic', metric: 'cpu', percentile: p }, times: [0], values: [v] });
+    const base = [s('foresight_metric_value', { instance: 'a', metric: 'cpu' }, [0], [85]), f('8h', '50', 100)];
+    // interpolated: (95 - 85) / (100 - 85) of 8 h
+    expect(set(base).cones[0]!.breach).toEqual({ t: 320 * 60000, seconds: 320 * 60 });
+    // the sidecar's p50 crossing (its p90 is not the median's)
+    expect(set([...base, ttb('90', 600), ttb('50', 2400)]).cones[0]!.breach).toEqual({ t: 40 * 60000, seconds: 40 * 60 });
+    // +Inf (no crossing within the forecast) arrives as a non-number: no breach, whatever the line says
+    expect(set([...base, ttb('50', null)]).cones[0]!.breach).toBeUndefined();
+  });
+
   test('when all percentile pairs are present, then bands nest 5–95, 10–90, 25–75', () => {
     const input = ['5', '10', '25', '50', '75', '90', '95'].map((p, i) => f('1h', p, 10 + i));
     const [c] = set(input).cones;

@@ -2,8 +2,11 @@
  * Forecast cones as data: for each instance and metric, the recent history
  * (`foresight_metric_value`), nested bands paired by `percentile` from the latest
  * `foresight_forecast` samples (5–95, 10–90, 25–75 when present), the p50 line, the profile's
- * thresholds, and the first p50 crossing of the critical threshold. Forecasts are published at
- * "now" with a `horizon` label; here they are placed at now + horizon.
+ * thresholds, and the p50's crossing of the critical threshold: the sidecar's own
+ * `foresight_time_to_breach_seconds{percentile="50"}` when it is queried (exact at the model's
+ * resolution, however few horizons are published), else the first crossing interpolated between
+ * horizons. Forecasts are published at "now" with a `horizon` label; here they are placed at
+ * now + horizon.
  */
 import { type SeriesInput, durationSeconds, lastGoodAt, lastValue } from '../series';
 
@@ -37,7 +40,10 @@ export interface Cone {
   /** The median forecast, starting at the last observed value. */
   readonly p50: readonly Point[];
   readonly thresholds?: Thresholds;
-  /** The p50's first crossing of the critical threshold, interpolated between horizons. */
+  /**
+   * The p50's crossing of the critical threshold: from `foresight_time_to_breach_seconds` when in
+   * the data, else the first crossing interpolated between horizons.
+   */
   readonly breach?: { readonly t: number; readonly seconds: number };
 }
 
@@ -72,6 +78,7 @@ export const FORECAST = 'foresight_forecast';
 export const INSTANCE_READY = 'foresight_instance_ready';
 export const INSTANCE_UNKNOWN = 'foresight_instance_unknown';
 export const INSTANCE_STALE = 'foresight_instance_stale';
+export const TIME_TO_BREACH = 'foresight_time_to_breach_seconds';
 export const CONE_QUERIES = [METRIC_VALUE, FORECAST];
 
 /** Percentile pairs drawn as bands, outermost first. */
@@ -126,6 +133,14 @@ export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Co
       g.byP.set(p, (byH = new Map()));
     }
     byH.set(h, last.value);
+  }
+  // the sidecar's p50 time to breach per instance|metric; null: +Inf (no crossing within the forecast),
+  // which arrives as a non-number
+  const breachSeconds = new Map<string, number | null>();
+  for (const s of series) {
+    if (s.name === TIME_TO_BREACH && s.labels['percentile'] === '50' && s.labels['instance'] && s.labels['metric']) {
+      breachSeconds.set(key(s.labels['instance'], s.labels['metric']), lastValue(s)?.value ?? null);
+    }
   }
   const histories = new Map<string, Point[]>();
   const withHistory = new Set<string>();
@@ -185,7 +200,7 @@ export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Co
       bands,
       p50,
       ...(thresholds ? { thresholds } : {}),
-      ...breachOf(p50, thresholds, now),
+      ...(breachSeconds.has(k) ? breachAt(breachSeconds.get(k)!, thresholds, now) : breachOf(p50, thresholds, now)),
     });
   }
   const natural = (a: string, b: string): number => a.localeCompare(b, undefined, { numeric: true });
@@ -200,6 +215,12 @@ export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Co
     .map((s) => ({ instance: s.labels['instance']!, dataAt: lastGoodAt(s), at: lastValue(s)!.time }))
     .sort((a, b) => natural(a.instance, b.instance));
   return stale.length > 0 ? { cones, missing, stale } : { cones, missing };
+}
+
+function breachAt(seconds: number | null, th: Thresholds | undefined, now: number): { breach?: { t: number; seconds: number } } {
+  if (!th || seconds === null) {return {};}
+  const s = Math.max(0, seconds);
+  return { breach: { t: now + s * 1000, seconds: s } };
 }
 
 function breachOf(p50: readonly Point[], th: Thresholds | undefined, now: number): { breach?: { t: number; seconds: number } } {

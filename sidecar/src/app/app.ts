@@ -20,6 +20,8 @@ import { forecastWindow } from '../forecast/forecaster';
 import { Calibration } from '../forecast/calibration';
 import type { ForecastSnapshot, HorizonSpec, InstanceState, PercentileSpec, SelfState } from '../exporter/exposition';
 import { renderForecastsAsync, renderSelf } from '../exporter/exposition';
+import type { Publication } from '../exporter/publication';
+import { publicationOf } from '../exporter/publication';
 import { CYCLE_BUCKETS } from '../exporter/metrics';
 import type { MetricName } from '../profiles/profiles';
 import { METRIC_NAMES } from '../profiles/profiles';
@@ -139,6 +141,8 @@ export interface Runtime {
   readonly simulation: { readonly sim: Simulation; readonly source: SimulatorSource } | undefined;
   readonly horizons: readonly HorizonSpec[];
   readonly percentiles: readonly PercentileSpec[];
+  /** Which optional series /metrics publishes (the config's exporter section). */
+  readonly publication: Publication;
   readonly profileOf: ProfileOf;
   /** Default thresholds with the config's profiles.thresholds applied. */
   readonly thresholds: FleetThresholds;
@@ -255,6 +259,7 @@ export async function createRuntime(loaded: LoadedConfig, repoRoot: string, now:
     simulation,
     horizons,
     percentiles,
+    publication: publicationOf(config.exporter, horizons, percentiles),
     profileOf: profileMatcher(config.profiles.rules),
     thresholds: resolveThresholds(config.profiles.thresholds),
     calibration: new Calibration(horizons, manifest.quantiles, config.source.step, config.forecast.calibration_series),
@@ -524,7 +529,7 @@ export function createApp(opts: AppOptions): App {
       if (p.level !== undefined) previousLevels.set(p.forecast.instance, p.level);
       states.set(p.forecast.instance, { state: p.state, level: p.level, origin: p.origin, goodAt: p.goodAt });
     }
-    return { origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: published.map((p) => p.forecast), risk, states };
+    return { origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: published.map((p) => p.forecast), risk, states, publication: rt.publication };
   }
 
   /** A cycle that read (or forecast) nothing: every server keeps its last good result while it may, marked stale. */

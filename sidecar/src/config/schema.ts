@@ -134,12 +134,50 @@ const model = z
 
 const forecast = z
   .strictObject({
-    horizons: z.array(z.string()).min(1).default(['30m', '1h', '2h', '3h', '4h', '6h', '8h']).describe('Horizons published (the horizon label), up to the model\'s decoder length.'),
-    percentiles: z.array(z.number().gt(0).lt(100)).min(1).default([10, 50, 90]).describe('Percentiles published (the percentile label); each must be a quantile the model produces.'),
+    horizons: z.array(z.string()).min(1).default(['30m', '1h', '2h', '3h', '4h', '6h', '8h']).describe('Horizons forecast and scored (the horizon label), up to the model\'s decoder length. Cost per server: one foresight_predicted_risk_score series per horizon, plus 18 for each horizon foresight_forecast is published at (exporter.forecast_horizons).'),
+    percentiles: z.array(z.number().gt(0).lt(100)).min(1).default([10, 50, 90]).describe('Percentiles published (the percentile label); each must be a quantile the model produces. Cost per server: 6 series (one per metric) per percentile at each horizon foresight_forecast is published at, and 6 more where it is one of exporter.time_to_breach_percentiles.'),
     min_history: duration('A metric is forecast once this much of its 5-minute history is present in what the model reads (contract 1: its 24 h encoder; contract 2: a day plus its encoder, 30 h, and it was trained on hosts with as little as its 6 h encoder, so a lower value can be set for it); until every metric is, foresight_instance_ready is 0.').prefault('19h'),
     calibration_series: z.number().int().min(0).default(500).describe('At most this many series (the first seen) are tracked for live calibration.'),
   })
   .describe('What is forecast and published.');
+
+const exporter = z
+  .strictObject({
+    full: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Publish every series: foresight_forecast at every horizon × percentile (126 series per server with the default six metrics, seven horizons and three percentiles), foresight_time_to_breach_seconds at every percentile (18) and every driver (at most 5). Full: 162 series per server plus one per driver; by default at most 51 (docs/architecture.md "Series and cardinality"). Cannot be combined with the three keys below.',
+      ),
+    forecast_horizons: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Horizons at which foresight_forecast is published, each one of forecast.horizons (foresight_predicted_risk_score is always published at all of them). Default: the longest of forecast.horizons (8h), the end of the cones. Cost per server: one series per metric and percentile for each horizon, 18 with the defaults (all seven horizons: 126).',
+      ),
+    time_to_breach_percentiles: z
+      .array(z.number())
+      .optional()
+      .describe(
+        'Percentiles at which foresight_time_to_breach_seconds is published, each one of forecast.percentiles. Default: 50 and 90 (those of them in forecast.percentiles): the rules read p50, the server dashboard p50 and p90. Cost per server: 6 series per percentile (one per metric).',
+      ),
+    drivers: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        'The largest drivers of each server published as foresight_risk_driver, at most this many. Default: 3, as many as the panel\'s tooltip shows (the rules and dashboards read the top one). Cost per server: one series per driver contributing points, at most 5.',
+      ),
+  })
+  .superRefine((e, ctx) => {
+    if (!e.full) return;
+    for (const key of ['forecast_horizons', 'time_to_breach_percentiles', 'drivers'] as const) {
+      if (e[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'cannot be combined with exporter.full (full publishes everything)' });
+    }
+  })
+  .prefault({})
+  .describe('Which series /metrics publishes per server (the cardinality budget): by default at most 51, what the shipped rules, dashboards and panel read; the rest on request.');
 
 const profiles = z
   .strictObject({
@@ -186,6 +224,7 @@ export const ConfigSchema = z
     metrics: metricsOverride,
     model: model.prefault({}),
     forecast: forecast.prefault({}),
+    exporter,
     profiles,
     sharding,
   })
@@ -211,6 +250,17 @@ export const ConfigSchema = z
     if (new Set(c.forecast.percentiles).size !== c.forecast.percentiles.length) {
       ctx.addIssue({ code: 'custom', path: ['forecast', 'percentiles'], message: 'must not repeat a percentile' });
     }
+    const listed = <T>(key: 'forecast_horizons' | 'time_to_breach_percentiles', values: readonly T[] | undefined, allowed: readonly T[], of: string): void => {
+      values?.forEach((v, i) => {
+        if (!allowed.includes(v)) {
+          ctx.addIssue({ code: 'custom', path: ['exporter', key, i], message: `must be one of ${of} (got ${JSON.stringify(v)}; ${of}: ${allowed.join(', ')})` });
+        } else if (values.indexOf(v) !== i) {
+          ctx.addIssue({ code: 'custom', path: ['exporter', key, i], message: `repeats ${JSON.stringify(v)}` });
+        }
+      });
+    };
+    listed('forecast_horizons', c.exporter.forecast_horizons, c.forecast.horizons, 'forecast.horizons');
+    listed('time_to_breach_percentiles', c.exporter.time_to_breach_percentiles, c.forecast.percentiles, 'forecast.percentiles');
   })
   .describe('foresight.yml');
 

@@ -4,6 +4,7 @@
  * published (except +Inf where the contract says so).
  */
 import type { MetricDef } from './metrics';
+import type { Publication } from './publication';
 import { CYCLE_BUCKETS, SERIES } from './metrics';
 import type { MetricName } from '../profiles/profiles';
 import type { InstanceForecast } from '../forecast/forecaster';
@@ -42,6 +43,8 @@ export interface ForecastSnapshot {
   readonly risk: ReadonlyMap<string, InstanceRisk>;
   /** Fresh, stale or unknown per instance; all fresh when absent. */
   readonly states?: ReadonlyMap<string, InstanceState>;
+  /** Which optional series are published (the config's exporter section). */
+  readonly publication: Publication;
 }
 
 /** The sidecar's health, read when /metrics is scraped. */
@@ -83,79 +86,83 @@ function fmt(v: number): string {
 
 /** The forecast series of a snapshot, a line (or header) at a time. */
 function* forecastLines(s: ForecastSnapshot): Generator<string> {
+  const pub = s.publication;
   const stateOf = (i: InstanceForecast): string => s.states?.get(i.instance)?.state ?? 'fresh';
-  yield (header(SERIES.instanceReady));
-  for (const i of s.instances) if (stateOf(i) !== 'unknown') yield (`foresight_instance_ready{instance="${escapeLabel(i.instance)}",profile="${i.profile}"} ${i.ready ? 1 : 0}\n`);
-  yield (header(SERIES.instanceStale));
-  for (const i of s.instances) yield (`foresight_instance_stale{instance="${escapeLabel(i.instance)}",profile="${i.profile}"} ${stateOf(i) === 'fresh' ? 0 : 1}\n`);
-  yield (header(SERIES.instanceUnknown));
-  for (const i of s.instances) yield (`foresight_instance_unknown{instance="${escapeLabel(i.instance)}",profile="${i.profile}"} ${stateOf(i) === 'unknown' ? 1 : 0}\n`);
-  yield (header(SERIES.metricValue));
-  for (const i of s.instances) {
-    const base = `instance="${escapeLabel(i.instance)}",profile="${i.profile}"`;
-    for (const [metric, v] of Object.entries(i.current)) if (Number.isFinite(v)) yield (`foresight_metric_value{${base},metric="${metric}"} ${fmt(v)}\n`);
-  }
-  yield (header(SERIES.riskScore));
   const labelsOf = (i: InstanceForecast): string => `instance="${escapeLabel(i.instance)}",profile="${i.profile}"`;
+  const { instanceReady, instanceStale, instanceUnknown, metricValue, riskScore, severityLevel, predictedRiskScore, riskDriver, timeToBreach, forecast } = SERIES;
+  yield header(instanceReady);
+  for (const i of s.instances) if (stateOf(i) !== 'unknown') yield `${instanceReady.name}{${labelsOf(i)}} ${i.ready ? 1 : 0}\n`;
+  yield header(instanceStale);
+  for (const i of s.instances) yield `${instanceStale.name}{${labelsOf(i)}} ${stateOf(i) === 'fresh' ? 0 : 1}\n`;
+  yield header(instanceUnknown);
+  for (const i of s.instances) yield `${instanceUnknown.name}{${labelsOf(i)}} ${stateOf(i) === 'unknown' ? 1 : 0}\n`;
+  yield header(metricValue);
+  for (const i of s.instances) {
+    const base = labelsOf(i);
+    for (const [metric, v] of Object.entries(i.current)) if (Number.isFinite(v)) yield `${metricValue.name}{${base},metric="${metric}"} ${fmt(v)}\n`;
+  }
+  yield header(riskScore);
   for (const i of s.instances) {
     const r = s.risk.get(i.instance);
-    if (r) yield (`foresight_risk_score{${labelsOf(i)}} ${round(r.score)}\n`);
+    if (r) yield `${riskScore.name}{${labelsOf(i)}} ${round(r.score)}\n`;
   }
-  yield (header(SERIES.severityLevel));
+  yield header(severityLevel);
   for (const i of s.instances) {
     // an unknown server keeps the last level seen (never lowered), so alerts do not resolve on missing data
     const level = s.risk.get(i.instance)?.level ?? s.states?.get(i.instance)?.level;
-    if (level !== undefined) yield (`foresight_severity_level{${labelsOf(i)}} ${level}\n`);
+    if (level !== undefined) yield `${severityLevel.name}{${labelsOf(i)}} ${level}\n`;
   }
-  yield (header(SERIES.predictedRiskScore));
+  yield header(predictedRiskScore);
   for (const i of s.instances) {
     const r = s.risk.get(i.instance);
     if (!r || !i.ready) continue;
+    const base = labelsOf(i);
     for (const h of s.horizons) {
       const v = r.predicted[h.label];
-      if (v !== undefined) yield (`foresight_predicted_risk_score{${labelsOf(i)},horizon="${h.label}"} ${round(v)}\n`);
+      if (v !== undefined) yield `${predictedRiskScore.name}{${base},horizon="${h.label}"} ${round(v)}\n`;
     }
   }
-  yield (header(SERIES.riskDriver));
+  yield header(riskDriver);
   for (const i of s.instances) {
     const r = s.risk.get(i.instance);
     if (!r) continue;
-    for (const [driver, v] of Object.entries(r.drivers)) yield (`foresight_risk_driver{${labelsOf(i)},driver="${driver}"} ${round(v)}\n`);
+    // the largest first (ties by name, so a cut never flips between scrapes)
+    const drivers = Object.entries(r.drivers).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    const base = labelsOf(i);
+    for (const [driver, v] of drivers.slice(0, pub.drivers)) yield `${riskDriver.name}{${base},driver="${driver}"} ${round(v)}\n`;
   }
-  yield (header(SERIES.timeToBreach));
+  yield header(timeToBreach);
+  const breachPercentiles = s.percentiles.filter((p) => pub.breachPercentiles.has(p.label));
   for (const i of s.instances) {
     const r = s.risk.get(i.instance);
     if (!r) continue;
+    const base = labelsOf(i);
     for (const [metric, byP] of Object.entries(r.timeToBreach)) {
-      for (const p of s.percentiles) {
+      for (const p of breachPercentiles) {
         const v = byP?.[p.label];
-        if (v !== undefined && !Number.isNaN(v)) yield (`foresight_time_to_breach_seconds{${labelsOf(i)},metric="${metric}",percentile="${p.label}"} ${fmt(Math.round(v))}\n`);
+        if (v !== undefined && !Number.isNaN(v)) yield `${timeToBreach.name}{${base},metric="${metric}",percentile="${p.label}"} ${fmt(Math.round(v))}\n`;
       }
     }
   }
-  yield (header(SERIES.forecast));
+  yield header(forecast);
+  const forecastHorizons = s.horizons.filter((h) => pub.forecastHorizons.has(h.label));
   for (const i of s.instances) {
-    const base = `instance="${escapeLabel(i.instance)}",profile="${i.profile}"`;
+    const base = labelsOf(i);
     for (const [metric, f] of Object.entries(i.forecasts)) {
       if (!f) continue;
-      for (const h of s.horizons) {
+      for (const h of forecastHorizons) {
         for (const p of s.percentiles) {
           const v = f.quantiles[h.index * s.quantileCount + p.index]!;
-          if (Number.isFinite(v)) yield (`foresight_forecast{${base},metric="${metric}",horizon="${h.label}",percentile="${p.label}"} ${fmt(v)}\n`);
+          if (Number.isFinite(v)) yield `${forecast.name}{${base},metric="${metric}",horizon="${h.label}",percentile="${p.label}"} ${fmt(v)}\n`;
         }
       }
     }
   }
 }
 
-/** Renders the forecast series of a snapshot. */
-export function renderForecasts(s: ForecastSnapshot): string {
-  return [...forecastLines(s)].join('');
-}
-
 /**
- * The same text, rendered in slices that give the event loop back every `sliceMs`, so /metrics
- * and the API keep answering while a large fleet's exposition is built.
+ * The forecast series of a snapshot as UTF-8, rendered in slices that give the event loop back
+ * every `sliceMs`, so /metrics and the API keep answering while a large fleet's exposition is built.
  */
 export async function renderForecastsAsync(s: ForecastSnapshot, sliceMs = 10): Promise<Buffer[]> {
   // encoded to UTF-8 in ~256 KB chunks as it goes: a large fleet's exposition (95 MB at 5,000
@@ -185,37 +192,38 @@ export async function renderForecastsAsync(s: ForecastSnapshot, sliceMs = 10): P
 
 /** Renders the self-monitoring series. */
 export function renderSelf(st: SelfState): string {
-  let out = header(SERIES.buildInfo) + `foresight_build_info{version="${escapeLabel(st.version)}",nodejs="${process.version}"} 1\n`;
+  const { buildInfo, modelInfo, cycleDuration, lastSuccess, sourceUp, sourceInfo, errors, samplesDropped, forecastsDropped, instances, coverage, pinball } = SERIES;
+  let out = header(buildInfo) + `${buildInfo.name}{version="${escapeLabel(st.version)}",nodejs="${process.version}"} 1\n`;
   if (st.model) {
-    out += header(SERIES.modelInfo) + `foresight_model_info{model="${escapeLabel(st.model.name)}",version="${escapeLabel(st.model.version)}",execution_provider="${st.model.provider}"} 1\n`;
+    out += header(modelInfo) + `${modelInfo.name}{model="${escapeLabel(st.model.name)}",version="${escapeLabel(st.model.version)}",execution_provider="${st.model.provider}"} 1\n`;
   }
-  out += header(SERIES.cycleDuration);
+  out += header(cycleDuration);
   for (const [stage, h] of st.cycleDurations) {
-    CYCLE_BUCKETS.forEach((le, i) => (out += `foresight_cycle_duration_seconds_bucket{stage="${stage}",le="${le}"} ${h.buckets[i]}\n`));
-    out += `foresight_cycle_duration_seconds_bucket{stage="${stage}",le="+Inf"} ${h.count}\n`;
-    out += `foresight_cycle_duration_seconds_sum{stage="${stage}"} ${h.sum}\n`;
-    out += `foresight_cycle_duration_seconds_count{stage="${stage}"} ${h.count}\n`;
+    CYCLE_BUCKETS.forEach((le, i) => (out += `${cycleDuration.name}_bucket{stage="${stage}",le="${le}"} ${h.buckets[i]}\n`));
+    out += `${cycleDuration.name}_bucket{stage="${stage}",le="+Inf"} ${h.count}\n`;
+    out += `${cycleDuration.name}_sum{stage="${stage}"} ${h.sum}\n`;
+    out += `${cycleDuration.name}_count{stage="${stage}"} ${h.count}\n`;
   }
-  if (st.lastSuccess !== undefined) out += header(SERIES.lastSuccess) + `foresight_last_success_timestamp_seconds ${st.lastSuccess}\n`;
-  out += header(SERIES.sourceUp) + `foresight_source_up ${st.sourceUp ? 1 : 0}\n`;
-  out += header(SERIES.sourceInfo) + `foresight_source_info{type="${escapeLabel(st.source.type)}",url="${escapeLabel(st.source.url)}"} 1\n`;
-  out += header(SERIES.errors);
+  if (st.lastSuccess !== undefined) out += header(lastSuccess) + `${lastSuccess.name} ${st.lastSuccess}\n`;
+  out += header(sourceUp) + `${sourceUp.name} ${st.sourceUp ? 1 : 0}\n`;
+  out += header(sourceInfo) + `${sourceInfo.name}{type="${escapeLabel(st.source.type)}",url="${escapeLabel(st.source.url)}"} 1\n`;
+  out += header(errors);
   for (const [key, n] of st.errors) {
     const [stage, reason] = key.split('|') as [string, string];
-    out += `foresight_errors_total{stage="${stage}",reason="${reason}"} ${n}\n`;
+    out += `${errors.name}{stage="${stage}",reason="${reason}"} ${n}\n`;
   }
-  out += header(SERIES.samplesDropped);
+  out += header(samplesDropped);
   for (const [key, n] of st.dropped ?? []) {
     const [metric, reason] = key.split('|') as [string, string];
-    out += `foresight_samples_dropped_total{metric="${metric}",reason="${reason}"} ${n}\n`;
+    out += `${samplesDropped.name}{metric="${metric}",reason="${reason}"} ${n}\n`;
   }
-  out += header(SERIES.forecastsDropped);
-  for (const [reason, n] of st.droppedForecasts ?? []) out += `foresight_forecast_series_dropped_total{reason="${reason}"} ${n}\n`;
-  out += header(SERIES.instances) + `foresight_instances ${st.instances}\n`;
+  out += header(forecastsDropped);
+  for (const [reason, n] of st.droppedForecasts ?? []) out += `${forecastsDropped.name}{reason="${reason}"} ${n}\n`;
+  out += header(instances) + `${instances.name} ${st.instances}\n`;
   const cal = st.calibration.filter((c) => Number.isFinite(c.coverage));
-  out += header(SERIES.coverage);
-  for (const c of cal) out += `foresight_forecast_coverage_ratio{metric="${c.metric}",horizon="${c.horizon}"} ${c.coverage}\n`;
-  out += header(SERIES.pinball);
-  for (const c of cal) if (Number.isFinite(c.pinball)) out += `foresight_forecast_pinball_loss{metric="${c.metric}",horizon="${c.horizon}"} ${c.pinball}\n`;
+  out += header(coverage);
+  for (const c of cal) out += `${coverage.name}{metric="${c.metric}",horizon="${c.horizon}"} ${c.coverage}\n`;
+  out += header(pinball);
+  for (const c of cal) if (Number.isFinite(c.pinball)) out += `${pinball.name}{metric="${c.metric}",horizon="${c.horizon}"} ${c.pinball}\n`;
   return out;
 }
