@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -70,6 +70,29 @@ describe('foresight serve --listen', () => {
     const r = foresightWith({ FORESIGHT_LISTEN: busy }, 'serve');
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`foresight: cannot listen on ${busy}: address already in use (another Foresight, or another program, holds the port); stop it or choose another with --listen host:port, FORESIGHT_LISTEN or listen: in the config\n`);
+  });
+});
+
+describe('foresight serve --config', () => {
+  test('when the config has typos, then it exits 2 naming every bad key with what it likely meant', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'foresight-cli-'));
+    try {
+      const file = path.join(dir, 'foresight.yml');
+      writeFileSync(file, 'lisen: 127.0.0.1:0\nsource:\n  type: simulator\n  stpe: 5m\nmodel:\n  device: gpu\n');
+      expect(foresight('serve', '--config', file)).toEqual({
+        status: 2,
+        stdout: '',
+        stderr: [
+          `foresight: ${file}: 3 problems:`,
+          '  lisen: unknown key; did you mean listen?',
+          '  source.stpe: unknown key; did you mean step?',
+          '  model.device: must be one of auto, cuda, cpu',
+          '',
+        ].join('\n'),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -164,7 +164,7 @@ describe('reload', () => {
       let res = await fetch(`${app.address()}/-/reload`, { method: 'POST' });
       expect({ status: res.status, body: await res.text() }).toEqual({
         status: 500,
-        body: `failed to reload config and model (still serving the previous ones): ${file}: source.bogus: unknown key (allowed here: see the configuration reference)\n`,
+        body: `failed to reload config and model (still serving the previous ones): ${file}: source.bogus: unknown key (allowed here: type, step, interval, delay, staleness, keep_stale, forget_after, prometheus, simulator)\n`,
       });
       expect(await count()).toBe(before);
 
