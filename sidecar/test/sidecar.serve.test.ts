@@ -55,7 +55,7 @@ describe('foresight serve', () => {
     expect(r.stderr).toMatch(/^foresight: device: cuda requested but the CUDA execution provider could not be created: .+\n$/);
     // where the provider libraries are missing (CI, development machines), it names the file and how to install it
     if (!existsSync(cudaProviderLibrary())) {
-      expect(r.stderr).toContain(`the CUDA provider libraries are not installed (${cudaProviderLibrary()} is missing; install with ONNXRUNTIME_NODE_INSTALL=cuda12, see README "GPU")`);
+      expect(r.stderr).toContain(`the CUDA provider libraries are not installed (${cudaProviderLibrary()} is missing; install with ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false, see README "GPU")`);
     }
   });
 

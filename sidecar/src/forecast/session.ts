@@ -33,7 +33,7 @@ export interface ModelSession {
 
 let logLevelSet = false;
 
-/** Where onnxruntime-node looks for the CUDA provider libraries (installed by ONNXRUNTIME_NODE_INSTALL=cuda12). */
+/** Where onnxruntime-node looks for the CUDA provider libraries (installed by ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false). */
 export function cudaProviderLibrary(): string {
   const pkg = path.dirname(require.resolve('onnxruntime-node/package.json'));
   return path.join(pkg, 'bin', 'napi-v6', `${process.platform}/${process.arch}`, 'libonnxruntime_providers_cuda.so');
@@ -66,7 +66,7 @@ export async function createModelSession(model: LoadedModel, device: Device, thr
       const lib = cudaProviderLibrary();
       const notInstalled = process.platform === 'linux' && !existsSync(lib);
       const reason = notInstalled
-        ? `the CUDA provider libraries are not installed (${lib} is missing; install with ONNXRUNTIME_NODE_INSTALL=cuda12, see README "GPU")`
+        ? `the CUDA provider libraries are not installed (${lib} is missing; install with ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false, see README "GPU")`
         : `device ${cuda.deviceId}: ${e instanceof Error ? e.message.split('\n')[0]! : String(e)}`;
       if (device === 'cuda') {
         throw new ModelError(`device: cuda requested but the CUDA execution provider could not be created: ${reason}`);
