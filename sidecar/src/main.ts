@@ -5,7 +5,7 @@
  */
 import { CommanderError } from 'commander';
 import { buildProgram } from './cli/program';
-import { UsageError } from './cli/errors';
+import { RunError, UsageError } from './cli/errors';
 import type { CliContext } from './cli/context';
 import { formatLogLine } from './app/log';
 
@@ -44,6 +44,10 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError) {
       process.stderr.write(`foresight: ${e.message}\n`);
       return 2;
+    }
+    if (e instanceof RunError) {
+      process.stderr.write(`foresight: ${e.message}\n`);
+      return 1;
     }
     process.stderr.write(`foresight: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;

@@ -1,17 +1,100 @@
 /** The built `foresight` command: exit codes and messages a user sees. */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const MAIN = path.join(__dirname, '..', 'dist', 'main.js');
 
 function foresight(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return foresightWith({}, ...args);
+}
+
+function foresightWith(env: NodeJS.ProcessEnv, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first (npm test does)`);
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+describe('foresight --help', () => {
+  test('when a user asks for help, then the commands they run come first and the developer commands under their own heading', () => {
+    const r = foresight('--help');
+    expect(r.status).toBe(0);
+    const headings = r.stdout.split('\n').filter((l) => /^\S.*:$/.test(l));
+    expect(headings).toEqual(['Options:', 'Commands:', 'Developer commands (run in a clone of the repository):']);
+    const section = (heading: string): string[] => {
+      const rest = r.stdout.slice(r.stdout.indexOf(`${heading}\n`) + heading.length + 1);
+      return rest.slice(0, rest.search(/\n\n|$/)).split('\n').map((l) => /^ {2}(\S+)/.exec(l)?.[1]).filter((c): c is string => c !== undefined);
+    };
+    expect(section('Commands:')).toEqual(['serve', 'simulate', 'help']);
+    expect(section('Developer commands (run in a clone of the repository):')).toEqual(['eval', 'bench', 'bench-prometheus', 'docs', 'k8s', 'eval-risk']);
+  });
+
+  test('when a user asks for serve\'s help, then it names the default address, --listen and the environment variables', () => {
+    const r = foresight('serve', '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('--listen <host:port>');
+    expect(r.stdout).toContain('Listens on 127.0.0.1:9464 unless --listen, FORESIGHT_LISTEN or the config\'s listen says otherwise');
+    for (const v of ['FORESIGHT_PROMETHEUS_URL', 'FORESIGHT_LISTEN', 'FORESIGHT_MODEL']) expect(r.stdout).toMatch(new RegExp(`^  ${v} +\\S`, 'm'));
+  });
+});
+
+describe('foresight serve --listen', () => {
+  let held: net.Server;
+  let busy: string;
+  beforeAll(async () => {
+    held = net.createServer();
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+    busy = `127.0.0.1:${(held.address() as net.AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => held.close(() => resolve())));
+
+  test('when the address is not host:port, then it exits 2 naming the flag', () => {
+    expect(foresight('serve', '--listen', '9464')).toEqual({ status: 2, stdout: '', stderr: 'foresight: --listen must be host:port, e.g. 127.0.0.1:9464 or :9464 (got "9464")\n' });
+  });
+
+  test('when the port is in use, then one line names the address and what to do, and it exits 1', () => {
+    // --listen wins over FORESIGHT_LISTEN: the message names the flag's address
+    const r = foresightWith({ FORESIGHT_LISTEN: '127.0.0.1:0' }, 'serve', '--listen', busy);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines[lines.length - 1]).toBe(`foresight: cannot listen on ${busy}: address already in use (another Foresight, or another program, holds the port); stop it or choose another with --listen host:port`);
+    expect(r.stderr).not.toContain('EADDRINUSE');
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  test('when the port from the environment is in use, then the line says every way to choose another', () => {
+    const r = foresightWith({ FORESIGHT_LISTEN: busy }, 'serve');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`foresight: cannot listen on ${busy}: address already in use (another Foresight, or another program, holds the port); stop it or choose another with --listen host:port, FORESIGHT_LISTEN or listen: in the config\n`);
+  });
+});
+
+describe('foresight serve --config', () => {
+  test('when the config has typos, then it exits 2 naming every bad key with what it likely meant', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'foresight-cli-'));
+    try {
+      const file = path.join(dir, 'foresight.yml');
+      writeFileSync(file, 'lisen: 127.0.0.1:0\nsource:\n  type: simulator\n  stpe: 5m\nmodel:\n  device: gpu\n');
+      expect(foresight('serve', '--config', file)).toEqual({
+        status: 2,
+        stdout: '',
+        stderr: [
+          `foresight: ${file}: 3 problems:`,
+          '  lisen: unknown key; did you mean listen?',
+          '  source.stpe: unknown key; did you mean step?',
+          '  model.device: must be one of auto, cuda, cpu',
+          '',
+        ].join('\n'),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('foresight simulate', () => {
   test('when the scenario is unknown, then it exits 2 naming the value', () => {

@@ -40,7 +40,7 @@ describe('foresight.yml', () => {
   });
 
   test.each([
-    ['unknown-key.yml', 'source.bogus: unknown key (allowed here: see the configuration reference)'],
+    ['unknown-key.yml', 'source.bogus: unknown key (allowed here: type, step, interval, delay, staleness, keep_stale, forget_after, prometheus, simulator)'],
     ['horizon-not-multiple.yml', 'forecast.horizons[2]: must be a multiple of source.step (got 7m, step 5m)'],
     ['missing-prometheus.yml', 'source.prometheus: required when source.type is prometheus'],
     ['bad-url.yml', 'source.prometheus.url: must be a URL like http://prometheus:9090'],
@@ -52,7 +52,7 @@ describe('foresight.yml', () => {
     ['yaml-syntax.yml', 'YAML syntax at line 5, column 1: All mapping items must start at the same column'],
     ['repeated-percentile.yml', 'forecast.percentiles: must not repeat a percentile'],
     ['threshold-order.yml', 'profiles.thresholds.database.cpu.critical: warning (75) must be below critical (70)'],
-    ['unknown-metric.yml', 'profiles.thresholds.database.gpu: unknown key (allowed here: see the configuration reference)'],
+    ['unknown-metric.yml', 'profiles.thresholds.database.gpu: unknown key (allowed here: cpu, memory, disk, iowait, load, network)'],
     ['two-auth.yml', 'source.prometheus.bearer_token_file: basic_auth and bearer_token_file cannot both be set'],
     ['bad-size.yml', 'source.prometheus.max_answer_size: must be a size like 64MiB, 512KiB or 1GiB (got "10MB")'],
     ['short-staleness.yml', 'source.staleness: must be at least two steps (got 5m, step 5m)'],
@@ -62,6 +62,31 @@ describe('foresight.yml', () => {
     ['exporter-full-and-drivers.yml', 'exporter.drivers: cannot be combined with exporter.full (full publishes everything)'],
   ])('when the config is %s, then the error names the key: %s', async (name, message) => {
     await expect(loadConfig(fixture(name), {})).rejects.toThrow(new ConfigError(`${fixture(name)}: ${message}`));
+  });
+
+  test.each([
+    [{ source: { type: 'simulator', stpe: '5m' } }, 'source.stpe: unknown key; did you mean step?'],
+    [{ source: { type: 'simulator' }, model: { 'batch-size': 8 } }, 'model.batch-size: unknown key; did you mean batch_size?'],
+    [{ source: { type: 'simulator' }, profiles: { thresholds: { databse: { cpu: { warning: 50 } } } } }, 'profiles.thresholds.databse: unknown key; did you mean database?'],
+    [{ source: { type: 'simulator', url: 'http://prometheus:9090' } }, 'source.url: unknown key here; url belongs under source.prometheus'],
+    [{ source: { type: 'promethues' } }, 'source.type: must be one of prometheus, simulator; did you mean prometheus?'],
+  ])('when a key or value is a typo, then the error suggests what it likely meant: %j', async (raw, message) => {
+    await expect(parseConfig(raw, 'x.yml')).rejects.toThrow(new ConfigError(`x.yml: ${message}`));
+  });
+
+  test('when the config has several problems, then each is named on its own line, not only the first', async () => {
+    const raw = { source: { type: 'simulator', simulator: { sped: 60 } }, model: { device: 'gpu', workres: 2 }, forecast: { percentiles: [50, 150] } };
+    await expect(parseConfig(raw, 'x.yml')).rejects.toThrow(
+      new ConfigError(
+        [
+          'x.yml: 4 problems:',
+          '  source.simulator.sped: unknown key; did you mean seed or speed?',
+          '  model.device: must be one of auto, cuda, cpu',
+          '  model.workres: unknown key; did you mean workers?',
+          '  forecast.percentiles[1]: Too big: expected number to be <100',
+        ].join('\n'),
+      ),
+    );
   });
 
   test('when profiles.thresholds overrides one key, then only that key changes and the rest keep their defaults', async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadModelFiles, ModelError } from '../src/forecast/manifest';
 import type { LoadedModel } from '../src/forecast/manifest';
-import { createModelSession } from '../src/forecast/session';
+import { createModelSession, cudaProviderLibrary } from '../src/forecast/session';
 import type { ModelInputs, ModelOutputs } from '../src/forecast/session';
 import { describeWithTorch, PYTHON } from './harness/python';
 import { startInferenceRunner } from '../src/forecast/runner';
@@ -100,7 +100,8 @@ describe('shipped model', () => {
   test('when device is auto on a machine without CUDA, then it serves on CPU and says why', async () => {
     const session = await createModelSession(await loadModelFiles(SHIPPED), 'auto', 1);
     try {
-      if (session.provider === 'cpu') expect(session.fallbackReason).toMatch(/^CUDA execution provider unavailable \(.+\); using CPU$/);
+      if (session.provider === 'cpu' && !existsSync(cudaProviderLibrary())) expect(session.fallbackReason).toBe('CUDA execution provider unavailable: provider libraries not installed');
+      else if (session.provider === 'cpu') expect(session.fallbackReason).toMatch(/^CUDA execution provider unavailable \(.+\); using CPU$/);
       else expect(session.fallbackReason).toBeUndefined();
     } finally {
       await session.release();

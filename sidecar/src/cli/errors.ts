@@ -2,3 +2,8 @@
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/** A failure at run time that one line explains (a port in use): exit code 1, message without a stack. */
+export class RunError extends Error {
+  override readonly name = 'RunError';
+}

@@ -25,13 +25,18 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride();
   // dist/cli (or src/cli) -> repository root
   const repoRoot = path.resolve(__dirname, '..', '..', '..');
+  // what a user runs first; the rest serve the project's own development (they write its docs
+  // and benchmarks, and need a clone of the repository with its models and tools)
+  program.commandsGroup('Commands:');
   addServeCommand(program, ctx, repoRoot);
   addSimulateCommand(program, ctx);
+  program.commandsGroup('Developer commands (run in a clone of the repository):');
   addEvalCommand(program, ctx, repoRoot);
   addBenchCommand(program, ctx, repoRoot);
   addPrometheusBenchCommand(program, ctx, repoRoot);
   addDocsCommand(program, ctx, repoRoot);
   addK8sCommand(program, ctx, repoRoot);
   addRiskEvalCommand(program, ctx, repoRoot);
+  program.commandsGroup('Commands:').helpCommand(true);
   return program;
 }

@@ -2,12 +2,13 @@
 import path from 'node:path';
 import { formatDuration } from '../config/duration';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config/load';
+import { ConfigError, ENV_OVERRIDES, loadConfig } from '../config/load';
+import { ConfigSchema } from '../config/schema';
 import { ModelError } from '../forecast/manifest';
 import { createApp } from '../app/app';
 import type { AppDescription } from '../app/app';
 import type { CliContext } from './context';
-import { UsageError } from './errors';
+import { RunError, UsageError } from './errors';
 import { logfmtLogger } from '../app/log';
 
 export function addServeCommand(program: Command, ctx: CliContext, repoRoot: string): void {
@@ -15,14 +16,20 @@ export function addServeCommand(program: Command, ctx: CliContext, repoRoot: str
     .command('serve')
     .description('run the sidecar: read history, forecast, publish Prometheus series (no --config: simulated fleet)')
     .option('--config <file>', 'foresight.yml (see provisioning/foresight/ for examples)')
-    .action(async (f: { config?: string }) => {
+    .option('--listen <host:port>', `address of the HTTP server (/metrics, /, /api/v1/…); wins over FORESIGHT_LISTEN and the config's listen (default ${DEFAULT_LISTEN})`)
+    .addHelpText('after', serveHelpText())
+    .action(async (f: { config?: string; listen?: string }) => {
       let app;
       const log = logfmtLogger((line) => void ctx.stderr.write(line));
       const shutdown = ctx.untilShutdown().then(() => 'shutdown' as const);
+      // --listen is FORESIGHT_LISTEN with the highest precedence (reloads keep it too)
+      const env = f.listen === undefined ? ctx.env : { ...ctx.env, FORESIGHT_LISTEN: checkListen(f.listen) };
+      let listen: string | undefined;
       try {
-        const loaded = await loadConfig(f.config, ctx.env);
+        const loaded = await loadConfig(f.config, env);
+        listen = loaded.config.listen;
         ctx.setShutdownTimeout(loaded.config.shutdown_timeout);
-        app = createApp({ loaded, configFile: f.config, repoRoot, log, env: ctx.env });
+        app = createApp({ loaded, configFile: f.config, repoRoot, log, env });
         // a signal during start-up (model loading, the first cycle's reads) stops it there
         const started = app.start().then(() => 'started' as const);
         if ((await Promise.race([started, shutdown])) === 'shutdown') {
@@ -33,7 +40,7 @@ export function addServeCommand(program: Command, ctx: CliContext, repoRoot: str
         }
       } catch (e) {
         if (e instanceof ConfigError || e instanceof ModelError) throw new UsageError(e.message);
-        throw e;
+        throw listenError(e, listen, f.listen !== undefined) ?? e;
       }
       ctx.stdout.write(banner(app.describe()!, f.config));
       ctx.onReload(() => app.requestReload());
@@ -41,6 +48,43 @@ export function addServeCommand(program: Command, ctx: CliContext, repoRoot: str
       await app.stop();
       log('shut down');
     });
+}
+
+const DEFAULT_LISTEN = ConfigSchema.shape.listen.parse(undefined);
+
+/** The environment variables and defaults a person starting `serve` needs, under its --help. */
+function serveHelpText(): string {
+  const width = Math.max(...Object.keys(ENV_OVERRIDES).map((k) => k.length));
+  return [
+    '',
+    `Listens on ${DEFAULT_LISTEN} unless --listen, FORESIGHT_LISTEN or the config's listen says otherwise`,
+    '(0.0.0.0:9464 or :9464 for every interface, e.g. in a container).',
+    '',
+    'Environment variables (they win over the config file; --listen wins over them):',
+    ...Object.entries(ENV_OVERRIDES).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
+    '',
+    'Signals: SIGHUP (or POST /-/reload) reloads the config and model; SIGTERM/SIGINT shut down.',
+    '',
+  ].join('\n');
+}
+
+/** The --listen value, checked like the config's listen key (the error names the flag, not a file). */
+function checkListen(text: string): string {
+  const r = ConfigSchema.shape.listen.safeParse(text);
+  if (!r.success) throw new UsageError(`--listen must be host:port, e.g. 127.0.0.1:9464 or :9464 (got "${text}")`);
+  return text;
+}
+
+/** A listener that cannot be opened, said in one line with what to do; undefined for other errors. */
+export function listenError(e: unknown, listen: string | undefined, fromFlag: boolean): RunError | undefined {
+  const err = e as NodeJS.ErrnoException | undefined;
+  if ((err?.syscall !== 'listen' && err?.syscall !== 'getaddrinfo') || listen === undefined) return undefined;
+  const change = fromFlag ? 'choose another with --listen host:port' : 'choose another with --listen host:port, FORESIGHT_LISTEN or listen: in the config';
+  if (err.code === 'EADDRINUSE') return new RunError(`cannot listen on ${listen}: address already in use (another Foresight, or another program, holds the port); stop it or ${change}`);
+  if (err.code === 'EACCES') return new RunError(`cannot listen on ${listen}: permission denied (ports below 1024 need privileges); ${change}`);
+  if (err.syscall === 'getaddrinfo') return new RunError(`cannot listen on ${listen}: unknown host name; ${change}`);
+  if (err.code === 'EADDRNOTAVAIL') return new RunError(`cannot listen on ${listen}: this host has no such address; ${change}`);
+  return new RunError(`cannot listen on ${listen}: ${err.code ?? err.message}; ${change}`);
 }
 
 /** What is served, and only the commands that work in this mode. */

@@ -33,7 +33,7 @@ export interface ModelSession {
 
 let logLevelSet = false;
 
-/** Where onnxruntime-node looks for the CUDA provider libraries (installed by ONNXRUNTIME_NODE_INSTALL=cuda12). */
+/** Where onnxruntime-node looks for the CUDA provider libraries (installed by ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false). */
 export function cudaProviderLibrary(): string {
   const pkg = path.dirname(require.resolve('onnxruntime-node/package.json'));
   return path.join(pkg, 'bin', 'napi-v6', `${process.platform}/${process.arch}`, 'libonnxruntime_providers_cuda.so');
@@ -64,14 +64,16 @@ export async function createModelSession(model: LoadedModel, device: Device, thr
       provider = 'cuda';
     } catch (e) {
       const lib = cudaProviderLibrary();
-      const reason =
-        process.platform === 'linux' && !existsSync(lib)
-          ? `the CUDA provider libraries are not installed (${lib} is missing; install with ONNXRUNTIME_NODE_INSTALL=cuda12, see README "GPU")`
-          : `device ${cuda.deviceId}: ${e instanceof Error ? e.message.split('\n')[0]! : String(e)}`;
+      const notInstalled = process.platform === 'linux' && !existsSync(lib);
+      const reason = notInstalled
+        ? `the CUDA provider libraries are not installed (${lib} is missing; install with ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false, see README "GPU")`
+        : `device ${cuda.deviceId}: ${e instanceof Error ? e.message.split('\n')[0]! : String(e)}`;
       if (device === 'cuda') {
         throw new ModelError(`device: cuda requested but the CUDA execution provider could not be created: ${reason}`);
       }
-      fallbackReason = `CUDA execution provider unavailable (${reason}); using CPU`;
+      // device auto on a CPU-only install (the usual case) is said briefly; `device: cuda` gives
+      // the file and how to install it. A driver or library that fails to load is a problem: in full.
+      fallbackReason = notInstalled ? 'CUDA execution provider unavailable: provider libraries not installed' : `CUDA execution provider unavailable (${reason}); using CPU`;
     }
   }
   if (!session) {
