@@ -26,7 +26,7 @@ from foresight_tft.modules import (
     VariableSelectionNetwork,
 )
 
-from .spec import DAY_STEPS, LOG_METRICS, ModelSpecV2
+from .spec import DAY_STEPS, HOUR_STEPS, LOG_METRICS, REGIME_LAGS_HOURS, ModelSpecV2
 
 # Input and output names, in order: the export contract (model.json repeats them).
 INPUT_NAMES = ["history", "history_mask", "week", "week_mask", "known", "static_profile"]
@@ -94,7 +94,7 @@ class ServerTemporalFusionTransformer(nn.Module):
         self.metric_embedding = nn.Embedding(n_metrics, h)
         self.level_embedding = nn.Linear(1, h)
         self.spread_embedding = nn.Linear(1, h)
-        self.week_embedding = nn.Linear(2 * spec.week_length, h)  # the scaled week and its mask, flattened
+        self.week_embedding = nn.Linear(2 * spec.week_length + spec.regime_width, h)  # the scaled week and its mask, flattened (+ regime)
         self.summary_embedding = nn.Linear(2 * te + 2, h)  # one series' recent values, mask, level, spread
         self.server_grn = GatedResidualNetwork(h, h, h, d)
         self.target_embedding = nn.Linear(2, h)
@@ -116,8 +116,8 @@ class ServerTemporalFusionTransformer(nn.Module):
         self.output_glu = GatedLinearUnit(h, h, d)
         self.output_norm = AddNorm(h)
         self.head = QuantileHead(h, spec.quantiles)
-        # per decoder step, weights of [last value, lag_day, lag_week] (spec.naive_skip)
-        self.naive_mix = nn.Linear(h, 3) if spec.naive_skip else None
+        # per decoder step, weights of the naive candidates (spec.naive_candidates; spec.naive_skip)
+        self.naive_mix = nn.Linear(h + spec.regime_width, len(spec.naive_candidates)) if spec.naive_skip else None
 
     def forward(self, history, history_mask, week, week_mask, known, static_profile):
         """The exported graph: raw inputs of B servers in; quantiles [B,M,Td,Q] in metric units and
@@ -142,19 +142,48 @@ class ServerTemporalFusionTransformer(nn.Module):
             attn.mean(dim=1).reshape(-1, m, attn.shape[-1]),  # [B,M,T]
         )
 
-    def naive_base(self, out: torch.Tensor, target: torch.Tensor, lag_day: torch.Tensor, lag_week: torch.Tensor) -> torch.Tensor:
-        """[R,Td]: a learned convex mix per decoder step of the last observed value, the value one day
-        before and one week before (scaled units); unavailable candidates (mask 0) get no weight."""
+    def naive_base(self, out: torch.Tensor, target: torch.Tensor, lag_day: torch.Tensor, lag_week: torch.Tensor, regime: Optional[torch.Tensor]) -> torch.Tensor:
+        """[R,Td]: a learned convex mix per decoder step of the naive forecasts (spec.naive_candidates:
+        the last observed value, the means of the last hour and of the encoder, the value one day and
+        one week before; scaled units); unavailable candidates (mask 0) get no weight."""
         te = target.shape[1]
-        observed = target[..., 1]  # [R,Te]
+        values, observed = target[..., 0], target[..., 1]  # [R,Te] x2
         last_pos = (observed * torch.arange(1, te + 1, dtype=observed.dtype, device=observed.device)).argmax(dim=1, keepdim=True)  # [R,1]
-        last = target[..., 0].gather(1, last_pos)  # [R,1], 0 when nothing was observed
+        last = values.gather(1, last_pos)  # [R,1], 0 when nothing was observed
         has_last = observed.max(dim=1, keepdim=True).values  # [R,1]
         td = lag_day.shape[1]
-        candidates = torch.stack([last.expand(-1, td), lag_day[..., 0], lag_week[..., 0]], dim=-1)  # [R,Td,3]
-        available = torch.stack([has_last.expand(-1, td), lag_day[..., 1], lag_week[..., 1]], dim=-1)  # [R,Td,3]
-        w = torch.softmax(self.naive_mix(out) + (available - 1.0) * 1e9, dim=-1) * available  # [R,Td,3]
-        return (w * candidates).sum(dim=-1)  # [R,Td,3] -> [R,Td]
+        cands, avail = [last.expand(-1, td)], [has_last.expand(-1, td)]
+        if self.spec.smooth_candidates:
+            for n in (HOUR_STEPS, te):
+                seen = observed[:, -n:].sum(dim=1, keepdim=True)  # [R,1]
+                mean = (values[:, -n:] * observed[:, -n:]).sum(dim=1, keepdim=True) / seen.clamp(min=1.0)
+                cands.append(mean.expand(-1, td))
+                avail.append((seen > 0).to(values.dtype).expand(-1, td))
+        cands += [lag_day[..., 0], lag_week[..., 0]]
+        avail += [lag_day[..., 1], lag_week[..., 1]]
+        candidates, available = torch.stack(cands, dim=-1), torch.stack(avail, dim=-1)  # [R,Td,C] x2
+        x = out if regime is None else torch.cat([out, regime.unsqueeze(1).expand(-1, td, -1)], dim=-1)  # [R,Td,H(+F)]
+        w = torch.softmax(self.naive_mix(x) + (available - 1.0) * 1e9, dim=-1) * available  # [R,Td,C]
+        return (w * candidates).sum(dim=-1)  # [R,Td,C] -> [R,Td]
+
+    @staticmethod
+    def regime(y: torch.Tensor, ym: torch.Tensor, w: torch.Tensor, wm: torch.Tensor, te: int) -> torch.Tensor:
+        """[R,F]: per series (scaled units), log mean absolute error of the naive forecasts on the series'
+        own history, each followed by its availability (0 when no pair of observed samples exists):
+        5-minute persistence and the day lag over the encoder, the REGIME_LAGS_HOURS lags over the week."""
+
+        def err(a, am, b, bm):
+            both = am * bm
+            n = both.sum(dim=1, keepdim=True)  # [R,1]
+            e = ((a - b).abs() * both).sum(dim=1, keepdim=True) / n.clamp(min=1.0)
+            has = (n > 0).to(a.dtype)
+            return [torch.log(e + 0.05) * has, has]
+
+        feats = err(y[:, -te + 1 :], ym[:, -te + 1 :], y[:, -te:-1], ym[:, -te:-1])  # 5-minute persistence
+        feats += err(y[:, -te:], ym[:, -te:], y[:, :te], ym[:, :te])  # the day lag over the encoder
+        for k in REGIME_LAGS_HOURS:
+            feats += err(w[:, k:], wm[:, k:], w[:, :-k], wm[:, :-k])
+        return torch.cat(feats, dim=1)
 
     def metric_rows(self, history: torch.Tensor) -> torch.Tensor:
         """[B*M] int64: the metric index of each series row. Built from a tensor of the batch so the
@@ -178,6 +207,8 @@ class ServerTemporalFusionTransformer(nn.Module):
         w_s, wm_s = per_series(w), per_series(week_mask)  # [B*M,W]
         loc_s, scale_s = loc.reshape(-1, 1), scale.reshape(-1, 1)  # [B*M,1]
         level, spread = loc_s, torch.log(scale_s)
+        regime = self.regime(y_s, ym_s, w_s, wm_s, te) if s.regime_features else None  # [B*M,F]
+        week_in = [w_s, wm_s] if regime is None else [w_s, wm_s, regime]
 
         # per server, once: the cross-metric context, the mean of its present metrics' summaries
         recent = torch.cat([y_s[:, -te:], ym_s[:, -te:], level, spread], dim=1)  # [B*M,2Te+2]
@@ -200,7 +231,7 @@ class ServerTemporalFusionTransformer(nn.Module):
                 self.metric_embedding(metric),
                 self.level_embedding(level),
                 self.spread_embedding(spread),
-                self.week_embedding(torch.cat([w_s, wm_s], dim=1)),
+                self.week_embedding(torch.cat(week_in, dim=1)),
                 per_row(server),
             ],
             dim=1,
@@ -212,6 +243,7 @@ class ServerTemporalFusionTransformer(nn.Module):
         if rows is not None:
             static, target, lag_day, lag_week, time_rows = (x[rows] for x in (static, target, lag_day, lag_week, time_rows))
             loc_s, scale_s = loc_s[rows], scale_s[rows]
+            regime = None if regime is None else regime[rows]
 
         zeta, static_weights = self.static_selection(static)  # [R,H], [R,6]
         c_s, c_e, c_h, c_c = self.static_encoders(zeta)  # 4 x [R,H]
@@ -230,5 +262,5 @@ class ServerTemporalFusionTransformer(nn.Module):
         out = self.output_norm(self.output_glu(psi), phi[:, te:])  # [R,Td,H]
         q = self.head(out)  # [R,Td,Q], normalised units, non-crossing
         if self.naive_mix is not None:
-            q = q + self.naive_base(out, target, lag_day[:, te:], lag_week[:, te:]).unsqueeze(-1)  # same shift for every quantile: still ordered
+            q = q + self.naive_base(out, target, lag_day[:, te:], lag_week[:, te:], regime).unsqueeze(-1)  # same shift for every quantile: still ordered
         return q, loc_s.squeeze(1), scale_s.squeeze(1), static_weights, past_weights, future_weights, attention

@@ -23,6 +23,7 @@ CONTRACT_VERSION = 2
 DAY_STEPS = 288  # 24 h of 5-minute steps
 WEEK_HOURS = 168
 HOUR_STEPS = 12
+REGIME_LAGS_HOURS = [1, 4, 8, 24, 168]  # lags of the hourly week whose errors describe a series' regime
 
 
 @dataclass
@@ -39,6 +40,14 @@ class ModelSpecV2:
     # week ago) instead of around 0: the network starts where seasonal naive and last value are and
     # learns corrections (run 1 without it, 130 steps, stayed worse than seasonal naive on on/off shapes)
     naive_skip: bool = True
+    # two more naive candidates, the mean of the last hour and of the whole encoder (masked): on noisy
+    # hosts a smoothed level beats the last value, which the mix otherwise anchors to
+    smooth_candidates: bool = True
+    # per series, how well each naive forecast did on its own history (log mean absolute error of the
+    # 5-minute persistence and the day lag over the encoder, and of the 1, 4, 8, 24 and 168 h lags over
+    # the hourly week, each with its availability): fed to the naive mix and the week embedding, so the
+    # network can tell a daily on/off or cron host (day lag exact) from a noisy one (a level wins)
+    regime_features: bool = True
     quantiles: List[float] = field(default_factory=lambda: list(QUANTILES))
     profiles: List[str] = field(default_factory=lambda: list(PROFILES))
     metrics: List[str] = field(default_factory=lambda: list(METRICS))
@@ -67,6 +76,15 @@ class ModelSpecV2:
         return self.week_length - 1 - hours_back
 
     @property
+    def naive_candidates(self) -> List[str]:
+        return ["last", "mean_1h", "mean_encoder", "lag_day", "lag_week"] if self.smooth_candidates else ["last", "lag_day", "lag_week"]
+
+    @property
+    def regime_width(self) -> int:
+        """Columns of the regime features: a value and an availability flag per error."""
+        return 2 * len(REGIME_LAGS_HOURS) + 4 if self.regime_features else 0
+
+    @property
     def past_variables(self) -> List[str]:
         return ["target", "lag_day", "lag_week", "time"]
 
@@ -85,11 +103,12 @@ class ModelSpecV2:
         d["past_variables"] = self.past_variables
         d["future_variables"] = self.future_variables
         d["static_variables"] = self.static_variables
+        d["naive_candidates"] = self.naive_candidates
         return d
 
 
 # fields added after a model was exported, with the value that model was trained with
-ADDED_FIELDS = {"naive_skip": False}
+ADDED_FIELDS = {"naive_skip": False, "smooth_candidates": False, "regime_features": False}
 
 
 def spec_from_json(d: dict) -> ModelSpecV2:

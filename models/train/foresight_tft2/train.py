@@ -26,7 +26,7 @@ from .spec import ModelSpecV2, smoke_spec
 from .synthetic import SHAPES, synthetic_hosts
 
 # share of every epoch per source; the synthetic failure shapes get more than one real source
-SOURCE_WEIGHTS = {"synthetic": 0.3, "simulator": 0.2}
+SOURCE_WEIGHTS = {"synthetic": 0.25, "simulator": 0.15}
 
 
 def pinball(q: torch.Tensor, y: torch.Tensor, quantiles: List[float]) -> torch.Tensor:
