@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { LoadedConfig } from '../config/load';
 import { ConfigError, loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
-import { formatDuration, parseDuration } from '../config/duration';
+import { formatDuration } from '../config/duration';
 import type { ModelManifest } from '../forecast/manifest';
 import { loadModelFiles } from '../forecast/manifest';
 import type { ServingContract } from '../forecast/contract';
@@ -18,7 +18,9 @@ import { startInferenceRunner } from '../forecast/runner';
 import type { ForecastOptions, ForecastResult } from '../forecast/forecaster';
 import { forecastWindow } from '../forecast/forecaster';
 import { Calibration } from '../forecast/calibration';
-import type { ForecastSnapshot, HorizonSpec, InstanceState, PercentileSpec, SelfState } from '../exporter/exposition';
+import type { HorizonSpec, PercentileSpec } from '../forecast/horizons';
+import { publicationSpecs } from '../forecast/horizons';
+import type { ForecastSnapshot, InstanceState, SelfState } from '../exporter/exposition';
 import { renderForecastsAsync, renderSelf } from '../exporter/exposition';
 import { CYCLE_BUCKETS } from '../exporter/metrics';
 import type { MetricName } from '../profiles/profiles';
@@ -195,28 +197,6 @@ function resolveModelDir(p: string, repoRoot: string): string {
   if (path.isAbsolute(p)) return p;
   const fromCwd = path.resolve(p);
   return existsSync(fromCwd) ? fromCwd : path.resolve(repoRoot, p);
-}
-
-/** Horizons and percentiles the config asks for, checked against what the model produces. */
-function publicationSpecs(config: Config, manifest: ModelManifest, origin: string): { horizons: HorizonSpec[]; percentiles: PercentileSpec[] } {
-  if (manifest.step_seconds !== config.source.step) {
-    throw new ConfigError(`${origin}: source.step: the model works in steps of ${formatDuration(manifest.step_seconds)} (got ${formatDuration(config.source.step)})`);
-  }
-  const horizons = config.forecast.horizons.map((label, i) => {
-    const steps = parseDuration(label)! / config.source.step;
-    if (steps > manifest.decoder_length) {
-      throw new ConfigError(`${origin}: forecast.horizons[${i}]: ${label} is beyond the model's ${formatDuration(manifest.decoder_length * manifest.step_seconds)} forecast`);
-    }
-    return { label, index: steps - 1 };
-  });
-  const percentiles = config.forecast.percentiles.map((p, i) => {
-    const index = manifest.quantiles.findIndex((q) => Math.abs(q * 100 - p) < 1e-9);
-    if (index < 0) {
-      throw new ConfigError(`${origin}: forecast.percentiles[${i}]: ${p} is not a quantile the model produces (${manifest.quantiles.map((q) => +(q * 100).toFixed(6)).join(', ')})`);
-    }
-    return { label: String(p), index };
-  });
-  return { horizons, percentiles };
 }
 
 export async function createRuntime(loaded: LoadedConfig, repoRoot: string, now: number): Promise<Runtime> {
