@@ -5,13 +5,19 @@
  * The handlers only read what the app hands them; nothing here computes forecasts.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Simulation } from '../simulator/simulation';
-import type { SimulatorSource } from '../source/simulator';
-import { ScenarioError, parseScenario } from '../simulator/scenario';
-import { IncidentError } from '../simulator/incidents';
+import { CONTROL_PATHS, controlSimulator } from '../simulator/control';
+import type { ControlPath } from '../simulator/control';
+import { BadRequest, addressOf, closeServer, json, listen, send } from '../http';
 import { renderPreviewPage } from './preview';
-import { ReloadInProgressError } from '../app/lifecycle';
+
+/** A reload asked for while another one runs (answered 409). */
+export class ReloadInProgressError extends Error {
+  override readonly name = 'ReloadInProgressError';
+  constructor() {
+    super('a reload is already in progress; try again once it has finished');
+  }
+}
 
 export interface ApiDeps {
   readonly listen: string;
@@ -30,7 +36,9 @@ export interface ApiDeps {
   /** undefined when the instance is unknown. */
   readonly forecast: (instance: string) => unknown;
   readonly subscribe: (listener: (event: unknown) => void) => () => void;
-  readonly simulation: () => { readonly sim: Simulation; readonly source: SimulatorSource } | undefined;
+  /** The embedded simulator, whose controls are served under /simulator/; undefined with another source. */
+  readonly simulation: () => Simulation | undefined;
+  /** The simulated clock: scenario switches and incidents happen at its "now". */
   readonly now: () => number;
   /** Where a change made through the API (scenario switch, injected incident) is logged. */
   readonly log?: (line: string) => void;
@@ -43,30 +51,11 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY = 64 * 1024;
-
 const INSTANCE_FORECAST = /^\/api\/v1\/instances\/([^/]+)\/forecast$/;
 
 function eventType(event: unknown): string {
   const t = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
   return typeof t === 'string' && /^[a-z_]+$/.test(t) ? t : 'cycle';
-}
-
-function send(res: http.ServerResponse, status: number, body: string, type: string): void {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
-  res.end(body);
-}
-const json = (res: http.ServerResponse, status: number, body: unknown): void => send(res, status, JSON.stringify(body) + '\n', 'application/json');
-
-async function readBody(req: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new Error(`request body larger than ${MAX_BODY} bytes`);
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
@@ -84,7 +73,7 @@ export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
     if (['/metrics', '/-/healthy', '/-/ready', '/api/v1/fleet', '/api/v1/stream', '/', '/preview.js'].includes(p)) return ['GET'];
     if (p === '/-/reload') return ['POST'];
     if (INSTANCE_FORECAST.test(p)) return ['GET'];
-    if (d.simulation() && (p === '/simulator/scenario' || p === '/simulator/incidents')) return ['GET', 'POST'];
+    if (d.simulation() && simulatorControlPath(p)) return ['GET', 'POST'];
     return undefined;
   }
 
@@ -157,69 +146,38 @@ export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
       return script === undefined ? send(res, 404, 'preview bundle not built: run npm run build\n', 'text/plain') : send(res, 200, script, 'text/javascript; charset=utf-8');
     }
     const sim = d.simulation();
-    if (sim && p === '/simulator/scenario') {
-      if (method === 'GET') return json(res, 200, { scenario: sim.sim.timeline.scenarioAt(d.now()) });
-      if (method === 'POST') {
-        const body = (await readBody(req)).trim();
-        let name = url.searchParams.get('name') ?? body;
-        if (name.startsWith('{')) {
-          const v = (JSON.parse(name) as { scenario?: unknown }).scenario;
-          name = typeof v === 'string' ? v : '';
-        }
-        const at = d.now();
-        sim.sim.switchScenario(parseScenario(name), at);
-        sim.source.invalidateFrom(at - 3600);
-        d.log?.(`simulator: scenario switched to ${name} at ${new Date(at * 1000).toISOString().slice(0, 16)}Z (simulated clock)`);
-        return json(res, 200, { scenario: name, at });
-      }
-    }
-    if (sim && p === '/simulator/incidents') {
-      if (method === 'GET') return json(res, 200, sim.sim.incidents.list());
-      if (method === 'POST') {
-        const body = JSON.parse((await readBody(req)) || '{}') as { instance?: unknown; rampMinutes?: unknown };
-        if (typeof body.instance !== 'string') throw new IncidentError('"instance" is required (a string)');
-        const at = d.now();
-        const inc = sim.sim.injectIncident({ instance: body.instance, onset: at, rampSeconds: typeof body.rampMinutes === 'number' ? body.rampMinutes * 60 : undefined });
-        sim.source.invalidateFrom(at - 3600);
-        d.log?.(`simulator: incident injected on ${body.instance} at ${new Date(at * 1000).toISOString().slice(0, 16)}Z (simulated clock)`);
-        return json(res, 201, inc);
-      }
+    const control = simulatorControlPath(p);
+    if (sim && control && (method === 'GET' || method === 'POST')) {
+      const answer = await controlSimulator({ sim, now: d.now, log: d.log }, method, control, url, req);
+      return json(res, answer.status, answer.body);
     }
     return json(res, 404, { error: `no route ${req.method ?? 'GET'} ${p}` });
   }
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      const bad = e instanceof ScenarioError || e instanceof IncidentError || e instanceof SyntaxError;
-      if (!res.headersSent) json(res, bad ? 400 : 500, { error: e instanceof Error ? e.message : String(e) });
+      if (!res.headersSent) json(res, e instanceof BadRequest ? 400 : 500, { error: e instanceof Error ? e.message : String(e) });
       else res.end();
     });
   });
   const m = /^(.*):(\d+)$/.exec(d.listen)!;
-  const host = m[1]!.replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(Number(m[2]), host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  await listen(server, Number(m[2]), m[1]!.replace(/^\[(.*)\]$/, '$1') || '0.0.0.0').catch((e: unknown) => {
+    clearInterval(heartbeat);
+    throw e;
   });
-  const addr = server.address() as AddressInfo;
-  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    address: `http://${shownHost}:${addr.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearInterval(heartbeat);
-        for (const s of streams) s.end();
-        const t = setTimeout(() => server.closeAllConnections(), 2000);
-        server.close(() => {
-          clearTimeout(t);
-          resolve();
-        });
-        server.closeIdleConnections();
-      }),
+    address: addressOf(server)!,
+    close: () => {
+      clearInterval(heartbeat);
+      for (const s of streams) s.end();
+      return closeServer(server);
+    },
   };
+}
+
+/** The simulator control a path under /simulator/ names, if any. */
+function simulatorControlPath(p: string): ControlPath | undefined {
+  return CONTROL_PATHS.find((c) => p === `/simulator${c}`);
 }
 
 /** Whether an Accept-Encoding header accepts gzip (Prometheus sends "gzip"; "gzip;q=0" refuses it). */

@@ -38,7 +38,7 @@ import { SimulatorSource } from '../source/simulator';
 import { inShard } from '../source/sharding';
 import { Simulation } from '../simulator/simulation';
 import { DEFAULT_FLEET, parseFleetSpec, scaleFleet } from '../simulator/fleet';
-import { startApiServer } from '../api/server';
+import { ReloadInProgressError, startApiServer } from '../api/server';
 import { gzip, gzipSync } from 'node:zlib';
 import { assessFleet } from '../risk/assess';
 import type { InstanceRisk } from '../risk/assess';
@@ -51,7 +51,7 @@ import { createClock } from './clock';
 import { pastRisk } from './backfill';
 import type { Log } from './log';
 import { logfmtLogger } from './log';
-import { Cleanups, CycleAborted, ReloadInProgressError, settlesWithin } from './lifecycle';
+import { Cleanups, CycleAborted, settlesWithin } from './lifecycle';
 
 export const VERSION = '0.1.0';
 
@@ -138,7 +138,8 @@ export interface Runtime {
   readonly modelDir: string;
   readonly runner: InferenceRunner;
   readonly source: HistorySource;
-  readonly simulation: { readonly sim: Simulation; readonly source: SimulatorSource } | undefined;
+  /** The embedded simulator; undefined with Prometheus as the source. */
+  readonly simulation: Simulation | undefined;
   readonly horizons: readonly HorizonSpec[];
   readonly percentiles: readonly PercentileSpec[];
   readonly profileOf: ProfileOf;
@@ -211,9 +212,8 @@ export async function createRuntime(loaded: LoadedConfig, repoRoot: string, now:
     const s = config.source.simulator;
     const fleet = s.fleet !== undefined ? parseFleetSpec(s.fleet) : s.servers !== undefined ? scaleFleet(s.servers) : DEFAULT_FLEET;
     const sim = new Simulation({ fleet, seed: s.seed, scenario: s.scenario, buildUpSeconds: s.build_up });
-    const simSource = new SimulatorSource(sim, now - s.history, accept);
-    source = simSource;
-    simulation = { sim, source: simSource };
+    source = new SimulatorSource(sim, now - s.history, accept);
+    simulation = sim;
   } else {
     const queries = Object.fromEntries(METRIC_NAMES.map((m) => [m, config.metrics[m]?.expr ?? METRICS[m].expr])) as Record<MetricName, string>;
     source = new PrometheusSource({ config: config.source.prometheus!, secrets, queries, accept, ...(config.profiles.label_query ? { profileQuery: config.profiles.label_query } : {}) });
@@ -257,7 +257,7 @@ function carryCalibration(from: Runtime, to: Runtime): Runtime {
 
 async function disposeRuntime(r: Runtime): Promise<void> {
   await r.runner.stop();
-  if (r.source instanceof PrometheusSource) r.source.close();
+  r.source.close?.();
 }
 
 /** The clock a config runs on: the simulator's speed (Prometheus: real time), or a driven one (tests) at that speed. */
@@ -733,8 +733,8 @@ export function createApp(opts: AppOptions): App {
       return {
         address: api.address,
         source: sourceState(),
-        simulatedServers: runtime.simulation?.sim.servers.length,
-        exampleInstance: runtime.simulation?.sim.servers[0]?.instance,
+        simulatedServers: runtime.simulation?.servers.length,
+        exampleInstance: runtime.simulation?.servers[0]?.instance,
         cycleSeconds,
         cycleWallSeconds: clock.wallMs(cycleSeconds) / 1000,
       };

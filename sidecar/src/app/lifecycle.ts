@@ -1,15 +1,7 @@
 /**
  * Start-up and shutdown bookkeeping for the app: an ordered list of cleanups undone in reverse,
- * each bounded in time, and the one-reload-at-a-time rule.
+ * each bounded in time, and why a cycle in flight was aborted.
  */
-
-/** A reload asked for while another one runs (HTTP answers 409). */
-export class ReloadInProgressError extends Error {
-  override readonly name = 'ReloadInProgressError';
-  constructor() {
-    super('a reload is already in progress; try again once it has finished');
-  }
-}
 
 /** Why an in-flight cycle was aborted: the app is stopping, or a reload replaces the runtime it runs on. */
 export class CycleAborted extends Error {

@@ -65,7 +65,7 @@ export async function runRiskEval(repoRoot: string, log: (m: string) => void): P
   for (const scenario of ['healthy', 'degrading', 'critical'] as const) {
     const loaded = await parseConfig({ source: { type: 'simulator' }, model: { device: 'cpu' } }, 'eval:risk');
     const rt = await createRuntime(loaded, repoRoot, start);
-    const sim = rt.simulation!.sim;
+    const sim = rt.simulation!;
     try {
       if (scenario === 'healthy') {
         // one day at 5-minute cycles with 6 incidents (memory leaks, disk fills) ramping 1–4 h
