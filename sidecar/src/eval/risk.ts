@@ -7,8 +7,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseConfig } from '../config/load';
-import { createRuntime, forecastOptions, readForModel } from '../app/app';
-import type { Runtime } from '../app/app';
+import { createRuntime, forecastOptions, readForModel } from '../app/runtime';
+import type { Runtime } from '../app/runtime';
 import { forecastWindow } from '../forecast/forecaster';
 import { assessFleet } from '../risk/assess';
 import { LEVELS } from '../risk/levels';
