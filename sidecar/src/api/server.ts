@@ -58,100 +58,34 @@ function eventType(event: unknown): string {
   return typeof t === 'string' && /^[a-z_]+$/.test(t) ? t : 'cycle';
 }
 
+/** Answers a request on a route; `url` is the request's, parsed. */
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<void> | void;
+/** What a path answers, by method; HEAD works wherever GET does. */
+type Routes = Readonly<Partial<Record<'GET' | 'POST', Handler>>>;
+
 export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
   const streams = new Set<http.ServerResponse>();
   const heartbeat = setInterval(() => {
     for (const s of streams) s.write(': keep-alive\n\n');
   }, 15000);
   heartbeat.unref();
-
-  /**
-   * The methods each path answers, or undefined for a path that does not exist (404). A known path
-   * asked with another method gets 405 and an Allow header; HEAD works wherever GET does.
-   */
-  function methodsOf(p: string): readonly string[] | undefined {
-    if (['/metrics', '/-/healthy', '/-/ready', '/api/v1/fleet', '/api/v1/stream', '/', '/preview.js'].includes(p)) return ['GET'];
-    if (p === '/-/reload') return ['POST'];
-    if (INSTANCE_FORECAST.test(p)) return ['GET'];
-    if (d.simulation() && simulatorControlPath(p)) return ['GET', 'POST'];
-    return undefined;
-  }
+  const fixed = fixedRoutes(d, streams);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const p = url.pathname;
-    const allowed = methodsOf(p);
-    if (!allowed) return json(res, 404, { error: `no route ${req.method ?? 'GET'} ${p}` });
+    const routes = routesOf(d, fixed, p);
+    if (!routes) return json(res, 404, { error: `no route ${req.method ?? 'GET'} ${p}` });
     // Node leaves the body out of answers to HEAD by itself: HEAD is GET without the body
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
-    if (!allowed.includes(method)) {
+    const handler = Object.hasOwn(routes, method) ? routes[method as keyof Routes] : undefined;
+    if (!handler) {
+      const allowed = Object.keys(routes);
       const allow = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
       res.setHeader('allow', allow.join(', '));
       return json(res, 405, { error: `method ${req.method ?? ''} not allowed on ${p} (allowed: ${allow.join(', ')})` });
     }
-    if (method === 'GET' && p === '/metrics') {
-      const gz = acceptsGzip(req.headers['accept-encoding']) ? d.metricsGzip?.() : undefined;
-      const parts = gz ?? d.metrics();
-      res.writeHead(200, {
-        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
-        'cache-control': 'no-store',
-        vary: 'Accept-Encoding',
-        ...(gz ? { 'content-encoding': 'gzip' } : {}),
-      });
-      for (const part of parts.slice(0, -1)) res.write(part);
-      res.end(parts[parts.length - 1] ?? '');
-      return;
-    }
-    if (method === 'GET' && p === '/-/healthy') return send(res, 200, 'Foresight is Healthy.\n', 'text/plain');
-    if (method === 'GET' && p === '/-/ready') {
-      return d.ready() ? send(res, 200, 'Foresight is Ready.\n', 'text/plain') : send(res, 503, 'Foresight is not ready: no forecast cycle has succeeded yet.\n', 'text/plain');
-    }
-    if (method === 'POST' && p === '/-/reload') {
-      try {
-        await d.reload();
-        return send(res, 200, 'reloaded\n', 'text/plain');
-      } catch (e) {
-        if (e instanceof ReloadInProgressError) return send(res, 409, `${e.message}\n`, 'text/plain');
-        return send(res, 500, `failed to reload config and model (still serving the previous ones): ${e instanceof Error ? e.message : String(e)}\n`, 'text/plain');
-      }
-    }
-    if (method === 'GET' && p === '/api/v1/fleet') return json(res, 200, d.fleet());
-    const m = INSTANCE_FORECAST.exec(p);
-    if (method === 'GET' && m) {
-      let instance: string;
-      try {
-        instance = decodeURIComponent(m[1]!);
-      } catch {
-        return json(res, 400, { error: `malformed percent-encoding in ${JSON.stringify(m[1])}` });
-      }
-      const body = d.forecast(instance);
-      return body === undefined ? json(res, 404, { error: `no forecast for instance ${JSON.stringify(instance)}` }) : json(res, 200, body);
-    }
-    if (method === 'GET' && p === '/api/v1/stream') {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-      if (req.method === 'HEAD') return void res.end();
-      res.write(': foresight cycle events\n\n');
-      streams.add(res);
-      // the event name is the event's type: `cycle` for a cycle that published, `cycle_failed` for one that did not
-      const unsubscribe = d.subscribe((event) => res.write(`event: ${eventType(event)}\ndata: ${JSON.stringify(event)}\n\n`));
-      req.on('close', () => {
-        unsubscribe();
-        streams.delete(res);
-      });
-      return;
-    }
-    if (method === 'GET' && p === '/') return send(res, 200, renderPreviewPage(d.previewScript?.() !== undefined), 'text/html; charset=utf-8');
-    if (method === 'GET' && p === '/preview.js') {
-      const script = d.previewScript?.();
-      return script === undefined ? send(res, 404, 'preview bundle not built: run npm run build\n', 'text/plain') : send(res, 200, script, 'text/javascript; charset=utf-8');
-    }
-    const sim = d.simulation();
-    const control = simulatorControlPath(p);
-    if (sim && control && (method === 'GET' || method === 'POST')) {
-      const answer = await controlSimulator({ sim, now: d.now, log: d.log }, method, control, url, req);
-      return json(res, answer.status, answer.body);
-    }
-    return json(res, 404, { error: `no route ${req.method ?? 'GET'} ${p}` });
+    return handler(req, res, url);
   }
 
   const server = http.createServer((req, res) => {
@@ -173,6 +107,99 @@ export async function startApiServer(d: ApiDeps): Promise<ApiServer> {
       return closeServer(server);
     },
   };
+}
+
+/**
+ * The routes of a path, or undefined for a path that does not exist (404). A known path asked
+ * with another method gets 405 and an Allow header.
+ */
+function routesOf(d: ApiDeps, fixed: ReadonlyMap<string, Routes>, p: string): Routes | undefined {
+  const route = fixed.get(p);
+  if (route) return route;
+  const m = INSTANCE_FORECAST.exec(p);
+  if (m) return { GET: (_req, res) => sendForecast(d, m[1]!, res) };
+  const control = simulatorControlPath(p);
+  const sim = d.simulation();
+  if (!control || !sim) return undefined;
+  const answer = (method: 'GET' | 'POST'): Handler => async (req, res, url) => {
+    const a = await controlSimulator({ sim, now: d.now, log: d.log }, method, control, url, req);
+    json(res, a.status, a.body);
+  };
+  return { GET: answer('GET'), POST: answer('POST') };
+}
+
+/** The routes at fixed paths. */
+function fixedRoutes(d: ApiDeps, streams: Set<http.ServerResponse>): ReadonlyMap<string, Routes> {
+  const text = (body: string): Handler => (_req, res) => send(res, 200, body, 'text/plain');
+  return new Map<string, Routes>([
+    ['/metrics', { GET: (req, res) => sendMetrics(d, req, res) }],
+    ['/-/healthy', { GET: text('Foresight is Healthy.\n') }],
+    ['/-/ready', { GET: (_req, res) => (d.ready() ? send(res, 200, 'Foresight is Ready.\n', 'text/plain') : send(res, 503, 'Foresight is not ready: no forecast cycle has succeeded yet.\n', 'text/plain')) }],
+    ['/-/reload', { POST: (_req, res) => reload(d, res) }],
+    ['/api/v1/fleet', { GET: (_req, res) => json(res, 200, d.fleet()) }],
+    ['/api/v1/stream', { GET: (req, res) => openStream(d, streams, req, res) }],
+    ['/', { GET: (_req, res) => send(res, 200, renderPreviewPage(d.previewScript?.() !== undefined), 'text/html; charset=utf-8') }],
+    [
+      '/preview.js',
+      {
+        GET: (_req, res) => {
+          const script = d.previewScript?.();
+          return script === undefined ? send(res, 404, 'preview bundle not built: run npm run build\n', 'text/plain') : send(res, 200, script, 'text/javascript; charset=utf-8');
+        },
+      },
+    ],
+  ]);
+}
+
+/** /metrics: the exposition in parts, gzip-encoded when the scraper accepts it and an encoded copy is ready. */
+function sendMetrics(d: ApiDeps, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const gz = acceptsGzip(req.headers['accept-encoding']) ? d.metricsGzip?.() : undefined;
+  const parts = gz ?? d.metrics();
+  res.writeHead(200, {
+    'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+    'cache-control': 'no-store',
+    vary: 'Accept-Encoding',
+    ...(gz ? { 'content-encoding': 'gzip' } : {}),
+  });
+  for (const part of parts.slice(0, -1)) res.write(part);
+  res.end(parts[parts.length - 1] ?? '');
+}
+
+/** /-/reload: 200 once reloaded, 409 while another reload runs, 500 with the reason when the new config or model is broken. */
+async function reload(d: ApiDeps, res: http.ServerResponse): Promise<void> {
+  try {
+    await d.reload();
+    return send(res, 200, 'reloaded\n', 'text/plain');
+  } catch (e) {
+    if (e instanceof ReloadInProgressError) return send(res, 409, `${e.message}\n`, 'text/plain');
+    return send(res, 500, `failed to reload config and model (still serving the previous ones): ${e instanceof Error ? e.message : String(e)}\n`, 'text/plain');
+  }
+}
+
+/** /api/v1/instances/{instance}/forecast, `encoded` as it appears in the path. */
+function sendForecast(d: ApiDeps, encoded: string, res: http.ServerResponse): void {
+  let instance: string;
+  try {
+    instance = decodeURIComponent(encoded);
+  } catch {
+    return json(res, 400, { error: `malformed percent-encoding in ${JSON.stringify(encoded)}` });
+  }
+  const body = d.forecast(instance);
+  return body === undefined ? json(res, 404, { error: `no forecast for instance ${JSON.stringify(instance)}` }) : json(res, 200, body);
+}
+
+/** /api/v1/stream: server-sent events, one per cycle, until the client goes away. */
+function openStream(d: ApiDeps, streams: Set<http.ServerResponse>, req: http.IncomingMessage, res: http.ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+  if (req.method === 'HEAD') return void res.end();
+  res.write(': foresight cycle events\n\n');
+  streams.add(res);
+  // the event name is the event's type: `cycle` for a cycle that published, `cycle_failed` for one that did not
+  const unsubscribe = d.subscribe((event) => res.write(`event: ${eventType(event)}\ndata: ${JSON.stringify(event)}\n\n`));
+  req.on('close', () => {
+    unsubscribe();
+    streams.delete(res);
+  });
 }
 
 /** The simulator control a path under /simulator/ names, if any. */
