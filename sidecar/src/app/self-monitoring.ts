@@ -4,6 +4,7 @@
  * histogram). Counters that a reason can be known for start at zero, so a rate() over them
  * works before the first failure.
  */
+import { FORECAST_DROP_REASONS } from '../forecast/forecaster';
 import { CYCLE_BUCKETS } from '../exporter/metrics';
 import { METRIC_NAMES } from '../profiles/profiles';
 import type { HistoryWindow } from '../source/source';
@@ -32,10 +33,7 @@ export class SelfMonitor {
   /** Samples dropped by the value checks, `metric|reason` → count (per sample, apart from the per-read errors). */
   readonly dropped = new Map<string, number>(METRIC_NAMES.flatMap((m) => DROP_REASONS.map((r) => [`${m}|${r}`, 0] as const)));
   /** Series whose forecast could not be made, reason → count (per series and cycle). */
-  readonly droppedForecasts = new Map<string, number>([
-    ['inference', 0],
-    ['nan_output', 0],
-  ]);
+  readonly droppedForecasts = new Map<string, number>(FORECAST_DROP_REASONS.map((r) => [r, 0]));
   /** Seconds per cycle stage (`source`, `forecast`, `risk`, `total`). */
   readonly durations = new Map<string, Histogram>();
 
@@ -57,8 +55,8 @@ export class SelfMonitor {
   }
 
   /** A forecast's series that could not be made, reason → count. */
-  countDroppedForecasts(byReason: Readonly<Record<string, number>>): void {
-    for (const [reason, n] of Object.entries(byReason)) add(this.droppedForecasts, reason, n);
+  countDroppedForecasts(byReason: Readonly<Partial<Record<string, number>>>): void {
+    for (const [reason, n] of Object.entries(byReason)) if (n !== undefined) add(this.droppedForecasts, reason, n);
   }
 
   /** How long a cycle stage took. */
