@@ -2,8 +2,8 @@
  * Stages import forward only. The sidecar's folders follow the data, and a module may import
  * from its own stage or an earlier one, never from a later one:
  *
- *   profiles → config → (series, http, threads, processes) → simulator → source → forecast
- *   → risk → exporter → api → app → bench → eval → cli → main
+ *   (profiles, docs) → config → (series, http, threads, processes) → simulator → source
+ *   → forecast → risk → exporter → api → app → bench → eval → cli → main
  *
  * `profiles`, `config` and the shared helpers come first because every stage reads them; the
  * simulator comes before the source that reads it. Maths two stages share lives in a module
@@ -16,7 +16,8 @@ import path from 'node:path';
 
 /** The stage order; names on one line are one stage (they may import each other). */
 const STAGES: readonly (readonly string[])[] = [
-  ['profiles'],
+  // docs: the generated-block writer (config/reference.ts and the bench and eval reports use it)
+  ['profiles', 'docs'],
   ['config'],
   ['series', 'http', 'threads', 'processes'],
   ['simulator'],
