@@ -1,23 +1,19 @@
 /**
  * The profiles' default thresholds, from the sidecar's own table (one source of truth; the
- * build bundles it). Panel options can override them for a fleet whose foresight.yml does.
+ * build bundles it): the lines the cones draw.
  */
 import { DEFAULT_THRESHOLDS, isProfileName, METRIC_NAMES } from '../../sidecar/src/profiles/profiles';
 import type { Thresholds } from './prepare/cones';
 
-export type ThresholdOverrides = Readonly<Record<string, Readonly<Record<string, Partial<Thresholds>>>>>;
-
-export function thresholdsFor(overrides: ThresholdOverrides | undefined): (profile: string, metric: string) => Thresholds | undefined {
+/** A profile's (unknown profiles: generic's) warning and critical thresholds for a metric; undefined where none are drawn. */
+export function thresholdsFor(): (profile: string, metric: string) => Thresholds | undefined {
   return (profile, metric) => {
     const p = isProfileName(profile) ? profile : 'generic';
     const d = (METRIC_NAMES as readonly string[]).includes(metric) ? DEFAULT_THRESHOLDS[p][metric as (typeof METRIC_NAMES)[number]] : undefined;
-    const o = overrides?.[p]?.[metric];
-    if (d?.weight === 0 && !o) {
-      // the metric does not count for this profile (ml_compute CPU): no lines to draw
+    // weight 0: the metric does not count for this profile (ml_compute CPU): no lines to draw
+    if (!d || d.weight === 0) {
       return undefined;
     }
-    const warning = o?.warning ?? d?.warning;
-    const critical = o?.critical ?? d?.critical;
-    return warning === undefined || critical === undefined ? undefined : { warning, critical };
+    return { warning: d.warning, critical: d.critical };
   };
 }

@@ -4,7 +4,8 @@
  */
 import { DEFAULT_THRESHOLDS } from '../src/profiles/profiles';
 import type { MetricName, ProfileName } from '../src/profiles/profiles';
-import { scoreRisk, steadyClimbSeconds, timeToCross } from '../src/risk/score';
+import { scoreRisk, timeToCross } from '../src/risk/score';
+import { steadyClimbSeconds } from '../src/series/steady-climb';
 import type { MetricInput } from '../src/risk/score';
 import { levelOf, levelWithHysteresis, LEVELS } from '../src/risk/levels';
 

@@ -336,6 +336,23 @@ describe('HTTP surface', () => {
     const res = await fetch(`${app.address()}/api/v1/instances/ppdb%E0%A4%A/forecast`);
     expect({ status: res.status, body: await res.json() }).toEqual({ status: 400, body: { error: 'malformed percent-encoding in "ppdb%E0%A4%A"' } });
   });
+
+  test('when the embedded simulator gets a bad control request, then 400 gives the reason the live simulator gives', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['/simulator/incidents', '{"instance":"ppml0001","kind":"fire"}', 'unknown incident kind "fire" (expected one of: memory_leak, disk_fill)'],
+      ['/simulator/incidents', '{"instance":"ppml0001","rampMinutes":"soon"}', '"rampMinutes" must be a number (got "soon")'],
+      ['/simulator/incidents', 'not json', 'request body is not JSON: not json'],
+      ['/simulator/scenario', '{"scenario":"meltdown"}', 'unknown scenario "meltdown" (expected one of: healthy, busy, degrading, critical)'],
+      ['/simulator/scenario', '{"name":"critical"}', '"scenario" is required (a string)'],
+    ];
+    for (const [p, body, error] of cases) {
+      const res = await fetch(`${app.address()}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect({ p, body, status: res.status, answer: await res.json() }).toEqual({ p, body, status: 400, answer: { error } });
+    }
+    // nothing was switched or injected by the refused requests
+    expect(await (await fetch(`${app.address()}/simulator/scenario`)).json()).toMatchObject({ scenario: 'healthy', since: null });
+    expect(await (await fetch(`${app.address()}/simulator/incidents`)).json()).toEqual([]);
+  });
 });
 
 describe('event stream', () => {

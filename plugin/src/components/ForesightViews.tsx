@@ -113,7 +113,7 @@ export function ForesightViews({ series, options, width, height, coneInstances, 
     return worst ? [worst] : [];
   }, [coneInstances, model]);
   const cones = useMemo(
-    () => (showCones ? prepareCones(series, { instances, metrics: options.metrics, horizons: options.horizons, thresholds: thresholdsFor(undefined) }) : undefined),
+    () => (showCones ? prepareCones(series, { instances, metrics: options.metrics, horizons: options.horizons, thresholds: thresholdsFor() }) : undefined),
     [series, showCones, instances, options.metrics, options.horizons],
   );
   const down = source && !source.up ? source : undefined;

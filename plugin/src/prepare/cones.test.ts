@@ -8,7 +8,7 @@ const H = [30, 60, 120, 180, 240, 360, 480];
 const HL = ['30m', '1h', '2h', '3h', '4h', '6h', '8h'];
 
 function cones(instances: string[], metrics: string[] = []): Cone[] {
-  const c = prepareCones(series, { instances, metrics, thresholds: thresholdsFor(undefined) });
+  const c = prepareCones(series, { instances, metrics, thresholds: thresholdsFor() });
   if ('message' in c) {
     throw new Error(c.message);
   }
@@ -16,7 +16,7 @@ function cones(instances: string[], metrics: string[] = []): Cone[] {
 }
 
 function set(input: SeriesInput[], instances: string[] = []): ConeSet {
-  const c = prepareCones(input, { instances, thresholds: thresholdsFor(undefined) });
+  const c = prepareCones(input, { instances, thresholds: thresholdsFor() });
   if ('message' in c) {
     throw new Error(c.message);
   }

@@ -79,7 +79,6 @@ export const INSTANCE_READY = 'foresight_instance_ready';
 export const INSTANCE_UNKNOWN = 'foresight_instance_unknown';
 export const INSTANCE_STALE = 'foresight_instance_stale';
 export const TIME_TO_BREACH = 'foresight_time_to_breach_seconds';
-export const CONE_QUERIES = [METRIC_VALUE, FORECAST];
 
 /** Percentile pairs drawn as bands, outermost first. */
 const PAIRS: ReadonlyArray<readonly [number, number]> = [

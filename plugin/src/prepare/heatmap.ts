@@ -103,9 +103,6 @@ export const RISK_DRIVER = 'foresight_risk_driver';
 export const INSTANCE_STALE = 'foresight_instance_stale';
 export const INSTANCE_UNKNOWN = 'foresight_instance_unknown';
 
-/** What the heatmap needs, for the "no data" message. */
-export const HEATMAP_QUERIES = [RISK_SCORE, PREDICTED_RISK, RISK_DRIVER];
-
 /** The past never takes more than this share of the width, so the predicted columns stay readable. */
 export const MAX_PAST_SHARE = 0.6;
 

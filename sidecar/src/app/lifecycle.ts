@@ -1,15 +1,8 @@
 /**
  * Start-up and shutdown bookkeeping for the app: an ordered list of cleanups undone in reverse,
- * each bounded in time, and the one-reload-at-a-time rule.
+ * each bounded in time, why a cycle in flight was aborted, and the one-reload-at-a-time rule.
  */
-
-/** A reload asked for while another one runs (HTTP answers 409). */
-export class ReloadInProgressError extends Error {
-  override readonly name = 'ReloadInProgressError';
-  constructor() {
-    super('a reload is already in progress; try again once it has finished');
-  }
-}
+import { ReloadInProgressError } from '../api/server';
 
 /** Why an in-flight cycle was aborted: the app is stopping, or a reload replaces the runtime it runs on. */
 export class CycleAborted extends Error {
@@ -77,5 +70,52 @@ export class Cleanups {
       return problems;
     })();
     return this.running;
+  }
+}
+
+/**
+ * Reloads one at a time. `now()` runs one, or is refused with ReloadInProgressError while one
+ * runs (the HTTP endpoint answers 409); `request()` (SIGHUP) runs one now or, when one is
+ * running, once more after it: requests made meanwhile collapse into one.
+ */
+export class ReloadGate {
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  constructor(
+    private readonly reload: () => Promise<void>,
+    /** Whether the app is stopping: a queued request is then dropped. */
+    private readonly stopped: () => boolean,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** The reload in flight, if any (shutdown waits for it). */
+  get inFlight(): Promise<void> | undefined {
+    return this.running;
+  }
+
+  now(): Promise<void> {
+    if (this.running) return Promise.reject(new ReloadInProgressError());
+    const p = this.reload().finally(() => {
+      if (this.running === p) this.running = undefined;
+    });
+    this.running = p;
+    return p;
+  }
+
+  request(): void {
+    if (this.running) {
+      this.again = true;
+      this.log('reload requested while one runs: it follows once that one is done');
+      return;
+    }
+    this.now()
+      .catch(() => undefined) // the reload logs its own failure; the previous config and model keep serving
+      .finally(() => {
+        if (this.again && !this.stopped()) {
+          this.again = false;
+          this.request();
+        }
+      });
   }
 }

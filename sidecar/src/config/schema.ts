@@ -8,7 +8,7 @@ import { formatDuration, parseDuration } from './duration';
 import { parseSize } from './size';
 import type { MetricName, ProfileName } from '../profiles/profiles';
 import { DEFAULT_THRESHOLDS, METRIC_NAMES, PROFILE_NAMES } from '../profiles/profiles';
-import { SCENARIO_NAMES } from '../simulator/scenario';
+import { SCENARIO_NAMES } from './scenarios';
 
 /** Schemas that are durations, so the generated reference can say so. */
 export const DURATION_SCHEMAS = new WeakSet<object>();

@@ -7,8 +7,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseConfig } from '../config/load';
-import { createRuntime, forecastOptions, readForModel } from '../app/app';
-import type { Runtime } from '../app/app';
+import { createRuntime, forecastOptions, readForModel } from '../app/runtime';
+import type { Runtime } from '../app/runtime';
 import { forecastWindow } from '../forecast/forecaster';
 import { assessFleet } from '../risk/assess';
 import { LEVELS } from '../risk/levels';
@@ -65,7 +65,7 @@ export async function runRiskEval(repoRoot: string, log: (m: string) => void): P
   for (const scenario of ['healthy', 'degrading', 'critical'] as const) {
     const loaded = await parseConfig({ source: { type: 'simulator' }, model: { device: 'cpu' } }, 'eval:risk');
     const rt = await createRuntime(loaded, repoRoot, start);
-    const sim = rt.simulation!.sim;
+    const sim = rt.simulation!;
     try {
       if (scenario === 'healthy') {
         // one day at 5-minute cycles with 6 incidents (memory leaks, disk fills) ramping 1–4 h

@@ -9,17 +9,7 @@ import { CYCLE_BUCKETS, SERIES } from './metrics';
 import type { MetricName } from '../profiles/profiles';
 import type { InstanceForecast } from '../forecast/forecaster';
 import type { InstanceRisk } from '../risk/assess';
-
-export interface HorizonSpec {
-  readonly label: string;
-  /** Decoder step index (0-based) of this horizon. */
-  readonly index: number;
-}
-export interface PercentileSpec {
-  readonly label: string;
-  /** Index into the model's quantiles. */
-  readonly index: number;
-}
+import type { HorizonSpec, PercentileSpec } from '../forecast/horizons';
 
 /** Whether a server's published values are this cycle's (see app/freshness.ts). */
 export interface InstanceState {

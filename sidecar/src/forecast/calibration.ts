@@ -6,7 +6,7 @@
 import type { MetricName } from '../profiles/profiles';
 import type { HistoryWindow } from '../source/source';
 import type { ForecastResult } from './forecaster';
-import type { HorizonSpec } from '../exporter/exposition';
+import type { HorizonSpec } from './horizons';
 
 /** Running means over about this many recent comparisons. */
 const WINDOW = 2000;

@@ -6,7 +6,7 @@
  * disk it keeps forecasting recovery until the threshold is crossed, so its p50 never gives the
  * early warning operators deploy Foresight for (ForesightBreachPredicted never fired
  * before a crossing). A leak is the one case where a straight line (Prometheus' predict_linear)
- * is the better forecast; the risk engine already escalated on it (risk/score.ts
+ * is the better forecast; the risk engine already escalated on it (series/steady-climb.ts
  * steadyClimbSeconds), and the forecast now says the same thing, so time to breach, predicted
  * risk and the cones agree.
  *
@@ -34,7 +34,7 @@
  */
 import type { MetricName } from '../profiles/profiles';
 import { PERCENT_METRICS } from '../profiles/profiles';
-import { FILLING_METRICS, steadyClimb } from '../risk/score';
+import { FILLING_METRICS, steadyClimb } from '../series/steady-climb';
 
 /** How far ahead the climb is followed; beyond it the forecast holds the value reached. */
 export const CLIMB_HORIZON_SECONDS = 4 * 3600;

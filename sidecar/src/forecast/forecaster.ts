@@ -48,11 +48,15 @@ export interface InstanceForecast {
   readonly forecasts: Readonly<Partial<Record<MetricName, SeriesForecast>>>;
 }
 
+/** Why a series' forecast could not be made: its batch failed (inference), or the model gave non-finite values (nan_output). */
+export const FORECAST_DROP_REASONS = ['inference', 'nan_output'] as const;
+export type ForecastDropReason = (typeof FORECAST_DROP_REASONS)[number];
+
 export interface ForecastResult {
   readonly origin: number;
   readonly instances: readonly InstanceForecast[];
-  /** Counted failures by reason (e.g. nan_output, inference). */
-  readonly errors: Readonly<Record<string, number>>;
+  /** Series whose forecast could not be made, by reason. */
+  readonly errors: Readonly<Partial<Record<ForecastDropReason, number>>>;
 }
 
 export interface ForecastOptions {
@@ -109,8 +113,8 @@ export async function forecastWindow(window: HistoryWindow, o: ForecastOptions, 
   const td = o.manifest.decoder_length;
   const nq = o.manifest.quantiles.length;
   const modelHours = Math.max((ln - 1) * window.step, contract.context ? (contract.context.length - 1) * contract.context.stepSeconds : 0) / 3600;
-  const errors: Record<string, number> = {};
-  const count = (reason: string, k = 1): void => void (errors[reason] = (errors[reason] ?? 0) + k);
+  const errors: Partial<Record<ForecastDropReason, number>> = {};
+  const count = (reason: ForecastDropReason, k = 1): void => void (errors[reason] = (errors[reason] ?? 0) + k);
   const rows: Array<{ instance: string; row: ModelRow }> = [];
   const instances: Array<{ instance: string; profile: ProfileName; current: Record<MetricName, number>; ready: boolean; history: InstanceHistory; forecasts: Partial<Record<MetricName, SeriesForecast>> }> = [];
   let n = 0;

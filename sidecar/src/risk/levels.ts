@@ -8,7 +8,6 @@ export const LEVELS = [
   { level: 5, name: 'critical', display: 'Critical', min: 80 },
   { level: 6, name: 'imminent_failure', display: 'Imminent Failure', min: 90 },
 ] as const;
-export type LevelName = (typeof LEVELS)[number]['name'];
 
 /** The level a score (0–100) falls in, without hysteresis. */
 export function levelOf(score: number): number {

@@ -11,9 +11,12 @@
  */
 import type { SimServer } from './fleet';
 import { ramp } from './random';
+import { SCENARIO_NAMES } from '../config/scenarios';
+import type { ScenarioName } from '../config/scenarios';
 
-export const SCENARIO_NAMES = ['healthy', 'busy', 'degrading', 'critical'] as const;
-export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+// the names are the config's (source.simulator.scenario); the simulator's callers take them from here
+export { SCENARIO_NAMES };
+export type { ScenarioName };
 
 export class ScenarioError extends Error {
   override readonly name = 'ScenarioError';

@@ -39,6 +39,7 @@ export class Simulation {
   private readonly byInstance: ReadonlyMap<string, SimServer>;
   private readonly ctx: SimContext;
   private nextIncident = 1;
+  private readonly changeListeners = new Set<(at: number) => void>();
 
   constructor(opts: SimulationOptions) {
     this.seed = opts.seed;
@@ -61,8 +62,18 @@ export class Simulation {
     return metricsFromGauges(this.gauges(s, t));
   }
 
+  /**
+   * Calls `listener` after each change to what the simulation will show (a scenario switch, an
+   * injected incident) with the instant the change takes effect; returns the unsubscribe.
+   */
+  onChange(listener: (at: number) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => void this.changeListeners.delete(listener);
+  }
+
   switchScenario(scenario: ScenarioName, at: number): void {
     this.timeline.switchTo(scenario, at);
+    for (const l of this.changeListeners) l(at);
   }
 
   /**
@@ -81,6 +92,7 @@ export class Simulation {
     const record = planIncident(s, `inc-${this.nextIncident}`, kind, req.onset, req.rampSeconds ?? 7200, start);
     const inc = this.incidents.add(record);
     this.nextIncident++;
+    for (const l of this.changeListeners) l(req.onset);
     return inc;
   }
 }

@@ -28,10 +28,13 @@ export class SimulatorSource implements HistorySource {
     private readonly accept?: (instance: string) => boolean,
   ) {
     this.description = `simulator (${sim.servers.length} servers)`;
+    // a scenario switch or an incident changes the values from its instant on; what was cached
+    // from an hour before it is read afresh (the hour is a margin over the 5-minute rate window)
+    sim.onChange((at) => this.invalidateFrom(at - 3600));
   }
 
-  /** Forgets cached values from `t` on (after a scenario switch or incident, the future changed). */
-  invalidateFrom(t: number): void {
+  /** Forgets cached values from `t` on. */
+  private invalidateFrom(t: number): void {
     for (const k of this.cache.keys()) if (k >= t) this.cache.delete(k);
   }
 

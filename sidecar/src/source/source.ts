@@ -60,4 +60,9 @@ export interface HistorySource {
    * fetches run normally. Absent where reads cannot hang (the simulator).
    */
   abort?(why?: string): void;
+  /**
+   * Releases what the source holds between reads (Prometheus: its keep-alive connections); the
+   * source is not read again after it. Absent where there is nothing to release (the simulator).
+   */
+  close?(): void;
 }
