@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Trains and exports Foresight TFT v2 (one pass per server, seasonal lags, a week of context):
-#   bash models/train/train_v2.sh [--smoke] [extra flags for foresight_tft2.train]
-# Generates the simulator's training history (deterministic), adds the synthetic failure shapes,
-# trains with Debian's Python (python3-torch 1.13, CPU) and exports. Reproducible: fixed seeds.
+# bash models/train/train_v2.sh [--smoke] [--data DIR] [extra flags for foresight_tft2.train]
+# Trains and exports Foresight TFT v2 (in development, not shipped: one pass per server, seasonal
+# lags, a week of hourly context) into models/foresight-tft2 (FORESIGHT_TRAIN_OUT overrides): generates the
+# simulator's training history (deterministic), adds the synthetic failure shapes, trains with
+# Debian's Python (python3-torch 1.13, CPU) and exports. Reproducible: fixed seeds; the schedule
+# anneals within --max-minutes (default 70), so a slower machine takes fewer steps.
+# The public real traces (docs/model.md, "Training data") are read from --data DIR, else
+# $FORESIGHT_DATA, else shared/data in the folder that holds the checkout; a relative path is
+# taken from where this runs (the repository root under npm).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 py="${FORESIGHT_PYTHON:-/usr/bin/python3}"
@@ -11,7 +16,21 @@ if ! "$py" -c 'import torch, onnx' 2>/dev/null; then
   exit 2
 fi
 smoke=0
-for a in "$@"; do [ "$a" = "--smoke" ] && smoke=1; done
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) smoke=1; args+=("$1"); shift ;;
+    --data)
+      [ $# -ge 2 ] || { echo "train: --data needs a directory" >&2; exit 2; }
+      args+=(--data "$(realpath -m "$2")"); shift 2 ;;
+    --data=*) args+=(--data "$(realpath -m "${1#--data=}")"); shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+if [ -n "${FORESIGHT_DATA:-}" ]; then
+  FORESIGHT_DATA="$(realpath -m "$FORESIGHT_DATA")"
+  export FORESIGHT_DATA
+fi
 work="${FORESIGHT_TRAIN_WORK:-$root/models/train/.work}"
 mkdir -p "$work"
 if [ "$smoke" = 1 ]; then
@@ -22,9 +41,7 @@ fi
 # shellcheck source=simulator-args.sh
 source "$root/models/train/simulator-args.sh"
 csv="$work/simulator-$smoke.csv"
-if [ ! -f "$csv" ]; then
-  node "$root/sidecar/dist/main.js" simulate history --format csv "${sim_args[@]}" --out "$csv"
-fi
+[ -f "$csv" ] || node "$root/sidecar/dist/main.js" simulate history --format csv "${sim_args[@]}" --out "$csv"
 out="$(realpath -m "$out")"  # a relative FORESIGHT_TRAIN_OUT means relative to where it was run, not to models/train
 cd "$root/models/train"
-OPENBLAS_NUM_THREADS=1 exec "$py" -m foresight_tft2.train --out "$out" --simulator-csv "$csv" --simulator-args "${sim_args[*]}" "$@"
+OPENBLAS_NUM_THREADS=1 exec "$py" -m foresight_tft2.train --out "$out" --simulator-csv "$csv" --simulator-args "${sim_args[*]}" ${args[@]+"${args[@]}"}

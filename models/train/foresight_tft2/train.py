@@ -77,10 +77,10 @@ def main(argv: List[str]) -> int:
     p.add_argument("--smoke", action="store_true", help="tiny model and data: about a minute, for the test suite")
     p.add_argument("--synthetic-per-shape", type=int, default=40)
     p.add_argument("--synthetic-days", type=int, default=21)
-    add_optimiser_args(p, epochs=6, windows_per_epoch=12000, lr=3e-3, seed=42)
+    add_optimiser_args(p, epochs=12, windows_per_epoch=8000, lr=3e-3, seed=42)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (cuda when available); export always runs on CPU")
-    p.add_argument("--max-minutes", type=float, default=75.0, help="time budget of the whole run; the learning-rate schedule anneals within it")
+    p.add_argument("--max-minutes", type=float, default=70.0, help="time budget of the whole run; the learning-rate schedule anneals within it")
     a = p.parse_args(argv)
     if a.smoke:
         a.batch = 32
