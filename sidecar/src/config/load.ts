@@ -13,12 +13,17 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** The few keys people change per deployment. */
-export const ENV_OVERRIDES = {
-  FORESIGHT_PROMETHEUS_URL: 'source.prometheus.url (and source.type: prometheus)',
-  FORESIGHT_LISTEN: 'listen',
-  FORESIGHT_MODEL: 'model.path',
-} as const;
+/** The few keys people change per deployment: the key each variable sets, and what else it implies. */
+const ENV_KEYS: Readonly<Record<string, { readonly path: readonly string[]; readonly implies?: { readonly path: readonly string[]; readonly value: string } }>> = {
+  FORESIGHT_PROMETHEUS_URL: { path: ['source', 'prometheus', 'url'], implies: { path: ['source', 'type'], value: 'prometheus' } },
+  FORESIGHT_LISTEN: { path: ['listen'] },
+  FORESIGHT_MODEL: { path: ['model', 'path'] },
+};
+
+/** Each environment variable and the config key it overrides, as `serve --help` lists them. */
+export const ENV_OVERRIDES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(ENV_KEYS).map(([name, k]) => [name, k.path.join('.') + (k.implies ? ` (and ${k.implies.path.join('.')}: ${k.implies.value})` : '')]),
+);
 
 /**
  * Clock speed of the embedded default's simulated fleet (simulated seconds per wall second): a
@@ -239,12 +244,12 @@ export async function parseConfig(raw: unknown, origin: string, env: NodeJS.Proc
     throw new ConfigError(`${origin}: (root): must be a mapping of keys to values`);
   }
   const obj = structuredClone((raw ?? {}) as Record<string, unknown>);
-  if (env['FORESIGHT_PROMETHEUS_URL']) {
-    setPath(obj, ['source', 'type'], 'prometheus');
-    setPath(obj, ['source', 'prometheus', 'url'], env['FORESIGHT_PROMETHEUS_URL']);
+  for (const [name, k] of Object.entries(ENV_KEYS)) {
+    const value = env[name];
+    if (!value) continue;
+    if (k.implies) setPath(obj, k.implies.path, k.implies.value);
+    setPath(obj, k.path, value);
   }
-  if (env['FORESIGHT_LISTEN']) setPath(obj, ['listen'], env['FORESIGHT_LISTEN']);
-  if (env['FORESIGHT_MODEL']) setPath(obj, ['model', 'path'], env['FORESIGHT_MODEL']);
   const parsed = ConfigSchema.safeParse(obj);
   if (!parsed.success) throw new ConfigError(formatProblems(origin, describeIssues(parsed.error.issues, obj)));
   const config = parsed.data;
