@@ -4,6 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  // the shared contract package from its sources, as the typechecker reads it (no build needed)
+  moduleNameMapper: { '^@foresight/contract$': '<rootDir>/../contract/src/index.ts' },
   // Integration tests start real Prometheus/Alertmanager; give them room, not the unit tests.
   testTimeout: 20000,
   // Two cores: run test files two at a time so real-process tests do not starve each other.

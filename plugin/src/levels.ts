@@ -1,6 +1,6 @@
 /**
- * The seven severity levels: the sidecar's own table and score → level mapping (one source,
- * bundled at build time), plus the panel's default colours.
+ * The seven severity levels: the contract package's table and score → level mapping (one source
+ * the sidecar shares, bundled at build time), plus the panel's default colours.
  *
  * The palette is sequential: risk rises in warmth, saturation and darkness, from a quiet light
  * grey (healthy) through yellow and orange to dark red (imminent failure), after ColorBrewer's
@@ -8,7 +8,7 @@
  * without hue: in greyscale and with the common colour-vision deficiencies. "No data" is never a
  * colour of this ramp: the views draw it as a hatched, unfilled cell.
  */
-export { LEVELS, levelOf } from '../../sidecar/src/risk/levels';
+export { LEVELS, levelOf } from '@foresight/contract';
 
 export const DEFAULT_LEVEL_COLORS: readonly string[] = ['#eceef1', '#fbe38c', '#fec44f', '#fe9929', '#ec5a1f', '#cb181d', '#67000d'];
 

@@ -70,16 +70,5 @@ export function timeAndAge(ms: number, now: number, formatTime: (ms: number) => 
   return `${formatTime(ms)} (${m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`} ago)`;
 }
 
-/** Prometheus duration ("30m", "1h30m", "8h") → seconds; undefined if it is not one. */
-export function durationSeconds(text: string): number | undefined {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)/gy;
-  const unit: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
-  let total = 0;
-  let matched = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
-    total += Number(m[1]) * unit[m[2]!]!;
-    matched = re.lastIndex;
-  }
-  return matched === text.length && text.length > 0 ? total : undefined;
-}
+/** Prometheus duration ("30m", "1h30m", "8h") → seconds; undefined if it is not one (the contract package's parser). */
+export { parseDuration as durationSeconds } from '@foresight/contract';

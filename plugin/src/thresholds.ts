@@ -1,8 +1,8 @@
 /**
- * The profiles' default thresholds, from the sidecar's own table (one source of truth; the
+ * The profiles' default thresholds, from the contract package's table (the sidecar's too; the
  * build bundles it): the lines the cones draw.
  */
-import { DEFAULT_THRESHOLDS, isProfileName, METRIC_NAMES } from '../../sidecar/src/profiles/profiles';
+import { DEFAULT_THRESHOLDS, isProfileName, METRIC_NAMES } from '@foresight/contract';
 import type { Thresholds } from './prepare/cones';
 
 /** A profile's (unknown profiles: generic's) warning and critical thresholds for a metric; undefined where none are drawn. */

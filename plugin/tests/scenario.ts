@@ -9,6 +9,7 @@
  * two hours and is forecast to cross its 90 % critical threshold within the hour; ppml0003 leaks
  * memory; ppweb001's CPU climbs with traffic; ppsrv001 joined 3 h ago (too little history).
  */
+import type { FleetSourceJson } from '@foresight/contract';
 
 export const NOW = Date.UTC(2026, 11, 1, 14, 0) / 1000;
 const STEP = 300;
@@ -211,15 +212,7 @@ function forecastOf(s: ServerSpec, metric: Metric): Forecast {
   };
 }
 
-export interface SourceJson {
-  readonly type: 'simulator' | 'prometheus';
-  readonly url: string | null;
-  readonly up: boolean;
-  readonly downSince: number | null;
-  readonly lastSuccess: number | null;
-  readonly error: string | null;
-  readonly clock: { readonly speed: number } | null;
-}
+export type SourceJson = FleetSourceJson;
 
 export const SOURCE_UP: SourceJson = {
   type: 'simulator',

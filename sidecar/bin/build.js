@@ -1,9 +1,10 @@
 'use strict';
 /**
  * Builds what a command from a clone needs, only where it is out of date, and says what it does:
- * the sidecar (tsc, incremental) when a file under sidecar/src is newer than everything in
- * sidecar/dist, and with --preview the preview page's bundle (plugin/dist-preview, webpack) when
- * the panel's sources are newer than it. An installed copy without sources builds nothing.
+ * the contract package the sidecar and the panel share (contract/dist, tsc) and the sidecar (tsc,
+ * incremental) when a file under their src/ is newer than everything in their dist/, and with
+ * --preview the preview page's bundle (plugin/dist-preview, webpack) when the panel's sources are
+ * newer than it. An installed copy without sources builds nothing.
  *
  *   node sidecar/bin/build.js [--preview]
  *
@@ -15,6 +16,7 @@ const path = require('node:path');
 
 const SIDECAR = path.join(__dirname, '..');
 const PLUGIN = path.join(SIDECAR, '..', 'plugin');
+const CONTRACT = path.join(SIDECAR, '..', 'contract');
 
 /** The newest modification time (ms) of the files and directories under `paths` (0 when none exist). */
 function newest(paths) {
@@ -35,10 +37,21 @@ function newest(paths) {
 
 /** The parts a build covers: what it reads, what it writes, how to run it. */
 const PARTS = {
+  contract: {
+    what: 'the contract package',
+    dir: CONTRACT,
+    inputs: ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'],
+    outputs: ['dist'],
+    required: 'dist/index.js',
+    state: 'dist/.tsbuildinfo',
+    tool: 'typescript/bin/tsc',
+    args: ['-p', 'tsconfig.build.json'],
+  },
   sidecar: {
     what: 'the sidecar',
     dir: SIDECAR,
-    inputs: ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'],
+    // the contract's sources too: the sidecar typechecks against them
+    inputs: ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json', '../contract/src'],
     outputs: ['dist'],
     required: 'dist/main.js',
     // tsc's incremental state: without its outputs it would not write them again
@@ -49,7 +62,7 @@ const PARTS = {
   preview: {
     what: "the preview page's bundle",
     dir: PLUGIN,
-    inputs: ['src', 'preview', 'package.json', 'tsconfig.json'],
+    inputs: ['src', 'preview', 'package.json', 'tsconfig.json', '../contract/src'],
     outputs: ['dist-preview'],
     required: 'dist-preview/preview.js',
     tool: 'webpack-cli/bin/cli.js',
@@ -99,6 +112,6 @@ function ensureBuilt(names, log = (line) => process.stderr.write(`${line}\n`)) {
 module.exports = { ensureBuilt };
 
 if (require.main === module) {
-  const names = ['sidecar', ...(process.argv.includes('--preview') ? ['preview'] : [])];
+  const names = ['contract', 'sidecar', ...(process.argv.includes('--preview') ? ['preview'] : [])];
   process.exitCode = ensureBuilt(names) ? 0 : 1;
 }

@@ -4,5 +4,5 @@
 // sidecar/src is newer than sidecar/dist (and says so on stderr), then runs the CLI.
 const { ensureBuilt } = require('./build');
 
-if (ensureBuilt(['sidecar'])) require('../dist/main.js');
+if (ensureBuilt(['contract', 'sidecar'])) require('../dist/main.js');
 else process.exitCode = 1;

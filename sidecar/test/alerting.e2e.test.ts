@@ -24,7 +24,7 @@ import { parseConfig } from '../src/config/load';
 import { createApp } from '../src/app/app';
 import type { App } from '../src/app/app';
 import { stressedCount } from '../src/simulator/scenario';
-import { parseDuration } from '../src/config/duration';
+import { parseDuration } from '@foresight/contract';
 
 jest.setTimeout(420_000);
 

@@ -4,6 +4,7 @@
  * (`foresight_source_up`, `foresight_last_success_timestamp_seconds`, `foresight_source_info`)
  * when the panel queries them; the preview page from `/api/v1/fleet`'s `source` object.
  */
+import type { FleetSourceJson as SidecarSourceJson } from '@foresight/contract';
 import { type SeriesInput, lastValue } from '../series';
 
 export interface SourceState {
@@ -61,16 +62,8 @@ export function prepareSourceState(series: readonly SeriesInput[]): SourceState 
   };
 }
 
-/** The sidecar's `/api/v1/fleet` `source` object. */
-export interface FleetSourceJson {
-  readonly type: 'simulator' | 'prometheus';
-  readonly url: string | null;
-  readonly up: boolean;
-  readonly downSince: number | null;
-  readonly lastSuccess: number | null;
-  readonly error: string | null;
-  readonly clock?: { readonly speed: number } | null;
-}
+/** The sidecar's `/api/v1/fleet` `source` object (the contract's), read with `clock` optional. */
+export type FleetSourceJson = Omit<SidecarSourceJson, 'clock'> & { readonly clock?: SidecarSourceJson['clock'] };
 
 export function sourceFromFleet(s: FleetSourceJson): SourceState {
   return {

@@ -6,7 +6,7 @@
  * here, swapped as a whole so /metrics and the API never mix two cycles.
  */
 import { gzip } from 'node:zlib';
-import { formatDuration } from '../config/duration';
+import { formatDuration } from '@foresight/contract';
 import type { ForecastResult } from '../forecast/forecaster';
 import { forecastWindow } from '../forecast/forecaster';
 import type { ForecastSnapshot, InstanceState } from '../exporter/exposition';

@@ -7,25 +7,12 @@ import type { ForecastSnapshot, InstanceState } from '../exporter/exposition';
 import { METRIC_NAMES } from '../profiles/profiles';
 import type { InstanceRisk } from '../risk/assess';
 import { LEVELS } from '../risk/levels';
+import type { FleetSourceJson } from '@foresight/contract';
 import type { HistoryWindow } from '../source/source';
 import type { Runtime } from './runtime';
 
-/** Where the sidecar reads from, and how that read is going (the fleet JSON's `source`). */
-export interface SourceState {
-  readonly type: 'simulator' | 'prometheus';
-  /** Base URL without credentials; null for the simulator. */
-  readonly url: string | null;
-  /** False while the last read failed (wholly or for some metrics). */
-  readonly up: boolean;
-  /** Unix seconds (wall clock) of the first failed read of the current outage. */
-  readonly downSince: number | null;
-  /** Unix seconds (wall clock) of the last successful cycle. */
-  readonly lastSuccess: number | null;
-  /** The last source error while down. */
-  readonly error: string | null;
-  /** Simulator only: simulated seconds per wall-clock second. */
-  readonly clock: { readonly speed: number } | null;
-}
+/** Where the sidecar reads from, and how that read is going (the fleet JSON's `source`, a contract with the panel). */
+export type SourceState = FleetSourceJson;
 
 /** The source's base URL as it may be shown: scheme, host, port and path; never credentials or query. */
 export function displayUrl(url: string): string {

@@ -1,7 +1,7 @@
 /** `foresight bench-prometheus` (npm run bench:prometheus): see bench/prometheus.ts. */
 import type { Command } from 'commander';
 import { missingBinaries, prometheusBinaries, runPrometheusBench } from '../bench/prometheus';
-import { parseDuration } from '../config/duration';
+import { parseDuration } from '@foresight/contract';
 import type { CliContext } from './context';
 import { UsageError } from './errors';
 

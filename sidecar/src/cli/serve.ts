@@ -1,6 +1,6 @@
 /** `foresight serve [--config foresight.yml]`: the sidecar. No config = the embedded default (simulated fleet). */
 import path from 'node:path';
-import { formatDuration } from '../config/duration';
+import { formatDuration } from '@foresight/contract';
 import type { Command } from 'commander';
 import { ConfigError, ENV_OVERRIDES, loadConfig } from '../config/load';
 import { ConfigSchema } from '../config/schema';

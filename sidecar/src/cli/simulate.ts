@@ -8,7 +8,7 @@ import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { parseDuration } from '../config/duration';
+import { parseDuration } from '@foresight/contract';
 import { DEFAULT_FLEET, FleetSpecError, parseFleetSpec, scaleFleet } from '../simulator/fleet';
 import type { FleetSpec } from '../simulator/fleet';
 import { ScenarioError, parseScenario, parseSchedule, SCENARIO_NAMES } from '../simulator/scenario';

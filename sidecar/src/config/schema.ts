@@ -4,7 +4,7 @@
  * generated from these descriptions (`npm run docs`).
  */
 import { z } from 'zod';
-import { formatDuration, parseDuration } from './duration';
+import { formatDuration, parseDuration } from '@foresight/contract';
 import { parseSize } from './size';
 import type { MetricName, ProfileName } from '../profiles/profiles';
 import { DEFAULT_THRESHOLDS, METRIC_NAMES, PROFILE_NAMES } from '../profiles/profiles';

@@ -10,6 +10,7 @@ import type { MetricName } from '../profiles/profiles';
 import type { InstanceForecast } from '../forecast/forecaster';
 import type { InstanceRisk } from '../risk/assess';
 import type { HorizonSpec, PercentileSpec } from '../forecast/horizons';
+import { escapeLabelValue } from '@foresight/contract';
 
 /** Whether a server's published values are this cycle's (see app/freshness.ts). */
 export interface InstanceState {
@@ -56,9 +57,6 @@ export interface SelfState {
   readonly calibration: ReadonlyArray<{ readonly metric: MetricName; readonly horizon: string; readonly coverage: number; readonly pinball: number }>;
 }
 
-export function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
 
 function header(d: MetricDef): string {
   return `# HELP ${d.name} ${d.help}\n# TYPE ${d.name} ${d.type}\n`;
@@ -78,7 +76,7 @@ function fmt(v: number): string {
 function* forecastLines(s: ForecastSnapshot): Generator<string> {
   const pub = s.publication;
   const stateOf = (i: InstanceForecast): string => s.states?.get(i.instance)?.state ?? 'fresh';
-  const labelsOf = (i: InstanceForecast): string => `instance="${escapeLabel(i.instance)}",profile="${i.profile}"`;
+  const labelsOf = (i: InstanceForecast): string => `instance="${escapeLabelValue(i.instance)}",profile="${i.profile}"`;
   const { instanceReady, instanceStale, instanceUnknown, metricValue, riskScore, severityLevel, predictedRiskScore, riskDriver, timeToBreach, forecast } = SERIES;
   yield header(instanceReady);
   for (const i of s.instances) if (stateOf(i) !== 'unknown') yield `${instanceReady.name}{${labelsOf(i)}} ${i.ready ? 1 : 0}\n`;
@@ -183,9 +181,9 @@ export async function renderForecastsAsync(s: ForecastSnapshot, sliceMs = 10): P
 /** Renders the self-monitoring series. */
 export function renderSelf(st: SelfState): string {
   const { buildInfo, modelInfo, cycleDuration, lastSuccess, sourceUp, sourceInfo, errors, samplesDropped, forecastsDropped, instances, coverage, pinball } = SERIES;
-  let out = header(buildInfo) + `${buildInfo.name}{version="${escapeLabel(st.version)}",nodejs="${process.version}"} 1\n`;
+  let out = header(buildInfo) + `${buildInfo.name}{version="${escapeLabelValue(st.version)}",nodejs="${process.version}"} 1\n`;
   if (st.model) {
-    out += header(modelInfo) + `${modelInfo.name}{model="${escapeLabel(st.model.name)}",version="${escapeLabel(st.model.version)}",execution_provider="${st.model.provider}"} 1\n`;
+    out += header(modelInfo) + `${modelInfo.name}{model="${escapeLabelValue(st.model.name)}",version="${escapeLabelValue(st.model.version)}",execution_provider="${st.model.provider}"} 1\n`;
   }
   out += header(cycleDuration);
   for (const [stage, h] of st.cycleDurations) {
@@ -196,7 +194,7 @@ export function renderSelf(st: SelfState): string {
   }
   if (st.lastSuccess !== undefined) out += header(lastSuccess) + `${lastSuccess.name} ${st.lastSuccess}\n`;
   out += header(sourceUp) + `${sourceUp.name} ${st.sourceUp ? 1 : 0}\n`;
-  out += header(sourceInfo) + `${sourceInfo.name}{type="${escapeLabel(st.source.type)}",url="${escapeLabel(st.source.url)}"} 1\n`;
+  out += header(sourceInfo) + `${sourceInfo.name}{type="${escapeLabelValue(st.source.type)}",url="${escapeLabelValue(st.source.url)}"} 1\n`;
   out += header(errors);
   for (const [key, n] of st.errors) {
     const [stage, reason] = key.split('|') as [string, string];

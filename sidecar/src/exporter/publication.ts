@@ -4,7 +4,7 @@
  * dashboards and panel read; `exporter.full` publishes every one (162 plus one per driver).
  */
 import type { Config } from '../config/schema';
-import { parseDuration } from '../config/duration';
+import { parseDuration } from '@foresight/contract';
 
 export interface Publication {
   /** Horizon labels at which foresight_forecast is published. */

@@ -4,7 +4,7 @@
  */
 import type { Config } from '../config/schema';
 import { ConfigError } from '../config/load';
-import { formatDuration, parseDuration } from '../config/duration';
+import { formatDuration, parseDuration } from '@foresight/contract';
 import type { ModelManifest } from './manifest';
 
 export interface HorizonSpec {

@@ -188,7 +188,7 @@ export function baselineGauges(seed: number, s: SimServer, t: number, busy: bool
   return g;
 }
 
-/** Where a scenario drives a profile's key metrics: [degrading low, high, critical low, high]. The critical range lies past each profile's critical threshold (profiles.ts). */
+/** Where a scenario drives a profile's key metrics: [degrading low, high, critical low, high]. The critical range lies past each profile's critical threshold (the contract package's profiles.ts). */
 type StressTargets = Partial<Record<'cpu' | 'memory' | 'dataDisk' | 'rootDisk' | 'iowait' | 'load', readonly [number, number, number, number]>>;
 const TARGET_CHANNEL: Readonly<Record<keyof StressTargets, number>> = { cpu: 1, memory: 2, dataDisk: 3, rootDisk: 4, iowait: 5, load: 6 };
 const STRESS_TARGETS: Readonly<Record<ProfileName, StressTargets>> = {

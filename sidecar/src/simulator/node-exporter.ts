@@ -8,6 +8,7 @@
 import type { SimServer } from './fleet';
 import type { Gauges } from './behaviour';
 import { uniform } from './random';
+import { escapeLabelValue } from '@foresight/contract';
 
 export const CPU_MODES = ['idle', 'iowait', 'irq', 'nice', 'softirq', 'steal', 'system', 'user'] as const;
 const MODE_IDLE = 0;
@@ -191,10 +192,7 @@ function round3(v: number): number {
   return Math.round(v * 1000) / 1000;
 }
 
-/** Escapes a label value for the text formats (backslash, quote, newline). */
-export function escapeLabelValue(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
+export { escapeLabelValue } from '@foresight/contract';
 
 function labelText(instance: string, labels: Labels): string {
   let out = `instance="${escapeLabelValue(instance)}"`;

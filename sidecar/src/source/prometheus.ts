@@ -15,7 +15,7 @@ import type { Config } from '../config/schema';
 import type { Secrets } from '../config/load';
 import type { MetricName } from '../profiles/profiles';
 import { METRIC_NAMES } from '../profiles/profiles';
-import { formatDuration } from '../config/duration';
+import { formatDuration } from '@foresight/contract';
 import { formatSize } from '../config/size';
 import { SourceError } from './source';
 import { parseMatrix } from './matrix';
