@@ -5,6 +5,7 @@
  */
 import type { SeriesInput } from './series';
 import type { FleetSourceJson } from './prepare/source';
+import { SERIES } from '@foresight/contract';
 
 export interface FleetJson {
   readonly origin: number | null;
@@ -51,13 +52,13 @@ export function fleetSeries(fleet: FleetJson): SeriesInput[] {
   for (const i of fleet.instances) {
     const base = { instance: i.instance, profile: i.profile };
     if (i.state !== 'unknown') {
-      out.push({ name: 'foresight_instance_ready', labels: base, times: [at], values: [i.ready ? 1 : 0] });
+      out.push({ name: SERIES.instanceReady.name, labels: base, times: [at], values: [i.ready ? 1 : 0] });
     }
     if (i.state !== undefined) {
       // as Prometheus would hold them: stale 0 at the last good data, then 1 while carried over
       const good = i.state !== 'fresh' && typeof i.dataAt === 'number' && i.dataAt < fleet.origin ? i.dataAt * 1000 : undefined;
-      out.push({ name: 'foresight_instance_stale', labels: base, times: good !== undefined ? [good, at] : [at], values: good !== undefined ? [0, i.state === 'fresh' ? 0 : 1] : [i.state === 'fresh' ? 0 : 1] });
-      out.push({ name: 'foresight_instance_unknown', labels: base, times: [at], values: [i.state === 'unknown' ? 1 : 0] });
+      out.push({ name: SERIES.instanceStale.name, labels: base, times: good !== undefined ? [good, at] : [at], values: good !== undefined ? [0, i.state === 'fresh' ? 0 : 1] : [i.state === 'fresh' ? 0 : 1] });
+      out.push({ name: SERIES.instanceUnknown.name, labels: base, times: [at], values: [i.state === 'unknown' ? 1 : 0] });
     }
     let recent = i.recent && i.recent.length > 0 ? i.recent : i.score !== undefined ? [[fleet.origin, i.score] as const] : [];
     const newest = recent[recent.length - 1];
@@ -65,12 +66,12 @@ export function fleetSeries(fleet: FleetJson): SeriesInput[] {
       // `recent` holds fresh cycles only; /metrics keeps publishing the last good score while stale
       recent = [...recent, [fleet.origin, i.score] as const];
     }
-    out.push({ name: 'foresight_risk_score', labels: base, times: recent.map(([t]) => t * 1000), values: recent.map(([, v]) => v) });
+    out.push({ name: SERIES.riskScore.name, labels: base, times: recent.map(([t]) => t * 1000), values: recent.map(([, v]) => v) });
     for (const [horizon, score] of Object.entries(i.predicted ?? {})) {
-      out.push({ name: 'foresight_predicted_risk_score', labels: { ...base, horizon }, times: [at], values: [score] });
+      out.push({ name: SERIES.predictedRiskScore.name, labels: { ...base, horizon }, times: [at], values: [score] });
     }
     for (const [driver, points] of Object.entries(i.drivers ?? {})) {
-      out.push({ name: 'foresight_risk_driver', labels: { ...base, driver }, times: [at], values: [points] });
+      out.push({ name: SERIES.riskDriver.name, labels: { ...base, driver }, times: [at], values: [points] });
     }
   }
   return out;
@@ -82,12 +83,12 @@ export function forecastSeries(f: ForecastJson): SeriesInput[] {
   const at = f.origin * 1000;
   for (const [metric, m] of Object.entries(f.metrics)) {
     const base = { instance: f.instance, profile: f.profile, metric };
-    out.push({ name: 'foresight_metric_value', labels: base, times: m.history.map(([t]) => t * 1000), values: m.history.map(([, v]) => v) });
+    out.push({ name: SERIES.metricValue.name, labels: base, times: m.history.map(([t]) => t * 1000), values: m.history.map(([, v]) => v) });
     if (!m.forecast) {continue;}
     const times = m.forecast.times;
     for (const [percentile, values] of Object.entries(m.forecast.quantiles)) {
       times.forEach((t, k) => {
-        out.push({ name: 'foresight_forecast', labels: { ...base, percentile, horizon: `${Math.round((t - f.origin) / 60)}m` }, times: [at], values: [values[k] ?? null] });
+        out.push({ name: SERIES.forecast.name, labels: { ...base, percentile, horizon: `${Math.round((t - f.origin) / 60)}m` }, times: [at], values: [values[k] ?? null] });
       });
     }
   }

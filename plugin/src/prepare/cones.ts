@@ -9,6 +9,7 @@
  * now + horizon.
  */
 import { type SeriesInput, durationSeconds, lastGoodAt, lastValue } from '../series';
+import { SERIES } from '@foresight/contract';
 
 export interface Point {
   /** Unix ms. */
@@ -73,12 +74,12 @@ export interface ConeSet {
   readonly stale?: ReadonlyArray<{ readonly instance: string; readonly dataAt: number | null; readonly at: number }>;
 }
 
-export const METRIC_VALUE = 'foresight_metric_value';
-export const FORECAST = 'foresight_forecast';
-export const INSTANCE_READY = 'foresight_instance_ready';
-export const INSTANCE_UNKNOWN = 'foresight_instance_unknown';
-export const INSTANCE_STALE = 'foresight_instance_stale';
-export const TIME_TO_BREACH = 'foresight_time_to_breach_seconds';
+export const METRIC_VALUE = SERIES.metricValue.name;
+export const FORECAST = SERIES.forecast.name;
+export const INSTANCE_READY = SERIES.instanceReady.name;
+export const INSTANCE_UNKNOWN = SERIES.instanceUnknown.name;
+export const INSTANCE_STALE = SERIES.instanceStale.name;
+export const TIME_TO_BREACH = SERIES.timeToBreach.name;
 
 /** Percentile pairs drawn as bands, outermost first. */
 const PAIRS: ReadonlyArray<readonly [number, number]> = [

@@ -9,6 +9,7 @@
  */
 import { LEVELS, levelOf } from '../levels';
 import { type SeriesInput, durationSeconds, lastGoodAt, lastValue, timeAndAge } from '../series';
+import { SERIES } from '@foresight/contract';
 
 export { timeAndAge };
 
@@ -97,11 +98,11 @@ export interface HeatmapOptions {
   readonly pastWindow?: number;
 }
 
-export const RISK_SCORE = 'foresight_risk_score';
-export const PREDICTED_RISK = 'foresight_predicted_risk_score';
-export const RISK_DRIVER = 'foresight_risk_driver';
-export const INSTANCE_STALE = 'foresight_instance_stale';
-export const INSTANCE_UNKNOWN = 'foresight_instance_unknown';
+export const RISK_SCORE = SERIES.riskScore.name;
+export const PREDICTED_RISK = SERIES.predictedRiskScore.name;
+export const RISK_DRIVER = SERIES.riskDriver.name;
+export const INSTANCE_STALE = SERIES.instanceStale.name;
+export const INSTANCE_UNKNOWN = SERIES.instanceUnknown.name;
 
 /** The past never takes more than this share of the width, so the predicted columns stay readable. */
 export const MAX_PAST_SHARE = 0.6;

@@ -4,8 +4,8 @@
  * (`foresight_source_up`, `foresight_last_success_timestamp_seconds`, `foresight_source_info`)
  * when the panel queries them; the preview page from `/api/v1/fleet`'s `source` object.
  */
-import type { FleetSourceJson as SidecarSourceJson } from '@foresight/contract';
 import { type SeriesInput, lastValue } from '../series';
+import { SERIES, type FleetSourceJson as SidecarSourceJson } from '@foresight/contract';
 
 export interface SourceState {
   readonly type: 'simulator' | 'prometheus' | 'unknown';
@@ -20,9 +20,9 @@ export interface SourceState {
   readonly error: string | null;
 }
 
-export const SOURCE_UP = 'foresight_source_up';
-export const LAST_SUCCESS = 'foresight_last_success_timestamp_seconds';
-export const SOURCE_INFO = 'foresight_source_info';
+export const SOURCE_UP = SERIES.sourceUp.name;
+export const LAST_SUCCESS = SERIES.lastSuccess.name;
+export const SOURCE_INFO = SERIES.sourceInfo.name;
 
 /**
  * The source state from the self-monitoring series, or undefined when `foresight_source_up` is
