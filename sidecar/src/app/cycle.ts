@@ -5,7 +5,7 @@
  * that fails keeps the last good forecasts published. What the last cycle published is held
  * here, swapped as a whole so /metrics and the API never mix two cycles.
  */
-import { gzip } from 'node:zlib';
+import { createGzip } from 'node:zlib';
 import { formatDuration } from '@foresight/contract';
 import type { ForecastResult } from '../forecast/forecaster';
 import { forecastWindow } from '../forecast/forecaster';
@@ -248,8 +248,8 @@ export class Cycles {
   private setSnapshot(next: ForecastSnapshot, text: readonly Buffer[]): void {
     this.snapshot = next;
     this.forecastText = text;
-    gzip(Buffer.concat(text), { level: 6 }, (err, gz) => {
-      if (!err && this.forecastText === text) this.forecastGzip = { text, gz };
+    gzipChunks(text, (gz) => {
+      if (this.forecastText === text) this.forecastGzip = { text, gz };
     });
   }
 
@@ -258,6 +258,21 @@ export class Cycles {
     this.downSince ??= Date.now() / 1000;
     this.sourceError = error;
   }
+}
+
+/**
+ * `chunks` gzip-encoded (level 6) as one stream, off the event loop, without first copying them
+ * into one buffer (a 10,000-server exposition is tens of MB). `done` is not called on an error:
+ * /metrics then answers uncompressed.
+ */
+function gzipChunks(chunks: readonly Buffer[], done: (gz: Buffer) => void): void {
+  const z = createGzip({ level: 6 });
+  const out: Buffer[] = [];
+  z.on('data', (b: Buffer) => out.push(b));
+  z.on('error', () => undefined);
+  z.on('end', () => done(Buffer.concat(out)));
+  for (const c of chunks) z.write(c);
+  z.end();
 }
 
 /** A cycle's time for the log: UTC to the minute, or to the second for wall-clock instants. */

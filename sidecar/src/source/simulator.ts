@@ -20,6 +20,8 @@ export class SimulatorSource implements HistorySource {
   readonly description: string;
   /** Per grid timestamp: the fleet's six metrics, [server × 6]. */
   private readonly cache = new Map<number, Float64Array>();
+  /** Per read step, the first instant of the latest read at that step: what the next reads can reuse. */
+  private readonly lastReadStart = new Map<number, number>();
 
   constructor(
     readonly sim: Simulation,
@@ -31,6 +33,11 @@ export class SimulatorSource implements HistorySource {
     // a scenario switch or an incident changes the values from its instant on; what was cached
     // from an hour before it is read afresh (the hour is a margin over the 5-minute rate window)
     sim.onChange((at) => this.invalidateFrom(at - 3600));
+  }
+
+  /** Instants whose fleet values are cached (what the memory held by the cache scales with). */
+  get cachedInstants(): number {
+    return this.cache.size;
   }
 
   /** Forgets cached values from `t` on. */
@@ -77,6 +84,21 @@ export class SimulatorSource implements HistorySource {
     return out;
   }
 
+  /**
+   * Drops cached instants no later read can reuse: those before the latest read at each step,
+   * or off its grid. Reads move forward a step at a time, so the cache holds about one window
+   * per read step (a large fleet's window is 8 bytes × 6 metrics × servers per instant: 10,000
+   * servers' 288 instants are 138 MB), instead of growing with every cycle.
+   */
+  private forgetUnused(step: number, start: number): void {
+    this.lastReadStart.set(step, start);
+    for (const k of this.cache.keys()) {
+      let reused = false;
+      for (const [s, from] of this.lastReadStart) if (k >= from && (k - from) % s === 0) reused = true;
+      if (!reused) this.cache.delete(k);
+    }
+  }
+
   async fetch(end: number, length: number, step: number): Promise<HistoryWindow> {
     const names: MetricName[] = ['cpu', 'memory', 'disk', 'iowait', 'load', 'network'];
     const instances = new Map<string, Partial<Record<MetricName, Float64Array>>>();
@@ -108,6 +130,7 @@ export class SimulatorSource implements HistorySource {
         for (let j = 0; j < 6; j++) buffers[j]![o + k] = v[i * 6 + j]!;
       }
     }
+    this.forgetUnused(step, end - (length - 1) * step);
     // the simulated servers carry their profile as a label, as a scrape config's target label would
     const profiles = new Map(this.sim.servers.filter((s) => instances.has(s.instance)).map((s) => [s.instance, s.profile] as const));
     return { end, step, length, instances, profiles, dropped: {}, failed: [] };
