@@ -24,7 +24,12 @@ export function formatDuration(seconds: number): string {
   if (seconds === 0) return '0s';
   let rest = Math.round(seconds);
   let out = '';
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     if (rest >= size) {
       out += `${Math.floor(rest / size)}${unit}`;
       rest %= size;

@@ -10,15 +10,7 @@
 export const METRIC_NAMES = ['cpu', 'memory', 'disk', 'iowait', 'load', 'network'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
-export const PROFILE_NAMES = [
-  'ml_compute',
-  'database',
-  'web_api',
-  'conductor_mgmt',
-  'data_ingest',
-  'risk_analytics',
-  'generic',
-] as const;
+export const PROFILE_NAMES = ['ml_compute', 'database', 'web_api', 'conductor_mgmt', 'data_ingest', 'risk_analytics', 'generic'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 export interface Threshold {
@@ -110,4 +102,3 @@ export function isProfileName(value: string): value is ProfileName {
 
 /** Metrics published as percentages, bounded to 0–100 everywhere they are published. */
 export const PERCENT_METRICS: ReadonlySet<MetricName> = new Set(['cpu', 'memory', 'disk', 'iowait']);
-

@@ -18,7 +18,15 @@ import { prepareHeatmap, worstInstance } from '../src/prepare/heatmap';
 import { type SourceState, describeSource, sourceFromFleet } from '../src/prepare/source';
 import type { PanelOptions } from '../src/types';
 
-const OPTIONS: PanelOptions = { view: 'both', sort: 'worstCurrent', metrics: [], horizons: [], showThresholds: true, maxPastColumns: 72, levelColors: [...DEFAULT_LEVEL_COLORS] };
+const OPTIONS: PanelOptions = {
+  view: 'both',
+  sort: 'worstCurrent',
+  metrics: [],
+  horizons: [],
+  showThresholds: true,
+  maxPastColumns: 72,
+  levelColors: [...DEFAULT_LEVEL_COLORS],
+};
 /** The past the heatmap spans: the 6 h of risk history `/api/v1/fleet` keeps per instance. */
 const PAST_WINDOW = 6 * 3600 * 1000;
 
@@ -46,24 +54,55 @@ function sourceOf(fleet: FleetJson): SourceState | undefined {
     return sourceFromFleet(fleet.source);
   }
   // an older sidecar without `source`: only `stale` says the source is down, not which one
-  return fleet.stale ? { type: 'unknown', url: null, up: false, downSince: null, lastSuccess: fleet.lastSuccess ? fleet.lastSuccess * 1000 : null, error: null } : undefined;
+  return fleet.stale
+    ? {
+        type: 'unknown',
+        url: null,
+        up: false,
+        downSince: null,
+        lastSuccess: fleet.lastSuccess ? fleet.lastSuccess * 1000 : null,
+        error: null,
+      }
+    : undefined;
 }
 
 function App(): React.ReactElement {
-  const [view, setView] = useState<View>({ series: [], target: undefined, reason: 'worst', source: undefined, status: 'loading…', at: 0 });
-  const [selected, setSelected] = useState<string | undefined>(() => new URLSearchParams(location.search).get('instance') ?? undefined);
+  const [view, setView] = useState<View>({
+    series: [],
+    target: undefined,
+    reason: 'worst',
+    source: undefined,
+    status: 'loading…',
+    at: 0,
+  });
+  const [selected, setSelected] = useState<string | undefined>(
+    () => new URLSearchParams(location.search).get('instance') ?? undefined
+  );
   const [size, setSize] = useState({ width: window.innerWidth - 32, height: window.innerHeight - 90 });
 
   const refresh = useCallback(async () => {
     const fleet = (await (await fetch('api/v1/fleet')).json()) as FleetJson;
     const source = sourceOf(fleet);
-    const from = source ? ` · source: ${describeSource(source)}${fleet.source?.clock ? ` (simulated clock, ${fleet.source.clock.speed}× real time)` : ''}` : '';
+    const from = source
+      ? ` · source: ${describeSource(source)}${fleet.source?.clock ? ` (simulated clock, ${fleet.source.clock.speed}× real time)` : ''}`
+      : '';
     if (fleet.origin === null) {
-      setView({ series: [], target: undefined, reason: 'worst', source, status: source && !source.up ? `no forecast yet${from}` : `waiting for the first forecast cycle…${from}`, at: Date.now() });
+      setView({
+        series: [],
+        target: undefined,
+        reason: 'worst',
+        source,
+        status: source && !source.up ? `no forecast yet${from}` : `waiting for the first forecast cycle…${from}`,
+        at: Date.now(),
+      });
       return;
     }
     const fromFleet = fleetSeries(fleet);
-    const model = prepareHeatmap(fromFleet, { sort: OPTIONS.sort, pastWindow: PAST_WINDOW, maxPastColumns: OPTIONS.maxPastColumns });
+    const model = prepareHeatmap(fromFleet, {
+      sort: OPTIONS.sort,
+      pastWindow: PAST_WINDOW,
+      maxPastColumns: OPTIONS.maxPastColumns,
+    });
     const known = selected !== undefined && fleet.instances.some((i) => i.instance === selected);
     const target = known ? selected : 'rows' in model ? worstInstance(model.rows) : undefined;
     let fromForecast: SeriesInput[] = [];
@@ -99,31 +138,34 @@ function App(): React.ReactElement {
   return (
     <ViewThemeContext.Provider value={PREVIEW_THEME}>
       <p data-testid="status" style={{ margin: '4px 0 8px', fontSize: 13 }}>
-        {view.status} · click a row to see its forecast cones · <a href="metrics">/metrics</a> · <a href="api/v1/fleet">/api/v1/fleet</a>
+        {view.status} · click a row to see its forecast cones · <a href="metrics">/metrics</a> ·{' '}
+        <a href="api/v1/fleet">/api/v1/fleet</a>
       </p>
       {view.series.length === 0 ? (
         // before the first forecast: say so (and name a source that is down), never the panel's
         // hints about Grafana queries, which do not apply here
         <>
-          {view.source && !view.source.up && <SourceBanner source={view.source} formatTime={formatTime} now={view.at} />}
+          {view.source && !view.source.up && (
+            <SourceBanner source={view.source} formatTime={formatTime} now={view.at} />
+          )}
           <p data-testid="waiting" style={{ fontSize: 13 }}>
             No forecasts yet: the heatmap and cones appear after the first forecast cycle.
           </p>
         </>
       ) : (
-      <ForesightViews
-        series={view.series}
-        options={OPTIONS}
-        width={size.width}
-        height={size.height}
-        coneInstances={view.target ? [view.target] : []}
-        coneReason={view.reason}
-        onSelectInstance={setSelected}
-        formatTime={formatTime}
-        pastWindow={PAST_WINDOW}
-        source={view.source}
-        now={view.at}
-      />
+        <ForesightViews
+          series={view.series}
+          options={OPTIONS}
+          width={size.width}
+          height={size.height}
+          coneInstances={view.target ? [view.target] : []}
+          coneReason={view.reason}
+          onSelectInstance={setSelected}
+          formatTime={formatTime}
+          pastWindow={PAST_WINDOW}
+          source={view.source}
+          now={view.at}
+        />
       )}
     </ViewThemeContext.Provider>
   );

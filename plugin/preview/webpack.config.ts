@@ -12,7 +12,16 @@ const config: Configuration = {
       {
         test: /\.[tj]sx?$/,
         exclude: /node_modules/,
-        use: { loader: 'swc-loader', options: { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'classic' } }, target: 'es2020' } } },
+        use: {
+          loader: 'swc-loader',
+          options: {
+            jsc: {
+              parser: { syntax: 'typescript', tsx: true },
+              transform: { react: { runtime: 'classic' } },
+              target: 'es2020',
+            },
+          },
+        },
       },
     ],
   },

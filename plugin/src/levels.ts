@@ -10,7 +10,15 @@
  */
 export { LEVELS, levelOf } from '@foresight/contract';
 
-export const DEFAULT_LEVEL_COLORS: readonly string[] = ['#eceef1', '#fbe38c', '#fec44f', '#fe9929', '#ec5a1f', '#cb181d', '#67000d'];
+export const DEFAULT_LEVEL_COLORS: readonly string[] = [
+  '#eceef1',
+  '#fbe38c',
+  '#fec44f',
+  '#fe9929',
+  '#ec5a1f',
+  '#cb181d',
+  '#67000d',
+];
 
 /**
  * Healthy on a dark theme: a dim grey, so healthy stays the quiet colour there too (a light grey

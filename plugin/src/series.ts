@@ -22,9 +22,13 @@ export function framesToSeries(frames: readonly DataFrame[]): SeriesInput[] {
   const out: SeriesInput[] = [];
   for (const frame of frames) {
     const time = frame.fields.find((f) => f.type === 'time');
-    if (!time) {continue;}
+    if (!time) {
+      continue;
+    }
     for (const field of frame.fields) {
-      if (field.type !== 'number') {continue;}
+      if (field.type !== 'number') {
+        continue;
+      }
       const labels = { ...(field.labels ?? {}) };
       const name = labels['__name__'] ?? frame.name ?? '';
       delete labels['__name__'];
@@ -46,7 +50,9 @@ export function framesToSeries(frames: readonly DataFrame[]): SeriesInput[] {
 export function lastValue(s: SeriesInput): { time: number; value: number } | undefined {
   for (let i = s.values.length - 1; i >= 0; i--) {
     const v = s.values[i];
-    if (v !== null && v !== undefined) {return { time: s.times[i]!, value: v };}
+    if (v !== null && v !== undefined) {
+      return { time: s.times[i]!, value: v };
+    }
   }
   return undefined;
 }

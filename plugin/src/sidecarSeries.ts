@@ -39,7 +39,10 @@ export interface ForecastJson {
       string,
       {
         readonly history: ReadonlyArray<readonly [number, number | null]>;
-        readonly forecast: { readonly times: readonly number[]; readonly quantiles: Readonly<Record<string, ReadonlyArray<number | null>>> } | null;
+        readonly forecast: {
+          readonly times: readonly number[];
+          readonly quantiles: Readonly<Record<string, ReadonlyArray<number | null>>>;
+        } | null;
       }
     >
   >;
@@ -47,7 +50,9 @@ export interface ForecastJson {
 
 export function fleetSeries(fleet: FleetJson): SeriesInput[] {
   const out: SeriesInput[] = [];
-  if (fleet.origin === null) {return out;}
+  if (fleet.origin === null) {
+    return out;
+  }
   const at = fleet.origin * 1000;
   for (const i of fleet.instances) {
     const base = { instance: i.instance, profile: i.profile };
@@ -56,17 +61,34 @@ export function fleetSeries(fleet: FleetJson): SeriesInput[] {
     }
     if (i.state !== undefined) {
       // as Prometheus would hold them: stale 0 at the last good data, then 1 while carried over
-      const good = i.state !== 'fresh' && typeof i.dataAt === 'number' && i.dataAt < fleet.origin ? i.dataAt * 1000 : undefined;
-      out.push({ name: SERIES.instanceStale.name, labels: base, times: good !== undefined ? [good, at] : [at], values: good !== undefined ? [0, i.state === 'fresh' ? 0 : 1] : [i.state === 'fresh' ? 0 : 1] });
-      out.push({ name: SERIES.instanceUnknown.name, labels: base, times: [at], values: [i.state === 'unknown' ? 1 : 0] });
+      const good =
+        i.state !== 'fresh' && typeof i.dataAt === 'number' && i.dataAt < fleet.origin ? i.dataAt * 1000 : undefined;
+      out.push({
+        name: SERIES.instanceStale.name,
+        labels: base,
+        times: good !== undefined ? [good, at] : [at],
+        values: good !== undefined ? [0, i.state === 'fresh' ? 0 : 1] : [i.state === 'fresh' ? 0 : 1],
+      });
+      out.push({
+        name: SERIES.instanceUnknown.name,
+        labels: base,
+        times: [at],
+        values: [i.state === 'unknown' ? 1 : 0],
+      });
     }
-    let recent = i.recent && i.recent.length > 0 ? i.recent : i.score !== undefined ? [[fleet.origin, i.score] as const] : [];
+    let recent =
+      i.recent && i.recent.length > 0 ? i.recent : i.score !== undefined ? [[fleet.origin, i.score] as const] : [];
     const newest = recent[recent.length - 1];
     if (i.state === 'stale' && i.score !== undefined && newest !== undefined && newest[0] < fleet.origin) {
       // `recent` holds fresh cycles only; /metrics keeps publishing the last good score while stale
       recent = [...recent, [fleet.origin, i.score] as const];
     }
-    out.push({ name: SERIES.riskScore.name, labels: base, times: recent.map(([t]) => t * 1000), values: recent.map(([, v]) => v) });
+    out.push({
+      name: SERIES.riskScore.name,
+      labels: base,
+      times: recent.map(([t]) => t * 1000),
+      values: recent.map(([, v]) => v),
+    });
     for (const [horizon, score] of Object.entries(i.predicted ?? {})) {
       out.push({ name: SERIES.predictedRiskScore.name, labels: { ...base, horizon }, times: [at], values: [score] });
     }
@@ -83,12 +105,24 @@ export function forecastSeries(f: ForecastJson): SeriesInput[] {
   const at = f.origin * 1000;
   for (const [metric, m] of Object.entries(f.metrics)) {
     const base = { instance: f.instance, profile: f.profile, metric };
-    out.push({ name: SERIES.metricValue.name, labels: base, times: m.history.map(([t]) => t * 1000), values: m.history.map(([, v]) => v) });
-    if (!m.forecast) {continue;}
+    out.push({
+      name: SERIES.metricValue.name,
+      labels: base,
+      times: m.history.map(([t]) => t * 1000),
+      values: m.history.map(([, v]) => v),
+    });
+    if (!m.forecast) {
+      continue;
+    }
     const times = m.forecast.times;
     for (const [percentile, values] of Object.entries(m.forecast.quantiles)) {
       times.forEach((t, k) => {
-        out.push({ name: SERIES.forecast.name, labels: { ...base, percentile, horizon: `${Math.round((t - f.origin) / 60)}m` }, times: [at], values: [values[k] ?? null] });
+        out.push({
+          name: SERIES.forecast.name,
+          labels: { ...base, percentile, horizon: `${Math.round((t - f.origin) / 60)}m` },
+          times: [at],
+          values: [values[k] ?? null],
+        });
       });
     }
   }

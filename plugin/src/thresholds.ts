@@ -9,7 +9,9 @@ import type { Thresholds } from './prepare/cones';
 export function thresholdsFor(): (profile: string, metric: string) => Thresholds | undefined {
   return (profile, metric) => {
     const p = isProfileName(profile) ? profile : 'generic';
-    const d = (METRIC_NAMES as readonly string[]).includes(metric) ? DEFAULT_THRESHOLDS[p][metric as (typeof METRIC_NAMES)[number]] : undefined;
+    const d = (METRIC_NAMES as readonly string[]).includes(metric)
+      ? DEFAULT_THRESHOLDS[p][metric as (typeof METRIC_NAMES)[number]]
+      : undefined;
     // weight 0: the metric does not count for this profile (ml_compute CPU): no lines to draw
     if (!d || d.weight === 0) {
       return undefined;

@@ -23,9 +23,11 @@ export function describeWithChromium(name: string, fn: () => void): void {
   }
   const reason = `${CHROMIUM} not found (apt-get install -y chromium)`;
   if (process.env['FORESIGHT_REQUIRE_INTEGRATION'] === '1') {
-    describe(name, () => test(`requires Chromium: ${reason}`, () => {
-      throw new Error(`FORESIGHT_REQUIRE_INTEGRATION=1 but ${reason}`);
-    }));
+    describe(name, () =>
+      test(`requires Chromium: ${reason}`, () => {
+        throw new Error(`FORESIGHT_REQUIRE_INTEGRATION=1 but ${reason}`);
+      })
+    );
     return;
   }
   console.log(`skipping "${name}": ${reason}`);
@@ -35,14 +37,25 @@ export function describeWithChromium(name: string, fn: () => void): void {
 export function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
 }
 
 /** Builds the harness bundle (React, @grafana/data, @grafana/ui) once per run. */
 export function buildHarness(): string {
   const out = path.join(ARTIFACTS, 'harness', 'harness.js');
-  execFileSync(process.execPath, [require.resolve('webpack-cli/bin/cli.js'), '-c', path.join(PLUGIN, 'tests', 'harness', 'webpack.config.ts')], { cwd: PLUGIN, stdio: 'pipe' });
+  execFileSync(
+    process.execPath,
+    [require.resolve('webpack-cli/bin/cli.js'), '-c', path.join(PLUGIN, 'tests', 'harness', 'webpack.config.ts')],
+    { cwd: PLUGIN, stdio: 'pipe' }
+  );
   return out;
 }
 

@@ -16,12 +16,30 @@ describe('built dist/module.js', () => {
     const js = readFileSync(MODULE, 'utf8');
     const deps = /define\((\[[^\]]*\])/.exec(js);
     expect(deps).not.toBeNull();
-    expect((JSON.parse(deps![1]!.replace(/'/g, '"')) as string[]).sort()).toEqual(['@grafana/data', '@grafana/runtime', '@grafana/ui', 'module', 'react']);
+    expect((JSON.parse(deps![1]!.replace(/'/g, '"')) as string[]).sort()).toEqual([
+      '@grafana/data',
+      '@grafana/runtime',
+      '@grafana/ui',
+      'module',
+      'react',
+    ]);
   });
 
   test('when built, then it uses none of the APIs React 19 removed', () => {
     const js = readFileSync(MODULE, 'utf8');
-    for (const removed of ['findDOMNode', 'unmountComponentAtNode', 'createFactory', 'defaultProps', 'propTypes', 'contextTypes', 'childContextTypes', 'getChildContext', 'ReactDOM.render', 'react-dom/test-utils', 'PropTypes']) {
+    for (const removed of [
+      'findDOMNode',
+      'unmountComponentAtNode',
+      'createFactory',
+      'defaultProps',
+      'propTypes',
+      'contextTypes',
+      'childContextTypes',
+      'getChildContext',
+      'ReactDOM.render',
+      'react-dom/test-utils',
+      'PropTypes',
+    ]) {
       expect({ removed, found: js.includes(removed) }).toEqual({ removed, found: false });
     }
   });

@@ -14,8 +14,13 @@ export function hex(css: string): string {
 
 /** The legend names the seven levels in order (then "no data"), and its colours darken as risk rises. */
 export async function expectLegend(page: Page): Promise<void> {
-  await expect(page.getByTestId('legend-name').allInnerTexts()).resolves.toEqual([...LEVELS.map((l) => l.display), 'no data']);
-  const swatches = await page.getByTestId('legend-swatch').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
+  await expect(page.getByTestId('legend-name').allInnerTexts()).resolves.toEqual([
+    ...LEVELS.map((l) => l.display),
+    'no data',
+  ]);
+  const swatches = await page
+    .getByTestId('legend-swatch')
+    .evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
   const lum = swatches.map((c) => relativeLuminance(hex(c)));
   expect(lum).toHaveLength(7);
   for (let i = 1; i < lum.length; i++) {
@@ -25,7 +30,15 @@ export async function expectLegend(page: Page): Promise<void> {
 
 /** Horizon labels 30m … 8h, "now", and clock-time ticks over the past. */
 export async function expectTimeAxis(page: Page): Promise<void> {
-  await expect(page.getByTestId('horizon-label').allInnerTexts()).resolves.toEqual(['30m', '1h', '2h', '3h', '4h', '6h', '8h']);
+  await expect(page.getByTestId('horizon-label').allInnerTexts()).resolves.toEqual([
+    '30m',
+    '1h',
+    '2h',
+    '3h',
+    '4h',
+    '6h',
+    '8h',
+  ]);
   await expect(page.getByTestId('now-label').innerText()).resolves.toBe('now');
   const ticks = await page.getByTestId('time-tick').allInnerTexts();
   expect(ticks.length).toBeGreaterThanOrEqual(2);
@@ -53,7 +66,9 @@ export async function expectTooltipInside(page: Page): Promise<string> {
 
 /** The instances the cones show (distinct, in order). */
 export function coneInstances(page: Page): Promise<string[]> {
-  return page.getByTestId('cone').evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-instance') ?? ''))]);
+  return page
+    .getByTestId('cone')
+    .evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-instance') ?? ''))]);
 }
 
 /** The highlighted row's instance (undefined when none is). */
@@ -62,6 +77,8 @@ export async function selectedRow(page: Page): Promise<string | undefined> {
   if ((await rows.count()) !== 1) {
     return undefined;
   }
-  await expect(rows.getByTestId('selected-outline').evaluate((e) => getComputedStyle(e).borderTopStyle)).resolves.toBe('solid');
+  await expect(rows.getByTestId('selected-outline').evaluate((e) => getComputedStyle(e).borderTopStyle)).resolves.toBe(
+    'solid'
+  );
   return (await rows.getAttribute('data-instance')) ?? undefined;
 }

@@ -150,7 +150,16 @@ describeWithChromium('panel in Chromium (built dist/module.js)', () => {
   test('when a name holds a right-to-left override or is very long, then neighbouring text keeps its order and the tooltip holds the whole name inside the panel', async () => {
     const RTL = 'ppweb\u202Eevil';
     const LONG = `ppra-${'very-long-host-name-'.repeat(8)}end`;
-    const specs = [...fleetSpecs(), { instance: RTL, profile: 'web_api', score: 90, predicted: Object.fromEntries(['30m', '1h', '2h', '3h', '4h', '6h', '8h'].map((h) => [h, 99])) }, { instance: LONG, profile: 'risk_analytics', score: 89 }];
+    const specs = [
+      ...fleetSpecs(),
+      {
+        instance: RTL,
+        profile: 'web_api',
+        score: 90,
+        predicted: Object.fromEntries(['30m', '1h', '2h', '3h', '4h', '6h', '8h'].map((h) => [h, 99])),
+      },
+      { instance: LONG, profile: 'risk_analytics', score: 89 },
+    ];
     await mount(scenarioFrames(specs, []), OPTIONS, { ...SCENARIO, width: 700 });
     /** x of the first and last character of the element's last text node, as drawn. */
     const ends = (selector: string): Promise<[number, number]> =>
@@ -548,8 +557,13 @@ describeWithChromium('panel in Chromium (built dist/module.js)', () => {
     await expect(page.getByTestId('heatmap-row').count()).resolves.toBe(20);
   });
   test('when one server is stale and one unknown, then the stale row is marked stale with its last data, keeps its colour under stripes, and the unknown row says unknown and is never coloured', async () => {
-    await mount(scenarioFrames(degradedSpecs(), ['ppml0003']), { ...OPTIONS, view: 'both' }, { ...SCENARIO, instance: 'ppml0003', height: 900 });
-    const row = (instance: string): ReturnType<Page['locator']> => page.locator(`[data-testid="heatmap-row"][data-instance="${instance}"]`);
+    await mount(
+      scenarioFrames(degradedSpecs(), ['ppml0003']),
+      { ...OPTIONS, view: 'both' },
+      { ...SCENARIO, instance: 'ppml0003', height: 900 }
+    );
+    const row = (instance: string): ReturnType<Page['locator']> =>
+      page.locator(`[data-testid="heatmap-row"][data-instance="${instance}"]`);
     // the badge beside the right name, and what it means on hover
     await expect(row('ppml0003').getByTestId('row-state').innerText()).resolves.toBe('stale');
     await expect(row('ppml0003').getByTestId('row-state').getAttribute('title')).resolves.toBe(
@@ -557,17 +571,24 @@ describeWithChromium('panel in Chromium (built dist/module.js)', () => {
     );
     await expect(page.getByTestId('row-state').count()).resolves.toBe(2);
     // the stale server's current cell: still its level's colour (warning, 63), with the stale stripes
-    const nowIndex = Number(await row('ppdb002').locator('[data-predicted="true"]').first().getAttribute('data-column'));
+    const nowIndex = Number(
+      await row('ppdb002').locator('[data-predicted="true"]').first().getAttribute('data-column')
+    );
     const current = row('ppml0003').locator(`[data-testid="heatmap-cell"][data-column="${nowIndex - 1}"]`);
     await expect(current.getAttribute('data-stale')).resolves.toBe('true');
-    const style = await current.evaluate((e) => ({ color: getComputedStyle(e).backgroundColor, image: getComputedStyle(e).backgroundImage }));
+    const style = await current.evaluate((e) => ({
+      color: getComputedStyle(e).backgroundColor,
+      image: getComputedStyle(e).backgroundImage,
+    }));
     expect(style.color).toBe(rgb(DEFAULT_LEVEL_COLORS[3]!));
     expect(style.image).toContain('repeating-linear-gradient');
     await expect(row('ppml0003').locator('[data-predicted="true"][data-stale="true"]').count()).resolves.toBe(7);
     // a fresh server's cells are not marked
     await expect(row('ppdb002').locator('[data-stale="true"]').count()).resolves.toBe(0);
     await current.hover();
-    await expect(page.getByTestId('tooltip').innerText()).resolves.toContain('stale: last data at 2026-12-01 13:40 (20 min ago)');
+    await expect(page.getByTestId('tooltip').innerText()).resolves.toContain(
+      'stale: last data at 2026-12-01 13:40 (20 min ago)'
+    );
     await page.mouse.move(0, 0);
     // the legend explains both marks
     const names = await page.getByTestId('legend-name').allInnerTexts();
@@ -575,8 +596,12 @@ describeWithChromium('panel in Chromium (built dist/module.js)', () => {
     // the unknown server: first in the worst-now order, labelled, no cell now or ahead (never the healthy colour)
     await expect(page.getByTestId('heatmap-row').first().getAttribute('data-instance')).resolves.toBe('ppra001');
     await expect(row('ppra001').getByTestId('row-state').innerText()).resolves.toBe('unknown');
-    await expect(row('ppra001').getByTestId('row-unknown').innerText()).resolves.toBe('unknown: no current data or forecast');
-    const columns = await row('ppra001').getByTestId('heatmap-cell').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-column'))));
+    await expect(row('ppra001').getByTestId('row-unknown').innerText()).resolves.toBe(
+      'unknown: no current data or forecast'
+    );
+    const columns = await row('ppra001')
+      .getByTestId('heatmap-cell')
+      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-column'))));
     expect(Math.max(...columns)).toBeLessThan(nowIndex - 4); // its scores end at 13:20
     // the cones of the stale server say how old their data is
     await expect(page.getByTestId('cone-summary').innerText()).resolves.toMatch(
@@ -586,19 +611,34 @@ describeWithChromium('panel in Chromium (built dist/module.js)', () => {
   });
 
   test('when the unknown server is selected, then its cones say there is no current forecast instead of drawing nothing', async () => {
-    await mount(scenarioFrames(degradedSpecs(), ['ppra001']), { ...OPTIONS, view: 'both' }, { ...SCENARIO, instance: 'ppra001', height: 700 });
+    await mount(
+      scenarioFrames(degradedSpecs(), ['ppra001']),
+      { ...OPTIONS, view: 'both' },
+      { ...SCENARIO, instance: 'ppra001', height: 700 }
+    );
     await expect(page.getByTestId('cone-summary').innerText()).resolves.toBe(
       'ppra001 · risk_analytics — unknown: last data at 2026-12-01 13:20 (40 min ago); no current forecast · selected'
     );
-    await expect(page.getByTestId('cone-state').innerText()).resolves.toContain('ppra001: unknown: its data has been missing or bad');
+    await expect(page.getByTestId('cone-state').innerText()).resolves.toContain(
+      'ppra001: unknown: its data has been missing or bad'
+    );
     await expect(page.getByTestId('cone').count()).resolves.toBe(0);
   });
   test('when a cones-only panel shows a stale server, then a line above its cones says when its data stopped', async () => {
     // what the dashboards' cone panels query: no risk scores, so no heatmap to summarise from
-    const CONE_PANEL = ['foresight_metric_value', 'foresight_forecast', 'foresight_instance_ready', 'foresight_instance_stale', 'foresight_instance_unknown', 'foresight_time_to_breach_seconds'];
+    const CONE_PANEL = [
+      'foresight_metric_value',
+      'foresight_forecast',
+      'foresight_instance_ready',
+      'foresight_instance_stale',
+      'foresight_instance_unknown',
+      'foresight_time_to_breach_seconds',
+    ];
     const coneFrames = scenarioFrames(degradedSpecs(), ['ppml0003']).filter((f) => CONE_PANEL.includes(f.name));
     await mount(coneFrames, { ...OPTIONS, view: 'cones' }, { ...SCENARIO, instance: 'ppml0003', height: 700 });
-    await expect(page.getByTestId('cone-stale').innerText()).resolves.toBe('ppml0003: stale: last data at 13:40 (20 min ago); these are its last good forecasts');
+    await expect(page.getByTestId('cone-stale').innerText()).resolves.toBe(
+      'ppml0003: stale: last data at 13:40 (20 min ago); these are its last good forecasts'
+    );
     await expect(page.getByTestId('cone').count()).resolves.toBe(6);
   });
 });

@@ -17,7 +17,16 @@ import type { Browser, Page } from 'playwright-core';
 import { renderPreviewPage } from '../../sidecar/src/api/preview';
 import { ARTIFACTS, PLUGIN, describeWithChromium, launch } from './browser';
 import { coneInstances, expectLegend, expectTimeAxis, expectTooltipInside, selectedRow } from './checks';
-import { SOURCE_DOWN, SOURCE_UP, type ServerSpec, type SourceJson, degradedSpecs, fleetJson, fleetSpecs, forecastJson } from './scenario';
+import {
+  SOURCE_DOWN,
+  SOURCE_UP,
+  type ServerSpec,
+  type SourceJson,
+  degradedSpecs,
+  fleetJson,
+  fleetSpecs,
+  forecastJson,
+} from './scenario';
 
 const MAIN = path.join(PLUGIN, '..', 'sidecar', 'dist', 'main.js');
 const BUNDLE = path.join(PLUGIN, 'dist-preview', 'preview.js');
@@ -51,14 +60,20 @@ async function waitFor(url: string, timeoutMs: number): Promise<void> {
 }
 
 /** Serves the preview page, its bundle and the hand-built fleet's API; `cycle()` tells open pages a new cycle ran. */
-async function serveScenario(): Promise<{ url: string; set: (specs: ServerSpec[], source?: SourceJson) => void; cycle: () => void; close: () => Promise<void> }> {
+async function serveScenario(): Promise<{
+  url: string;
+  set: (specs: ServerSpec[], source?: SourceJson) => void;
+  cycle: () => void;
+  close: () => Promise<void>;
+}> {
   let specs = fleetSpecs();
   let source = SOURCE_UP;
   const streams = new Set<http.ServerResponse>();
   const bundle = readFileSync(BUNDLE, 'utf8');
   const server = http.createServer((req, res) => {
     const p = new URL(req.url ?? '/', 'http://x').pathname;
-    const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const json = (status: number, body: unknown): void =>
+      void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (p === '/') {
       res.writeHead(200, { 'content-type': 'text/html' }).end(renderPreviewPage(true));
     } else if (p === '/preview.js') {
@@ -137,7 +152,9 @@ describeWithChromium('preview page in Chromium on a hand-built fleet', () => {
     await expect(coneInstances(page)).resolves.toEqual(['ppdb002']);
     await expect(selectedRow(page)).resolves.toBe('ppdb002');
     await expectTooltipInside(page);
-    await expect(page.getByTestId('status').innerText()).resolves.toContain('source: the simulated fleet (simulated clock, 60× real time)');
+    await expect(page.getByTestId('status').innerText()).resolves.toContain(
+      'source: the simulated fleet (simulated clock, 60× real time)'
+    );
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -165,7 +182,9 @@ describeWithChromium('preview page in Chromium on a hand-built fleet', () => {
   test('when a server with too little history is clicked, then its cones say so', async () => {
     const { page } = await open(browser, site.url);
     await page.locator('[data-testid="heatmap-row"][data-instance="ppsrv001"] [data-testid="row-instance"]').click();
-    await expect(page.getByTestId('cone-state').innerText()).resolves.toContain('ppsrv001: too little history for a forecast yet');
+    await expect(page.getByTestId('cone-state').innerText()).resolves.toContain(
+      'ppsrv001: too little history for a forecast yet'
+    );
     await expect(page.getByTestId('message').count()).resolves.toBe(0);
     await page.close();
   });
@@ -173,12 +192,17 @@ describeWithChromium('preview page in Chromium on a hand-built fleet', () => {
   test('when the fleet JSON says one server is stale and one unknown, then their rows say so, the legend explains it, and their cones say how old the data is', async () => {
     site.set(degradedSpecs());
     const { page, errors } = await open(browser, site.url);
-    const row = (instance: string): ReturnType<Page['locator']> => page.locator(`[data-testid="heatmap-row"][data-instance="${instance}"]`);
+    const row = (instance: string): ReturnType<Page['locator']> =>
+      page.locator(`[data-testid="heatmap-row"][data-instance="${instance}"]`);
     await expect(row('ppml0003').getByTestId('row-state').innerText()).resolves.toBe('stale');
-    await expect(row('ppml0003').getByTestId('row-state').getAttribute('title')).resolves.toMatch(/^stale: last data at 2026-12-01 13:40 \(\d+ (h \d+ )?min ago\)/);
+    await expect(row('ppml0003').getByTestId('row-state').getAttribute('title')).resolves.toMatch(
+      /^stale: last data at 2026-12-01 13:40 \(\d+ (h \d+ )?min ago\)/
+    );
     await expect(row('ppml0003').locator('[data-predicted="true"][data-stale="true"]').count()).resolves.toBe(7);
     await expect(row('ppra001').getByTestId('row-state').innerText()).resolves.toBe('unknown');
-    await expect(row('ppra001').getByTestId('row-unknown').innerText()).resolves.toBe('unknown: no current data or forecast');
+    await expect(row('ppra001').getByTestId('row-unknown').innerText()).resolves.toBe(
+      'unknown: no current data or forecast'
+    );
     await expect(row('ppra001').locator('[data-predicted="true"]').count()).resolves.toBe(0);
     await expect(page.getByTestId('heatmap-row').first().getAttribute('data-instance')).resolves.toBe('ppra001');
     const names = await page.getByTestId('legend-name').allInnerTexts();
@@ -187,12 +211,18 @@ describeWithChromium('preview page in Chromium on a hand-built fleet', () => {
     await expect(coneInstances(page)).resolves.toEqual(['ppdb002']);
     await row('ppml0003').getByTestId('row-instance').click();
     await page.locator('[data-testid="cone-summary"]', { hasText: 'ppml0003' }).waitFor();
-    await expect(page.getByTestId('cone-summary').innerText()).resolves.toMatch(/^ppml0003 · ml_compute — stale: last data at 2026-12-01 13:40 \(/);
+    await expect(page.getByTestId('cone-summary').innerText()).resolves.toMatch(
+      /^ppml0003 · ml_compute — stale: last data at 2026-12-01 13:40 \(/
+    );
     await page.screenshot({ path: path.join(ARTIFACTS, 'preview-stale-unknown.png') });
     await row('ppra001').getByTestId('row-instance').click();
     await page.locator('[data-testid="cone-summary"]', { hasText: 'ppra001' }).waitFor();
-    await expect(page.getByTestId('cone-state').innerText()).resolves.toContain('ppra001: unknown: its data has been missing or bad');
-    await expect(page.getByTestId('cone-summary').innerText()).resolves.toMatch(/^ppra001 · risk_analytics — unknown: last data at 2026-12-01 13:20 \(.*\); no current forecast/);
+    await expect(page.getByTestId('cone-state').innerText()).resolves.toContain(
+      'ppra001: unknown: its data has been missing or bad'
+    );
+    await expect(page.getByTestId('cone-summary').innerText()).resolves.toMatch(
+      /^ppra001 · risk_analytics — unknown: last data at 2026-12-01 13:20 \(.*\); no current forecast/
+    );
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -201,7 +231,9 @@ describeWithChromium('preview page in Chromium on a hand-built fleet', () => {
     site.set(fleetSpecs(), SOURCE_DOWN);
     const { page } = await open(browser, site.url);
     const text = await page.getByTestId('source-down').innerText();
-    expect(text).toMatch(/^Source down: Prometheus at http:\/\/prometheus\.example:9090 is not answering since 2026-12-01 14:02 \(\d+ (h \d+ )?min ago\)\./);
+    expect(text).toMatch(
+      /^Source down: Prometheus at http:\/\/prometheus\.example:9090 is not answering since 2026-12-01 14:02 \(\d+ (h \d+ )?min ago\)\./
+    );
     expect(text).toMatch(/Last successful read: 2026-12-01 14:00/);
     expect(text).toContain('Error: timeout: no answer from /api/v1/query_range within 30s');
     await page.close();
@@ -215,7 +247,11 @@ describeWithChromium('preview page in Chromium on the live sidecar', () => {
 
   async function start(env: Record<string, string>, ready: '/-/ready' | '/-/healthy'): Promise<string> {
     const port = await freePort();
-    const child = spawn(process.execPath, [MAIN, 'serve'], { cwd: path.join(PLUGIN, '..'), env: { ...process.env, ...env, FORESIGHT_LISTEN: `127.0.0.1:${port}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, 'serve'], {
+      cwd: path.join(PLUGIN, '..'),
+      env: { ...process.env, ...env, FORESIGHT_LISTEN: `127.0.0.1:${port}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(child);
     child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
     child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
@@ -248,13 +284,18 @@ describeWithChromium('preview page in Chromium on the live sidecar', () => {
     await page.getByTestId('cone').first().waitFor({ timeout: 30_000 });
     await expect(page.getByTestId('cone').count()).resolves.toBe(6);
     expect(await page.locator('[data-testid="cone"] [data-testid="band"]').count()).toBeGreaterThanOrEqual(6);
-    await expect(page.getByTestId('status').textContent()).resolves.toMatch(/^20 instances · forecast origin \d{4}-\d\d-\d\d \d\d:\d\d UTC · source: the simulated fleet \(simulated clock, 60× real time\)/);
+    await expect(page.getByTestId('status').textContent()).resolves.toMatch(
+      /^20 instances · forecast origin \d{4}-\d\d-\d\d \d\d:\d\d UTC · source: the simulated fleet \(simulated clock, 60× real time\)/
+    );
     // nothing clicked: the cones show the framed row, which is the worst predicted server of the fleet JSON
-    const fleet = (await (await fetch(`${base}/api/v1/fleet`)).json()) as { instances: Array<{ instance: string; score?: number; predicted?: Record<string, number> }> };
+    const fleet = (await (await fetch(`${base}/api/v1/fleet`)).json()) as {
+      instances: Array<{ instance: string; score?: number; predicted?: Record<string, number> }>;
+    };
     const shown = await coneInstances(page);
     expect(shown).toHaveLength(1);
     await expect(selectedRow(page)).resolves.toBe(shown[0]);
-    const worstPredicted = (i: { predicted?: Record<string, number> }): number => Math.max(-1, ...Object.values(i.predicted ?? {}));
+    const worstPredicted = (i: { predicted?: Record<string, number> }): number =>
+      Math.max(-1, ...Object.values(i.predicted ?? {}));
     const top = Math.max(...fleet.instances.map(worstPredicted));
     const level = (s: number): number => [90, 80, 70, 60, 50, 30].findIndex((m) => s >= m);
     // same level as the fleet's worst prediction (the scores may have moved by a cycle since)
@@ -276,9 +317,13 @@ describeWithChromium('preview page in Chromium on the live sidecar', () => {
     const before = (await coneInstances(page))[0];
     const switched = await fetch(`${base}/simulator/scenario`, { method: 'POST', body: 'critical' });
     expect(switched.status).toBe(200);
-    type Fleet = { origin: number; instances: Array<{ instance: string; predicted?: Record<string, number>; score?: number }> };
+    type Fleet = {
+      origin: number;
+      instances: Array<{ instance: string; predicted?: Record<string, number>; score?: number }>;
+    };
     const level = (s: number): number => 6 - [90, 80, 70, 60, 50, 30, -Infinity].findIndex((m) => s >= m);
-    const worstLevel = (i: Fleet['instances'][number]): number => level(Math.max(-1, ...Object.values(i.predicted ?? {})));
+    const worstLevel = (i: Fleet['instances'][number]): number =>
+      level(Math.max(-1, ...Object.values(i.predicted ?? {})));
     // watch the page through the cycles that follow (5 s of wall time each at 60×): whenever the
     // page and /api/v1/fleet agree on the forecast origin, the cones show a server at the fleet's
     // worst predicted level, and that row is framed
@@ -297,7 +342,10 @@ describeWithChromium('preview page in Chromium on the live sidecar', () => {
       expect(shown).toHaveLength(1);
       await expect(selectedRow(page)).resolves.toBe(shown[0]);
       const top = Math.max(...fleet.instances.map(worstLevel));
-      expect({ instance: shown[0], level: worstLevel(fleet.instances.find((i) => i.instance === shown[0])!) }).toEqual({ instance: shown[0], level: top });
+      expect({ instance: shown[0], level: worstLevel(fleet.instances.find((i) => i.instance === shown[0])!) }).toEqual({
+        instance: shown[0],
+        level: top,
+      });
       seen.add(shown[0]!);
       checks++;
     }

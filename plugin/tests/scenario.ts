@@ -249,7 +249,9 @@ export function fleetJson(specs: readonly ServerSpec[], source: SourceJson = SOU
         instance: s.instance,
         profile: s.profile,
         ready: s.ready ?? true,
-        ...(s.state ? { state: s.state, stale: s.state !== 'fresh', dataAt: s.state === 'fresh' ? null : (s.dataAt ?? null) } : {}),
+        ...(s.state
+          ? { state: s.state, stale: s.state !== 'fresh', dataAt: s.state === 'fresh' ? null : (s.dataAt ?? null) }
+          : {}),
         ...(known
           ? {
               score: s.score,
@@ -367,7 +369,14 @@ export function frames(specs: readonly ServerSpec[], coneInstances: readonly str
       const times = Array.from({ length: 73 }, (_, k) => NOW - (72 - k) * STEP);
       const stale = (t: number): number => (i.state !== 'fresh' && t > (i.dataAt ?? -Infinity) ? 1 : 0);
       out.push(frame('foresight_instance_stale', base, times, times.map(stale)));
-      out.push(frame('foresight_instance_unknown', base, times, times.map((t) => (i.state === 'unknown' && t === NOW ? 1 : 0))));
+      out.push(
+        frame(
+          'foresight_instance_unknown',
+          base,
+          times,
+          times.map((t) => (i.state === 'unknown' && t === NOW ? 1 : 0))
+        )
+      );
     }
     for (const [h, v] of Object.entries(i.predicted ?? {})) {
       out.push(frame('foresight_predicted_risk_score', { ...base, horizon: h }, [NOW], [v]));

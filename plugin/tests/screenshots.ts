@@ -19,19 +19,46 @@ import { DEFAULT_LEVEL_COLORS } from '../src/levels';
 const DOCS = path.join(PLUGIN, '..', 'docs', 'img');
 const HEATMAP = path.join(PLUGIN, 'src', 'img', 'screenshot-heatmap.png');
 const CONES = path.join(PLUGIN, 'src', 'img', 'screenshot-cones.png');
-const OPTIONS = { view: 'both', sort: 'worstCurrent', metrics: [], horizons: [], showThresholds: true, maxPastColumns: 72, levelColors: [...DEFAULT_LEVEL_COLORS] };
+const OPTIONS = {
+  view: 'both',
+  sort: 'worstCurrent',
+  metrics: [],
+  horizons: [],
+  showThresholds: true,
+  maxPastColumns: 72,
+  levelColors: [...DEFAULT_LEVEL_COLORS],
+};
 
 async function fromHarness(page: Page): Promise<void> {
   const server = await serveHarness(buildHarness());
   try {
     await page.goto(server.url);
-    await page.waitForFunction(() => (window as unknown as { harnessReady?: boolean; pluginModule?: unknown }).harnessReady && (window as unknown as { pluginModule?: unknown }).pluginModule !== undefined);
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { harnessReady?: boolean; pluginModule?: unknown }).harnessReady &&
+        (window as unknown as { pluginModule?: unknown }).pluginModule !== undefined
+    );
     const specs = fleetSpecs();
     const range = { from: (NOW - 6 * 3600) * 1000, to: NOW * 1000 };
-    const mount = (r: Record<string, unknown>): Promise<void> => page.evaluate((x) => (window as unknown as { mount: (m: unknown) => void }).mount(x), { mode: 'light', ...range, ...r });
-    await mount({ frames: frames(specs, ['ppdb002']), options: { ...OPTIONS, view: 'heatmap' }, width: 1200, height: 520 });
+    const mount = (r: Record<string, unknown>): Promise<void> =>
+      page.evaluate((x) => (window as unknown as { mount: (m: unknown) => void }).mount(x), {
+        mode: 'light',
+        ...range,
+        ...r,
+      });
+    await mount({
+      frames: frames(specs, ['ppdb002']),
+      options: { ...OPTIONS, view: 'heatmap' },
+      width: 1200,
+      height: 520,
+    });
     await page.locator('#panel').screenshot({ path: HEATMAP });
-    await mount({ frames: frames(specs, ['ppdb002']), options: { ...OPTIONS, view: 'cones' }, width: 1200, height: 470 });
+    await mount({
+      frames: frames(specs, ['ppdb002']),
+      options: { ...OPTIONS, view: 'cones' },
+      width: 1200,
+      height: 470,
+    });
     await page.locator('#panel').screenshot({ path: CONES });
     await mount({ frames: frames(specs, ['ppdb002']), options: OPTIONS, width: 1200, height: 1000 });
     await page.locator('#panel').screenshot({ path: path.join(DOCS, 'critical.png') });
@@ -47,7 +74,10 @@ async function fromLive(page: Page, url: string): Promise<void> {
   // the cones' area is as tall as the page leaves it: crop to the charts
   const area = (await page.getByTestId('cones').boundingBox())!;
   const last = (await page.getByTestId('cone').last().boundingBox())!;
-  await page.screenshot({ path: CONES, clip: { x: area.x, y: area.y, width: area.width, height: last.y + last.height - area.y + 4 } });
+  await page.screenshot({
+    path: CONES,
+    clip: { x: area.x, y: area.y, width: area.width, height: last.y + last.height - area.y + 4 },
+  });
   await page.screenshot({ path: path.join(DOCS, 'critical.png'), fullPage: true });
 }
 

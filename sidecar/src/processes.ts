@@ -21,7 +21,11 @@ export interface ManagedProcess {
   readonly exited: Promise<number | null>;
 }
 
-export function startProcess(command: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; killAfterMs?: number } = {}): ManagedProcess {
+export function startProcess(
+  command: string,
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; killAfterMs?: number } = {},
+): ManagedProcess {
   const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
   live.add(child);

@@ -32,7 +32,13 @@ const REPO = path.join(__dirname, '..', '..');
 const PROV = path.join(REPO, 'provisioning');
 const HOUR = 3600;
 const SIM_SECONDS_PER_REAL_SECOND = 120;
-const SELF_MONITORING = ['ForesightSidecarDown', 'ForesightForecastsStale', 'ForesightSourceDown', 'ForesightCalibrationDrift', 'ForesightUnexpectedExecutionProvider'];
+const SELF_MONITORING = [
+  'ForesightSidecarDown',
+  'ForesightForecastsStale',
+  'ForesightSourceDown',
+  'ForesightCalibrationDrift',
+  'ForesightUnexpectedExecutionProvider',
+];
 
 interface Rule {
   alert?: string;
@@ -40,7 +46,9 @@ interface Rule {
 }
 
 async function testRules(dir: string): Promise<string> {
-  const doc = parse(await readFile(path.join(PROV, 'prometheus', 'rules', 'foresight.rules.yml'), 'utf8')) as { groups: Array<{ interval?: string; rules: Rule[] }> };
+  const doc = parse(await readFile(path.join(PROV, 'prometheus', 'rules', 'foresight.rules.yml'), 'utf8')) as {
+    groups: Array<{ interval?: string; rules: Rule[] }>;
+  };
   for (const g of doc.groups) {
     delete g.interval;
     for (const r of g.rules) {
@@ -141,7 +149,9 @@ describeWith(['prometheus', 'promtool', 'alertmanager'])('predicted-risk alerts 
     // forecast/climb.ts). Its notification is a warning: the inhibition rules mute it while the
     // same server pages at danger or worse, which the risk engine's lead-time floor brings.
     const alertsRange = (await (
-      await fetch(`${prom.url}/api/v1/query_range?${new URLSearchParams({ query: 'ALERTS{alertname="ForesightBreachPredicted",alertstate="firing"}', start: String(Math.floor(real0)), end: String(Math.ceil(Date.now() / 1000)), step: '1' }).toString()}`)
+      await fetch(
+        `${prom.url}/api/v1/query_range?${new URLSearchParams({ query: 'ALERTS{alertname="ForesightBreachPredicted",alertstate="firing"}', start: String(Math.floor(real0)), end: String(Math.ceil(Date.now() / 1000)), step: '1' }).toString()}`,
+      )
     ).json()) as { data: { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> } };
     const breach = alertsRange.data.result.filter((r) => r.metric['instance'] === 'ppdb002' && r.metric['metric'] === incident.metric);
     expect(breach.length).toBe(1);
@@ -149,23 +159,42 @@ describeWith(['prometheus', 'promtool', 'alertmanager'])('predicted-risk alerts 
     // and no other server has a breach predicted while the fleet is healthy
     expect(alertsRange.data.result.filter((r) => r.metric['instance'] !== 'ppdb002').map((r) => r.metric)).toEqual([]);
     // and a severity page (warning or worse) for it arrives before the crossing too
-    const early = notifications().filter((n) => n.labels['instance'] === 'ppdb002' && n.status === 'firing' && ['warning', 'danger', 'critical', 'imminent_failure'].includes(n.labels['severity'] ?? '') && n.labels['alertname'] !== 'ForesightBreachPredicted');
+    const early = notifications().filter(
+      (n) =>
+        n.labels['instance'] === 'ppdb002' &&
+        n.status === 'firing' &&
+        ['warning', 'danger', 'critical', 'imminent_failure'].includes(n.labels['severity'] ?? '') &&
+        n.labels['alertname'] !== 'ForesightBreachPredicted',
+    );
     expect(early.length).toBeGreaterThan(0);
     expect(simTimeAt(early[0]!.at, real0, sim0)).toBeLessThan(incident.crossing);
     const healthyPhase = notifications();
     // healthy: nothing above watch for anyone but the server with the incident (watch has no alert;
     // degrading and up notify)
     const aboveWatch = ['degrading', 'warning', 'danger', 'critical', 'imminent_failure'];
-    expect(healthyPhase.filter((n) => n.labels['instance'] !== 'ppdb002' && n.status === 'firing' && aboveWatch.includes(n.labels['severity'] ?? ''))).toEqual([]);
+    expect(healthyPhase.filter((n) => n.labels['instance'] !== 'ppdb002' && n.status === 'firing' && aboveWatch.includes(n.labels['severity'] ?? ''))).toEqual(
+      [],
+    );
 
     // critical: half the fleet is driven to 90-100 % within 15 simulated minutes
     const stressed = new Set(h.sim.servers.filter((s) => s.stressRank < stressedCount('critical', 20)).map((s) => s.instance));
     const criticalStart = Date.now() / 1000;
     await runUntil(44.5, real0, sim0);
-    const paged = await waitFor('critical or imminent notifications', () => {
-      const got = notifications().filter((n) => n.at >= criticalStart && n.status === 'firing' && (n.labels['severity'] === 'critical' || n.labels['severity'] === 'imminent_failure') && n.labels['alertname'] !== 'ForesightBreachPredicted');
-      return Promise.resolve(new Set(got.map((n) => n.labels['instance'])).size >= 5 ? got : undefined);
-    }, 60_000, 500);
+    const paged = await waitFor(
+      'critical or imminent notifications',
+      () => {
+        const got = notifications().filter(
+          (n) =>
+            n.at >= criticalStart &&
+            n.status === 'firing' &&
+            (n.labels['severity'] === 'critical' || n.labels['severity'] === 'imminent_failure') &&
+            n.labels['alertname'] !== 'ForesightBreachPredicted',
+        );
+        return Promise.resolve(new Set(got.map((n) => n.labels['instance'])).size >= 5 ? got : undefined);
+      },
+      60_000,
+      500,
+    );
     const pagedInstances = new Set(paged.map((n) => n.labels['instance']!));
     // only the forced servers (and the one with the incident) page
     expect([...pagedInstances].filter((i) => !stressed.has(i) && i !== 'ppdb002')).toEqual([]);
@@ -176,10 +205,15 @@ describeWith(['prometheus', 'promtool', 'alertmanager'])('predicted-risk alerts 
 
     // recovery: back to healthy, resolved notifications arrive
     await runUntil(45.5, real0, sim0);
-    await waitFor('resolved notifications', () => {
-      const resolved = notifications().filter((n) => n.status === 'resolved' && pagedInstances.has(n.labels['instance']!));
-      return Promise.resolve(resolved.length > 0 ? resolved : undefined);
-    }, 90_000, 500);
+    await waitFor(
+      'resolved notifications',
+      () => {
+        const resolved = notifications().filter((n) => n.status === 'resolved' && pagedInstances.has(n.labels['instance']!));
+        return Promise.resolve(resolved.length > 0 ? resolved : undefined);
+      },
+      90_000,
+      500,
+    );
 
     // self-monitoring stayed quiet the whole run
     expect(notifications().filter((n) => SELF_MONITORING.includes(n.labels['alertname']!))).toEqual([]);

@@ -33,7 +33,7 @@ describe('bench history layout', () => {
     expect(dense.every((t, i) => i === 0 || t - dense[i - 1]! === 60)).toBe(true);
   });
 
-  test('when a query at a 1 h step reads 8 days, then every hour holds two samples inside rate()\'s 5-minute window', () => {
+  test("when a query at a 1 h step reads 8 days, then every hour holds two samples inside rate()'s 5-minute window", () => {
     const short: number[] = [];
     for (let h = END - 8 * DAY; h <= END; h += HOUR) {
       if (times.filter((t) => t >= h - 300 && t <= h).length < 2) short.push(h);
@@ -81,7 +81,7 @@ describeWith(['prometheus', 'promtool'])('bench history in a real Prometheus', (
     expect(resets[0]?.value[1]).toBe('0');
   });
 
-  test('when the model\'s 5-minute day is read, then every server has all 288 points', async () => {
+  test("when the model's 5-minute day is read, then every server has all 288 points", async () => {
     for (const metric of METRIC_NAMES) {
       const r = await prom.queryRange(METRICS[metric].expr, END - 287 * 300, END, 300);
       expect(r.map((s) => s.values.length)).toEqual(new Array<number>(servers).fill(288));

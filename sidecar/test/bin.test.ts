@@ -49,7 +49,8 @@ describe('the foresight bin', () => {
     try {
       const copy = path.join(dir, 'sidecar');
       await mkdir(copy);
-      for (const p of ['src', 'bin', 'package.json', 'tsconfig.json', 'tsconfig.build.json']) await cp(path.join(SIDECAR, p), path.join(copy, p), { recursive: true, preserveTimestamps: true });
+      for (const p of ['src', 'bin', 'package.json', 'tsconfig.json', 'tsconfig.build.json'])
+        await cp(path.join(SIDECAR, p), path.join(copy, p), { recursive: true, preserveTimestamps: true });
       await symlink(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
       const foresight = (): ReturnType<typeof run> => run(process.execPath, [path.join(copy, 'bin', 'foresight.js'), '--version'], dir);
 

@@ -26,17 +26,21 @@ describe('foresight --help', () => {
     expect(headings).toEqual(['Options:', 'Commands:', 'Developer commands (run in a clone of the repository):']);
     const section = (heading: string): string[] => {
       const rest = r.stdout.slice(r.stdout.indexOf(`${heading}\n`) + heading.length + 1);
-      return rest.slice(0, rest.search(/\n\n|$/)).split('\n').map((l) => /^ {2}(\S+)/.exec(l)?.[1]).filter((c): c is string => c !== undefined);
+      return rest
+        .slice(0, rest.search(/\n\n|$/))
+        .split('\n')
+        .map((l) => /^ {2}(\S+)/.exec(l)?.[1])
+        .filter((c): c is string => c !== undefined);
     };
     expect(section('Commands:')).toEqual(['serve', 'simulate', 'help']);
     expect(section('Developer commands (run in a clone of the repository):')).toEqual(['eval', 'bench', 'bench-prometheus', 'docs', 'k8s', 'eval-risk']);
   });
 
-  test('when a user asks for serve\'s help, then it names the default address, --listen and the environment variables', () => {
+  test("when a user asks for serve's help, then it names the default address, --listen and the environment variables", () => {
     const r = foresight('serve', '--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('--listen <host:port>');
-    expect(r.stdout).toContain('Listens on 127.0.0.1:9464 unless --listen, FORESIGHT_LISTEN or the config\'s listen says otherwise');
+    expect(r.stdout).toContain("Listens on 127.0.0.1:9464 unless --listen, FORESIGHT_LISTEN or the config's listen says otherwise");
     for (const v of ['FORESIGHT_PROMETHEUS_URL', 'FORESIGHT_LISTEN', 'FORESIGHT_MODEL']) expect(r.stdout).toMatch(new RegExp(`^  ${v} +\\S`, 'm'));
   });
 });
@@ -52,7 +56,11 @@ describe('foresight serve --listen', () => {
   afterAll(() => new Promise<void>((resolve) => held.close(() => resolve())));
 
   test('when the address is not host:port, then it exits 2 naming the flag', () => {
-    expect(foresight('serve', '--listen', '9464')).toEqual({ status: 2, stdout: '', stderr: 'foresight: --listen must be host:port, e.g. 127.0.0.1:9464 or :9464 (got "9464")\n' });
+    expect(foresight('serve', '--listen', '9464')).toEqual({
+      status: 2,
+      stdout: '',
+      stderr: 'foresight: --listen must be host:port, e.g. 127.0.0.1:9464 or :9464 (got "9464")\n',
+    });
   });
 
   test('when the port is in use, then one line names the address and what to do, and it exits 1', () => {
@@ -61,7 +69,9 @@ describe('foresight serve --listen', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trimEnd().split('\n');
-    expect(lines[lines.length - 1]).toBe(`foresight: cannot listen on ${busy}: address already in use (another Foresight, or another program, holds the port); stop it or choose another with --listen host:port`);
+    expect(lines[lines.length - 1]).toBe(
+      `foresight: cannot listen on ${busy}: address already in use (another Foresight, or another program, holds the port); stop it or choose another with --listen host:port`,
+    );
     expect(r.stderr).not.toContain('EADDRINUSE');
     expect(r.stderr).not.toMatch(/^\s+at /m);
   });
@@ -69,7 +79,9 @@ describe('foresight serve --listen', () => {
   test('when the port from the environment is in use, then the line says every way to choose another', () => {
     const r = foresightWith({ FORESIGHT_LISTEN: busy }, 'serve');
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`foresight: cannot listen on ${busy}: address already in use (another Foresight, or another program, holds the port); stop it or choose another with --listen host:port, FORESIGHT_LISTEN or listen: in the config\n`);
+    expect(r.stderr).toContain(
+      `foresight: cannot listen on ${busy}: address already in use (another Foresight, or another program, holds the port); stop it or choose another with --listen host:port, FORESIGHT_LISTEN or listen: in the config\n`,
+    );
   });
 });
 
@@ -108,7 +120,8 @@ describe('foresight simulate', () => {
   test('when the fleet spec is malformed, then it exits 2 naming the bad part', () => {
     expect(foresight('simulate', '--fleet', 'ml_compute=10,gpu_farm=3')).toMatchObject({
       status: 2,
-      stderr: 'foresight: fleet spec: unknown profile "gpu_farm" (expected one of: ml_compute, database, web_api, conductor_mgmt, data_ingest, risk_analytics, generic)\n',
+      stderr:
+        'foresight: fleet spec: unknown profile "gpu_farm" (expected one of: ml_compute, database, web_api, conductor_mgmt, data_ingest, risk_analytics, generic)\n',
     });
     expect(foresight('simulate', 'history', '--servers', 'many')).toMatchObject({
       status: 2,
@@ -116,7 +129,7 @@ describe('foresight simulate', () => {
     });
   });
 
-  test('when a flag is unknown, then it exits 2 with commander\'s message', () => {
+  test("when a flag is unknown, then it exits 2 with commander's message", () => {
     const r = foresight('simulate', 'history', '--dayz', '2');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("error: unknown option '--dayz'");
@@ -128,7 +141,9 @@ describe('foresight simulate', () => {
       const out = path.join(dir, 'h.csv');
       const r = foresight('simulate', 'history', '--format', 'csv', '--days', '1', '--end', '1795000000', '--incidents', '2', '--out', out);
       expect(r.status).toBe(0);
-      expect(r.stderr).toMatch(/^wrote 5740 server-steps \(20 servers × 1 days at 300s, 2 incidents\) in [\d.]+ s to .*h\.csv; incidents in .*h\.csv\.incidents\.json\n$/);
+      expect(r.stderr).toMatch(
+        /^wrote 5740 server-steps \(20 servers × 1 days at 300s, 2 incidents\) in [\d.]+ s to .*h\.csv; incidents in .*h\.csv\.incidents\.json\n$/,
+      );
       const lines = readFileSync(out, 'utf8').trim().split('\n');
       expect(lines).toHaveLength(1 + 287 * 20 * 6);
       const incidents = JSON.parse(readFileSync(`${out}.incidents.json`, 'utf8')) as Array<Record<string, unknown>>;
@@ -143,6 +158,10 @@ describe('foresight simulate', () => {
 describe('foresight bench', () => {
   test('when the device or batch is not one it can use, then it exits 2 naming the value before measuring anything', () => {
     expect(foresight('bench', '--device', 'tpu')).toEqual({ status: 2, stdout: '', stderr: 'foresight: --device must be cpu, cuda or auto (got "tpu")\n' });
-    expect(foresight('bench', '--batch', '0')).toEqual({ status: 2, stdout: '', stderr: 'foresight: --batch must be a whole number from 1 to 65536 (got "0")\n' });
+    expect(foresight('bench', '--batch', '0')).toEqual({
+      status: 2,
+      stdout: '',
+      stderr: 'foresight: --batch must be a whole number from 1 to 65536 (got "0")\n',
+    });
   });
 });

@@ -67,7 +67,10 @@ describe('foresight.yml', () => {
   test.each([
     [{ source: { type: 'simulator', stpe: '5m' } }, 'source.stpe: unknown key; did you mean step?'],
     [{ source: { type: 'simulator' }, model: { 'batch-size': 8 } }, 'model.batch-size: unknown key; did you mean batch_size?'],
-    [{ source: { type: 'simulator' }, profiles: { thresholds: { databse: { cpu: { warning: 50 } } } } }, 'profiles.thresholds.databse: unknown key; did you mean database?'],
+    [
+      { source: { type: 'simulator' }, profiles: { thresholds: { databse: { cpu: { warning: 50 } } } } },
+      'profiles.thresholds.databse: unknown key; did you mean database?',
+    ],
     [{ source: { type: 'simulator', url: 'http://prometheus:9090' } }, 'source.url: unknown key here; url belongs under source.prometheus'],
     [{ source: { type: 'promethues' } }, 'source.type: must be one of prometheus, simulator; did you mean prometheus?'],
   ])('when a key or value is a typo, then the error suggests what it likely meant: %j', async (raw, message) => {
@@ -109,7 +112,10 @@ describe('foresight.yml', () => {
 describe('example configs in provisioning/foresight', () => {
   const dir = path.join(__dirname, '..', '..', 'provisioning', 'foresight');
   const examples = readdirSync(dir).filter((f) => f.endsWith('.yml'));
-  test('the examples are all there', () => expect(examples).toEqual(expect.arrayContaining(['foresight.yml', 'foresight-gpu.yml', 'thanos.yml', 'mimir.yml', 'victoriametrics.yml', 'simulator.yml'])));
+  test('the examples are all there', () =>
+    expect(examples).toEqual(
+      expect.arrayContaining(['foresight.yml', 'foresight-gpu.yml', 'thanos.yml', 'mimir.yml', 'victoriametrics.yml', 'simulator.yml']),
+    ));
   test.each(examples)('when %s is validated, then it passes the schema', async (name) => {
     const r = ConfigSchema.safeParse(parse(await readFile(path.join(dir, name), 'utf8')));
     expect(r.success ? 'ok' : JSON.stringify(r.error.issues[0])).toBe('ok');

@@ -32,7 +32,11 @@ async function fleet(app: App): Promise<FleetJson> {
 /** The embedded default, with cycles run by the test instead of a timer. */
 async function demoApp(clock: { t: number }): Promise<App> {
   const loaded = await parseConfig(
-    { listen: '127.0.0.1:0', source: { type: 'simulator', interval: '24h', simulator: { speed: EMBEDDED_SPEED, build_up: EMBEDDED_BUILD_UP } }, model: { device: 'cpu' } },
+    {
+      listen: '127.0.0.1:0',
+      source: { type: 'simulator', interval: '24h', simulator: { speed: EMBEDDED_SPEED, build_up: EMBEDDED_BUILD_UP } },
+      model: { device: 'cpu' },
+    },
     'test',
   );
   const app = createApp({ loaded, repoRoot: REPO, now: () => clock.t, log: () => undefined });
@@ -122,12 +126,16 @@ describe('the embedded default as a demo', () => {
         }
       }
       const leads = [...first].filter(([, e]) => e.predicted !== undefined && (e.current === undefined || e.predicted < e.current));
-      const minutes = (k: number | undefined): string => (k === undefined ? 'not within the run' : `${(k * STEP) / 60} simulated min (${(k * STEP) / EMBEDDED_SPEED} s at ${EMBEDDED_SPEED}x)`);
+      const minutes = (k: number | undefined): string =>
+        k === undefined ? 'not within the run' : `${(k * STEP) / 60} simulated min (${(k * STEP) / EMBEDDED_SPEED} s at ${EMBEDDED_SPEED}x)`;
       process.stdout.write(
         `switch to critical at ${new Date(switchedAt * 1000).toISOString()}; ${cycles} cycles in ${((Date.now() - wallStart) / 1000).toFixed(1)} s of test time\n` +
           [...first]
             .filter(([, e]) => e.predicted !== undefined || e.current !== undefined)
-            .map(([i, e]) => `  ${i}: predicted warning+ after ${minutes(e.predicted)}, current warning+ after ${minutes(e.current)}${leads.some(([l]) => l === i) ? '  <- foreseen' : ''}`)
+            .map(
+              ([i, e]) =>
+                `  ${i}: predicted warning+ after ${minutes(e.predicted)}, current warning+ after ${minutes(e.current)}${leads.some(([l]) => l === i) ? '  <- foreseen' : ''}`,
+            )
             .join('\n') +
           '\n',
       );

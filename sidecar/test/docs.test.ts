@@ -11,7 +11,12 @@ import { ALL_SERIES } from '../src/exporter/metrics';
 const REPO = path.join(__dirname, '..', '..');
 const read = (rel: string): string => readFileSync(path.join(REPO, rel), 'utf8');
 /** README.md and every page under docs/, relative to the repository root. */
-const PAGES = ['README.md', ...readdirSync(path.join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const PAGES = [
+  'README.md',
+  ...readdirSync(path.join(REPO, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 test('when the config schema changes, then docs/configuration.md must be regenerated (npm run docs)', () => {
   const page = read(GENERATED_BLOCKS.config);
@@ -19,14 +24,17 @@ test('when the config schema changes, then docs/configuration.md must be regener
   expect(page).toContain(configReference());
 });
 
-test.each(Object.entries(GENERATED_BLOCKS) as Array<[BlockKey, string]>)('when %s writes its block, then %s has that block exactly once and no other page has it', (key, file) => {
-  const count = (text: string, s: string): number => text.split(s).length - 1;
-  for (const page of PAGES) {
-    const text = read(page);
-    const want = page === file ? 1 : 0;
-    expect({ page, start: count(text, blockStart(key)), end: count(text, blockEnd(key)) }).toEqual({ page, start: want, end: want });
-  }
-});
+test.each(Object.entries(GENERATED_BLOCKS) as Array<[BlockKey, string]>)(
+  'when %s writes its block, then %s has that block exactly once and no other page has it',
+  (key, file) => {
+    const count = (text: string, s: string): number => text.split(s).length - 1;
+    for (const page of PAGES) {
+      const text = read(page);
+      const want = page === file ? 1 : 0;
+      expect({ page, start: count(text, blockStart(key)), end: count(text, blockEnd(key)) }).toEqual({ page, start: want, end: want });
+    }
+  },
+);
 
 test('when a block is replaced, then only the text between its markers changes; a missing block is an error naming the file', () => {
   const text = 'before\n<!-- bench:start -->\nold\n<!-- bench:end -->\nafter\n';
@@ -40,7 +48,9 @@ test('when a bench writes its table into a checkout, then the page named for it 
     await mkdir(path.join(root, 'docs'));
     await writeFile(path.join(root, 'docs', 'scaling.md'), '# Scaling\n\n<!-- bench-prometheus:start -->\nold\n<!-- bench-prometheus:end -->\n\nprose\n');
     expect(await writeBlock(root, 'bench-prometheus', '| a |\n')).toBe(path.join(root, 'docs', 'scaling.md'));
-    expect(await readFile(path.join(root, 'docs', 'scaling.md'), 'utf8')).toBe('# Scaling\n\n<!-- bench-prometheus:start -->\n| a |\n<!-- bench-prometheus:end -->\n\nprose\n');
+    expect(await readFile(path.join(root, 'docs', 'scaling.md'), 'utf8')).toBe(
+      '# Scaling\n\n<!-- bench-prometheus:start -->\n| a |\n<!-- bench-prometheus:end -->\n\nprose\n',
+    );
     await expect(writeBlock(root, 'bench', '| b |\n')).rejects.toThrow('docs/scaling.md has no <!-- bench:start --> … <!-- bench:end --> block');
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -98,7 +108,10 @@ test('when README.md or a docs page links into the repository, then the file exi
         broken.push(`${page}: ${target} (outside the repository)`);
       } else if (!existsSync(resolved)) {
         broken.push(`${page}: ${target} (no such file)`);
-      } else if (fragment !== undefined && !(statSync(resolved).isFile() && resolved.endsWith('.md') && anchors(readFileSync(resolved, 'utf8')).has(fragment))) {
+      } else if (
+        fragment !== undefined &&
+        !(statSync(resolved).isFile() && resolved.endsWith('.md') && anchors(readFileSync(resolved, 'utf8')).has(fragment))
+      ) {
         broken.push(`${page}: ${target} (no such heading)`);
       }
     }

@@ -9,7 +9,19 @@ const { TestEnvironment } = require('jest-environment-node');
 class ForesightEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
-    for (const name of ['Float32Array', 'Float64Array', 'Int32Array', 'Uint8Array', 'Int8Array', 'Uint16Array', 'Int16Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array', 'ArrayBuffer']) {
+    for (const name of [
+      'Float32Array',
+      'Float64Array',
+      'Int32Array',
+      'Uint8Array',
+      'Int8Array',
+      'Uint16Array',
+      'Int16Array',
+      'Uint32Array',
+      'BigInt64Array',
+      'BigUint64Array',
+      'ArrayBuffer',
+    ]) {
       this.global[name] = globalThis[name];
     }
   }

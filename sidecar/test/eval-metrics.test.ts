@@ -34,7 +34,18 @@ describe('per-window errors', () => {
     expect(pinball(0.5, 7, 7)).toBe(0);
     // quantiles 0.1 / 0.5 / 0.9 at two steps, actual 10 then 20:
     // step 1: q = 8, 10, 12 → 0.1·2 + 0 + 0.1·2 = 0.4; step 2: q = 10, 15, 30 → 0.1·10 + 0.5·5 + 0.1·10 = 4.5
-    expect(pinballOver([10, 20], [[8, 10], [10, 15], [12, 30]], [0.1, 0.5, 0.9], 2)).toBeCloseTo((0.4 + 4.5) / 6, 12);
+    expect(
+      pinballOver(
+        [10, 20],
+        [
+          [8, 10],
+          [10, 15],
+          [12, 30],
+        ],
+        [0.1, 0.5, 0.9],
+        2,
+      ),
+    ).toBeCloseTo((0.4 + 4.5) / 6, 12);
   });
 });
 
@@ -51,7 +62,15 @@ describe('series MASE: averaged over origins, then over series', () => {
   });
   it('coverage and scaled pinball of a model with quantiles', () => {
     const s = new SeriesScores('h1 cpu', 'test', 4, [2]);
-    s.add('q', [10, 20], { point: [10, 15], taus: [0.1, 0.5, 0.9], quantiles: [[8, 10], [10, 15], [12, 30]] });
+    s.add('q', [10, 20], {
+      point: [10, 15],
+      taus: [0.1, 0.5, 0.9],
+      quantiles: [
+        [8, 10],
+        [10, 15],
+        [12, 30],
+      ],
+    });
     expect(s.coverage('q', 0)).toBe(1);
     expect(s.pinball('q', 0)).toBeCloseTo((0.4 + 4.5) / 6 / 4, 12);
     expect(s.mase('q', 0)).toBe((0 + 5) / 2 / 4);

@@ -20,22 +20,42 @@ function values(v: number, gap = 0, gapped: readonly MetricName[] = METRIC_NAMES
 }
 
 function windowOf(end: number, byInstance: Record<string, Values>, failed: MetricName[] = []): HistoryWindow {
-  return { end, step: STEP, length: LEN, instances: new Map(Object.entries(byInstance)), dropped: {}, failed: failed.map((metric) => ({ metric, error: new SourceError('x', 'http_5xx', true) })) };
+  return {
+    end,
+    step: STEP,
+    length: LEN,
+    instances: new Map(Object.entries(byInstance)),
+    dropped: {},
+    failed: failed.map((metric) => ({ metric, error: new SourceError('x', 'http_5xx', true) })),
+  };
 }
 
 function forecastOf(instance: string, v: Values, score: number): CycleResult {
   const forecasts = Object.fromEntries(Object.keys(v).map((m) => [m, { quantiles: new Float32Array([score]), encoderWeights: new Float32Array() }]));
-  const forecast: InstanceForecast = { instance, profile: 'generic', ready: true, current: Object.fromEntries(METRIC_NAMES.map((m) => [m, v[m]?.[LEN - 1] ?? NaN])) as Record<MetricName, number>, forecasts };
+  const forecast: InstanceForecast = {
+    instance,
+    profile: 'generic',
+    ready: true,
+    current: Object.fromEntries(METRIC_NAMES.map((m) => [m, v[m]?.[LEN - 1] ?? NaN])) as Record<MetricName, number>,
+    forecasts,
+  };
   const risk: InstanceRisk = { score, level: Math.min(6, Math.floor(score / 15)), drivers: {}, predicted: {}, timeToBreach: {}, topDriver: undefined };
   return { forecast, risk };
 }
 
 /** One cycle: windows per instance, each scored `score` (what a re-score of that data would say). */
-function cycle(f: Freshness, end: number, data: Record<string, [Values, number]>, failed: MetricName[] = []): Record<string, Pick<PublishedInstance, 'state' | 'level' | 'goodAt' | 'reason'> & { score: number | undefined }> {
+function cycle(
+  f: Freshness,
+  end: number,
+  data: Record<string, [Values, number]>,
+  failed: MetricName[] = [],
+): Record<string, Pick<PublishedInstance, 'state' | 'level' | 'goodAt' | 'reason'> & { score: number | undefined }> {
   const byInstance = Object.fromEntries(Object.entries(data).map(([i, [v]]) => [i, v]));
   const results = new Map(Object.entries(data).map(([i, [v, score]]) => [i, forecastOf(i, v, score)]));
   const out = f.update(end, windowOf(end, byInstance, failed), results);
-  return Object.fromEntries(out.map((p) => [p.forecast.instance, { state: p.state, score: p.risk?.score, level: p.level, goodAt: p.goodAt, reason: p.reason }]));
+  return Object.fromEntries(
+    out.map((p) => [p.forecast.instance, { state: p.state, score: p.risk?.score, level: p.level, goodAt: p.goodAt, reason: p.reason }]),
+  );
 }
 
 const T = 1_800_000_000;
@@ -43,7 +63,10 @@ const T = 1_800_000_000;
 describe('metricRecency', () => {
   test('when the newest point is at the origin, then the metric is recent; one missing point at the origin makes it stale at two steps', () => {
     expect(metricRecency(values(1), STEP, 2 * STEP)).toEqual({ recent: new Set(METRIC_NAMES), stale: new Set() });
-    expect(metricRecency(values(1, 1, ['memory']), STEP, 2 * STEP)).toEqual({ recent: new Set(METRIC_NAMES.filter((m) => m !== 'memory')), stale: new Set(['memory']) });
+    expect(metricRecency(values(1, 1, ['memory']), STEP, 2 * STEP)).toEqual({
+      recent: new Set(METRIC_NAMES.filter((m) => m !== 'memory')),
+      stale: new Set(['memory']),
+    });
     // staleness three steps tolerates one missing point, not two
     expect(metricRecency(values(1, 1, ['memory']), STEP, 3 * STEP).stale).toEqual(new Set());
     expect(metricRecency(values(1, 2, ['memory']), STEP, 3 * STEP).stale).toEqual(new Set(['memory']));
@@ -55,7 +78,7 @@ describe('metricRecency', () => {
 });
 
 describe('Freshness', () => {
-  test('when a server\'s data is complete, then it is fresh with this cycle\'s risk', () => {
+  test("when a server's data is complete, then it is fresh with this cycle's risk", () => {
     const f = new Freshness(OPTIONS);
     expect(cycle(f, T, { a: [values(1), 75] })).toEqual({ a: { state: 'fresh', score: 75, level: 5, goodAt: T, reason: undefined } });
   });
@@ -68,7 +91,7 @@ describe('Freshness', () => {
     }
   });
 
-  test('when one metric\'s query failed, then every server that had it is stale (partial), with its last good risk', () => {
+  test("when one metric's query failed, then every server that had it is stale (partial), with its last good risk", () => {
     const f = new Freshness(OPTIONS);
     cycle(f, T, { a: [values(1), 60], b: [values(1), 40] });
     const noMemory = (): Values => {
@@ -129,6 +152,11 @@ describe('Freshness', () => {
     const f = new Freshness(OPTIONS);
     cycle(f, T, { a: [values(1), 75] });
     const [p] = f.update(T + 3600, undefined, undefined);
-    expect({ state: p!.state, forecasts: p!.forecast.forecasts, current: Object.values(p!.forecast.current).every(Number.isNaN), ready: p!.forecast.ready }).toEqual({ state: 'unknown', forecasts: {}, current: true, ready: false });
+    expect({
+      state: p!.state,
+      forecasts: p!.forecast.forecasts,
+      current: Object.values(p!.forecast.current).every(Number.isNaN),
+      ready: p!.forecast.ready,
+    }).toEqual({ state: 'unknown', forecasts: {}, current: true, ready: false });
   });
 });

@@ -8,7 +8,11 @@ describe('model inputs', () => {
     // the fixture's known tensor came from models/train/foresight_tft/data.py; recover each
     // window's origin from its time-of-day and day-of-week and rebuild it here
     const dir = path.join(__dirname, '..', '..', 'models', 'foresight-tft');
-    const manifest = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as { encoder_length: number; decoder_length: number; step_seconds: number };
+    const manifest = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as {
+      encoder_length: number;
+      decoder_length: number;
+      step_seconds: number;
+    };
     const fixture = JSON.parse(await readFile(path.join(dir, 'fixture.json'), 'utf8')) as { inputs: { known: { shape: number[]; data: number[] } } };
     const [b, t] = fixture.inputs.known.shape as [number, number, number];
     const te = manifest.encoder_length;
@@ -16,8 +20,8 @@ describe('model inputs', () => {
       const row = fixture.inputs.known.data.slice(i * t * 4, (i + 1) * t * 4);
       const last = (te - 1) * 4;
       const tod = Math.atan2(row[last]!, row[last + 1]!);
-      const secondOfDay = Math.round((((tod / (2 * Math.PI)) * 86400) % 86400 + 86400) % 86400 / 300) * 300;
-      const dowIndex = Math.round((((Math.atan2(row[last + 2]!, row[last + 3]!) / (2 * Math.PI)) * 7) % 7 + 7) % 7);
+      const secondOfDay = Math.round((((((tod / (2 * Math.PI)) * 86400) % 86400) + 86400) % 86400) / 300) * 300;
+      const dowIndex = Math.round(((((Math.atan2(row[last + 2]!, row[last + 3]!) / (2 * Math.PI)) * 7) % 7) + 7) % 7);
       // any day with that weekday: 1970-01-01 was a Thursday (4)
       const day = (dowIndex - 4 + 7) % 7;
       const origin = day * 86400 + secondOfDay + 7 * 86400 * 2900;
@@ -28,10 +32,11 @@ describe('model inputs', () => {
   });
 
   test('when a window has missing values and metrics, then masks are 0 there and values are 0', () => {
-    const inputs = buildModelInputs(
-      [{ profile: 'database', metric: 'memory', origin: 0, values: { memory: [95, NaN, 96], cpu: [10, 11, NaN] } }],
-      { encoderLength: 3, decoderLength: 2, stepSeconds: 300 },
-    );
+    const inputs = buildModelInputs([{ profile: 'database', metric: 'memory', origin: 0, values: { memory: [95, NaN, 96], cpu: [10, 11, NaN] } }], {
+      encoderLength: 3,
+      decoderLength: 2,
+      stepSeconds: 300,
+    });
     const t = inputs.tensors;
     expect(t['past_target']).toEqual(Float32Array.from([95, 0, 96]));
     expect(t['past_target_mask']).toEqual(Float32Array.from([1, 0, 1]));

@@ -63,7 +63,10 @@ function feeds(m: Manifest, f: Fixture, from = 0, to?: number): Record<string, o
     const end = to ?? n;
     const data = t.data.slice(from * per, end * per);
     const shape = [end - from, ...t.shape.slice(1)];
-    out[i.name] = i.dtype === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(data.map((x) => BigInt(x))), shape) : new ort.Tensor('float32', Float32Array.from(data), shape);
+    out[i.name] =
+      i.dtype === 'int64'
+        ? new ort.Tensor('int64', BigInt64Array.from(data.map((x) => BigInt(x))), shape)
+        : new ort.Tensor('float32', Float32Array.from(data), shape);
   }
   return out;
 }
@@ -139,7 +142,9 @@ function fixtureServer(f: Fixture, b: number, origin: number): ServerWindow {
     const [, n, m] = f.inputs[name]!.shape as [number, number, number];
     const v = f.inputs[name]!.data;
     const mask = f.inputs[`${name}_mask`]!.data;
-    return Object.fromEntries(METRIC_NAMES.map((metric, j) => [metric, Float64Array.from({ length: n }, (_, k) => (mask[(b * n + k) * m + j] ? v[(b * n + k) * m + j]! : NaN))])) as Record<MetricName, Float64Array>;
+    return Object.fromEntries(
+      METRIC_NAMES.map((metric, j) => [metric, Float64Array.from({ length: n }, (_, k) => (mask[(b * n + k) * m + j] ? v[(b * n + k) * m + j]! : NaN))]),
+    ) as Record<MetricName, Float64Array>;
   };
   return { profile: PROFILE_NAMES[f.inputs['static_profile']!.data[b]!]!, origin, values: series('history'), context: series('week') };
 }
@@ -175,10 +180,13 @@ describe('v2 model served: the committed smoke model', () => {
     });
   });
 
-  test('when the fixture\'s servers go through the sidecar\'s input building, then the tensors are the ones training made', () => {
+  test("when the fixture's servers go through the sidecar's input building, then the tensors are the ones training made", () => {
     const c = servingContract(model.manifest);
     const b = fixture.inputs['static_profile']!.shape[0]!;
-    const rows = Array.from({ length: b }, (_, k) => ({ server: fixtureServer(fixture, k, fixtureOrigin(fixture, k, model.manifest.encoder_length)), metrics: METRIC_NAMES }));
+    const rows = Array.from({ length: b }, (_, k) => ({
+      server: fixtureServer(fixture, k, fixtureOrigin(fixture, k, model.manifest.encoder_length)),
+      metrics: METRIC_NAMES,
+    }));
     const built = c.buildInputs(rows);
     const differing: Record<string, number> = {};
     for (const [name, want] of Object.entries(fixture.inputs)) {
@@ -188,15 +196,34 @@ describe('v2 model served: the committed smoke model', () => {
     expect(differing).toEqual({ history: 0, history_mask: 0, week: 0, week_mask: 0, known: 0, static_profile: 0 });
   });
 
-  test('when the forecast stage runs a window of the fixture\'s servers, then each series gets the model\'s forecast of that metric of that server', async () => {
+  test("when the forecast stage runs a window of the fixture's servers, then each series gets the model's forecast of that metric of that server", async () => {
     const te = model.manifest.encoder_length;
     const origin = fixtureOrigin(fixture, 0, te);
     const servers = [0, 1].map((k) => fixtureServer(fixture, k, origin));
     const ln = servingContract(model.manifest).historyLength;
-    const window: HistoryWindow = { end: origin, step: 300, length: ln, instances: new Map(servers.map((s, k) => [`host${k}`, s.values as Record<MetricName, Float64Array>])), profiles: new Map(servers.map((s, k) => [`host${k}`, s.profile])), dropped: {}, failed: [] };
-    const context: HistoryWindow = { end: origin, step: 3600, length: 172, instances: new Map(servers.map((s, k) => [`host${k}`, s.context as Record<MetricName, Float64Array>])), dropped: {}, failed: [] };
+    const window: HistoryWindow = {
+      end: origin,
+      step: 300,
+      length: ln,
+      instances: new Map(servers.map((s, k) => [`host${k}`, s.values as Record<MetricName, Float64Array>])),
+      profiles: new Map(servers.map((s, k) => [`host${k}`, s.profile])),
+      dropped: {},
+      failed: [],
+    };
+    const context: HistoryWindow = {
+      end: origin,
+      step: 3600,
+      length: 172,
+      instances: new Map(servers.map((s, k) => [`host${k}`, s.context as Record<MetricName, Float64Array>])),
+      dropped: {},
+      failed: [],
+    };
     const direct = await session.run(servingContract(model.manifest).buildInputs(servers.map((server) => ({ server, metrics: METRIC_NAMES }))));
-    const r = await forecastWindow(window, { manifest: model.manifest, runner: { run: (i) => session.run(i) }, profileOf: profileMatcher(undefined), minHistoryPoints: 1, batchSize: 1 }, context);
+    const r = await forecastWindow(
+      window,
+      { manifest: model.manifest, runner: { run: (i) => session.run(i) }, profileOf: profileMatcher(undefined), minHistoryPoints: 1, batchSize: 1 },
+      context,
+    );
     const [td, nq] = [model.manifest.decoder_length, model.manifest.quantiles.length];
     let compared = 0;
     r.instances.forEach((inst, k) => {

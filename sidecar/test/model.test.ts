@@ -43,7 +43,8 @@ async function fixtureOf(dir: string): Promise<Fixture> {
 
 function inputsOf(f: Fixture): ModelInputs {
   const tensors: Record<string, Float32Array | BigInt64Array> = {};
-  for (const [name, t] of Object.entries(f.inputs)) tensors[name] = t.dtype === 'int64' ? BigInt64Array.from(t.data.map((x) => BigInt(x))) : Float32Array.from(t.data);
+  for (const [name, t] of Object.entries(f.inputs))
+    tensors[name] = t.dtype === 'int64' ? BigInt64Array.from(t.data.map((x) => BigInt(x))) : Float32Array.from(t.data);
   return { batch: f.inputs['known']!.shape[0]!, tensors };
 }
 
@@ -100,7 +101,8 @@ describe('shipped model', () => {
   test('when device is auto on a machine without CUDA, then it serves on CPU and says why', async () => {
     const session = await createModelSession(await loadModelFiles(SHIPPED), 'auto', 1);
     try {
-      if (session.provider === 'cpu' && !existsSync(cudaProviderLibrary())) expect(session.fallbackReason).toBe('CUDA execution provider unavailable: provider libraries not installed');
+      if (session.provider === 'cpu' && !existsSync(cudaProviderLibrary()))
+        expect(session.fallbackReason).toBe('CUDA execution provider unavailable: provider libraries not installed');
       else if (session.provider === 'cpu') expect(session.fallbackReason).toMatch(/^CUDA execution provider unavailable \(.+\); using CPU$/);
       else expect(session.fallbackReason).toBeUndefined();
     } finally {
@@ -130,7 +132,9 @@ describe('corrupt or mismatched model files', () => {
     bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
     await writeFile(p, bytes);
     await expect(loadModelFiles(dir)).rejects.toThrow(
-      new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: sha256 [0-9a-f]{64} does not match model.json's checksum [0-9a-f]{64} \\(corrupt or mismatched file\\)$`),
+      new RegExp(
+        `^${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: sha256 [0-9a-f]{64} does not match model.json's checksum [0-9a-f]{64} \\(corrupt or mismatched file\\)$`,
+      ),
     );
   });
 
@@ -144,7 +148,9 @@ describe('corrupt or mismatched model files', () => {
     await editManifest((m) => (m['encoder_length'] = 144));
     // every contract version feeds known features over encoder + decoder; its lengths are named
     await expect(loadModelFiles(dir)).rejects.toThrow(
-      new RegExp(`this sidecar cannot feed the model: .*known: shape \\["batch",${te + td},4\\] does not match \\[batch, ${144 + td}, 4\\] \\((history \\d+, week \\d+, )?encoder 144, decoder ${td}\\)`),
+      new RegExp(
+        `this sidecar cannot feed the model: .*known: shape \\["batch",${te + td},4\\] does not match \\[batch, ${144 + td}, 4\\] \\((history \\d+, week \\d+, )?encoder 144, decoder ${td}\\)`,
+      ),
     );
   });
 

@@ -16,7 +16,7 @@ function npm(...args: string[]): { status: number | null; stdout: string; stderr
 }
 
 describe('npm in the repository', () => {
-  test('when a user runs an npm command, then npm prints no warning about the repository\'s config and runs no install script of a dependency', () => {
+  test("when a user runs an npm command, then npm prints no warning about the repository's config and runs no install script of a dependency", () => {
     const r = npm('config', 'get', 'ignore-scripts');
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'true\n', stderr: '' });
   });

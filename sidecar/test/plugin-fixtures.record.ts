@@ -48,7 +48,13 @@ describeWith(['prometheus', 'promtool'])('plugin fixtures', () => {
   afterAll(() => removeTempDirs());
 
   test('record frames from a real sidecar and Prometheus', async () => {
-    const h = await simulatedHistory({ days: 2, end: Math.floor(Date.now() / 1000 / HOUR) * HOUR, schedule: 'healthy,40h:critical', incidents: 4, incidentsWindow: [3 * HOUR, 34 * HOUR] });
+    const h = await simulatedHistory({
+      days: 2,
+      end: Math.floor(Date.now() / 1000 / HOUR) * HOUR,
+      schedule: 'healthy,40h:critical',
+      incidents: 4,
+      incidentsWindow: [3 * HOUR, 34 * HOUR],
+    });
     const port = await freePort();
     const prom = await startPrometheus({
       blocksDir: h.blocksDir,
@@ -56,7 +62,12 @@ describeWith(['prometheus', 'promtool'])('plugin fixtures', () => {
     });
     const loaded = await parseConfig(
       // every horizon × percentile (exporter.full): the panel's fixtures hold whole cones
-      { listen: `127.0.0.1:${port}`, source: { type: 'prometheus', interval: '24h', prometheus: { url: prom.url, timeout: '10s', retries: 0 } }, model: { device: 'cpu' }, exporter: { full: true } },
+      {
+        listen: `127.0.0.1:${port}`,
+        source: { type: 'prometheus', interval: '24h', prometheus: { url: prom.url, timeout: '10s', retries: 0 } },
+        model: { device: 'cpu' },
+        exporter: { full: true },
+      },
       'record',
     );
     const clock = { t: h.start + 38 * HOUR };

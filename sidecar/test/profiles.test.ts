@@ -20,7 +20,13 @@ describe('profile matching', () => {
   test('when no rules are configured, then the default name patterns apply', () => {
     const of = profileMatcher(undefined);
     expect(['ppml0001', 'ppdb001', 'ppweb001', 'ppcon01', 'ppdi001', 'ppra001', 'node-7'].map((i) => of(i))).toEqual([
-      'ml_compute', 'database', 'web_api', 'conductor_mgmt', 'data_ingest', 'risk_analytics', 'generic',
+      'ml_compute',
+      'database',
+      'web_api',
+      'conductor_mgmt',
+      'data_ingest',
+      'risk_analytics',
+      'generic',
     ]);
   });
 });

@@ -40,24 +40,36 @@ describeWith(['promtool'])('Prometheus rules', () => {
 
 describe('rule conventions', () => {
   const doc = parse(readFileSync(path.join(RULES, 'foresight.rules.yml'), 'utf8')) as { groups: Array<{ rules: Array<Record<string, unknown>> }> };
-  const alerts = doc.groups.flatMap((g) => g.rules).filter((r) => 'alert' in r) as Array<{ alert: string; expr: string; for?: string; labels: Record<string, string>; annotations: Record<string, string> }>;
+  const alerts = doc.groups.flatMap((g) => g.rules).filter((r) => 'alert' in r) as Array<{
+    alert: string;
+    expr: string;
+    for?: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+  }>;
 
   test('when an alert is declared, then it has for:, a severity that is a level name, a fixed summary, a templated description, a runbook and a dashboard', () => {
     const levelNames = LEVELS.map((l) => l.name as string);
     for (const a of alerts) {
-      expect({ alert: a.alert, ok: Boolean(a.for) && levelNames.includes(a.labels['severity']!) && Boolean(a.labels['sla']) }).toEqual({ alert: a.alert, ok: true });
+      expect({ alert: a.alert, ok: Boolean(a.for) && levelNames.includes(a.labels['severity']!) && Boolean(a.labels['sla']) }).toEqual({
+        alert: a.alert,
+        ok: true,
+      });
       expect(a.annotations['summary']).not.toContain('{{');
       expect(a.annotations['description']).toContain('{{');
       expect(a.annotations['runbook_url']).toMatch(/^https:\/\/.+#[a-z]+$/);
       expect(a.annotations['dashboard']).toMatch(/^https:\/\//);
     }
     // one alert per alerting level
-    expect(alerts.filter((a) => /^foresight_severity_level >= \d$/.test(a.expr)).map((a) => a.labels['severity']).sort()).toEqual(
-      ['critical', 'danger', 'degrading', 'imminent_failure', 'warning'],
-    );
+    expect(
+      alerts
+        .filter((a) => /^foresight_severity_level >= \d$/.test(a.expr))
+        .map((a) => a.labels['severity'])
+        .sort(),
+    ).toEqual(['critical', 'danger', 'degrading', 'imminent_failure', 'warning']);
   });
 
-  test('when rules name foresight_* series, then each exists in the sidecar\'s metrics module', () => {
+  test("when rules name foresight_* series, then each exists in the sidecar's metrics module", () => {
     const text = readFileSync(path.join(RULES, 'foresight.rules.yml'), 'utf8');
     const used = new Set([...text.matchAll(/\b(foresight_[a-z_]+)\b/g)].map((m) => m[1]!));
     const defined = new Set(ALL_SERIES.map((s) => s.name));
@@ -80,7 +92,11 @@ describeWith(['amtool'])('Alertmanager routing', () => {
     ['degrading', 'team-email'],
     ['watch', 'default-webhook'],
   ])('when an alert has severity %s, then it routes to %s', (severity, receiver) => {
-    const r = spawnSync(BINARIES.amtool, ['config', 'routes', 'test', `--config.file=${AM}`, `severity=${severity}`, 'alertname=ForesightCritical', 'instance=ppml0001'], { encoding: 'utf8' });
+    const r = spawnSync(
+      BINARIES.amtool,
+      ['config', 'routes', 'test', `--config.file=${AM}`, `severity=${severity}`, 'alertname=ForesightCritical', 'instance=ppml0001'],
+      { encoding: 'utf8' },
+    );
     expect(r.stdout.trim()).toBe(receiver);
   });
 });

@@ -11,7 +11,13 @@ import { levelOf, levelWithHysteresis, LEVELS } from '../src/risk/levels';
 
 const STEP = 300;
 const Q = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95];
-const HORIZONS = [['30m', 5], ['1h', 11], ['2h', 23], ['4h', 47], ['8h', 95]].map(([label, index]) => ({ label: label as string, index: index as number }));
+const HORIZONS = [
+  ['30m', 5],
+  ['1h', 11],
+  ['2h', 23],
+  ['4h', 47],
+  ['8h', 95],
+].map(([label, index]) => ({ label: label as string, index: index as number }));
 
 /** 13 points (one hour) ending at `now`, rising linearly from `from`. */
 function recent(now: number, from = now): number[] {
@@ -50,7 +56,13 @@ describe('risk scoring: behaviour cases', () => {
     // compound: one hot metric is a busy server
     ['generic CPU 85 % alone', 'generic', { cpu: { recent: recent(85), forecast: forecast(85, 85) } }, 0, 3],
     // compound: CPU and memory together is a server about to fall over
-    ['generic CPU 85 % with memory 90 %', 'generic', { cpu: { recent: recent(85), forecast: forecast(85, 85) }, memory: { recent: recent(90), forecast: forecast(90, 90) } }, 5, 6],
+    [
+      'generic CPU 85 % with memory 90 %',
+      'generic',
+      { cpu: { recent: recent(85), forecast: forecast(85, 85) }, memory: { recent: recent(90), forecast: forecast(90, 90) } },
+      5,
+      6,
+    ],
     // prediction-aware: a forecast alone escalates by lead time — 95 % in 45 min earns danger
     ['generic CPU 40 % now, p50 95 % in 45 min', 'generic', { cpu: { recent: recent(40), forecast: forecast(40, 100, 10) } }, 4, 6],
     // prediction-aware: crossing within 30 min earns critical
@@ -61,14 +73,38 @@ describe('risk scoring: behaviour cases', () => {
     ['generic CPU 40 % now, only p90 crosses in 50 min', 'generic', { cpu: { recent: recent(40), forecast: forecast(40, 82, 10, 12) } }, 3, 3],
     // a leak: ml_compute memory climbing steadily 80 → 90 % in the last hour while the model still
     // forecasts recovery; the straight line reaches 98 % in under an hour, which earns warning
-    ['ml_compute memory leaking 80 → 90 % in an hour, forecast flat', 'ml_compute', { memory: { recent: recent(90, 80), forecast: forecast(88, 88, 96, 0.5) } }, 3, 4],
+    [
+      'ml_compute memory leaking 80 → 90 % in an hour, forecast flat',
+      'ml_compute',
+      { memory: { recent: recent(90, 80), forecast: forecast(88, 88, 96, 0.5) } },
+      3,
+      4,
+    ],
     // memory that wanders up and down is not a leak, whatever its last hour's slope
-    ['web_api memory wandering 60–75 %', 'web_api', { memory: { recent: [60, 72, 63, 75, 61, 70, 64, 74, 62, 71, 66, 75, 68], forecast: forecast(68, 68, 96, 0.5) } }, 0, 1],
+    [
+      'web_api memory wandering 60–75 %',
+      'web_api',
+      { memory: { recent: [60, 72, 63, 75, 61, 70, 64, 74, 62, 71, 66, 75, 68], forecast: forecast(68, 68, 96, 0.5) } },
+      0,
+      1,
+    ],
     // spikes are not states: one 5-minute burst of load on a web server (1.8 per core after an
     // hour at 0.5) is neither a warning-level value nor a steep trend
-    ['web_api load 0.5 per core with a one-sample burst to 1.8', 'web_api', { load: { recent: [...recent(0.5).slice(0, 12), 1.8], forecast: forecast(0.6, 0.6, 96, 0.1) } }, 0, 1],
+    [
+      'web_api load 0.5 per core with a one-sample burst to 1.8',
+      'web_api',
+      { load: { recent: [...recent(0.5).slice(0, 12), 1.8], forecast: forecast(0.6, 0.6, 96, 0.1) } },
+      0,
+      1,
+    ],
     // …but the same load held for 15 minutes is the server's state
-    ['web_api load 1.8 per core for 15 minutes', 'web_api', { load: { recent: [...recent(0.5).slice(0, 10), 1.8, 1.8, 1.8], forecast: forecast(1.8, 1.8, 96, 0.05) } }, 3, 6],
+    [
+      'web_api load 1.8 per core for 15 minutes',
+      'web_api',
+      { load: { recent: [...recent(0.5).slice(0, 10), 1.8, 1.8, 1.8], forecast: forecast(1.8, 1.8, 96, 0.05) } },
+      3,
+      6,
+    ],
   ] as const)('when %s, then the level is in range', (_name, profile, metrics, lo, hi) => {
     const r = level(profile, metrics);
     expect({ ..._nameless(r), ok: atLeast(r.level) >= lo && atLeast(r.level) <= hi }).toEqual({ ..._nameless(r), ok: true });
@@ -76,7 +112,13 @@ describe('risk scoring: behaviour cases', () => {
 
   test('when the p50 crosses critical in about 3 h, then the predicted columns warm towards the crossing instead of reading healthy before it', () => {
     // memory 60 % now, p50 rising in a straight line to 100 % at +3h20m: crosses 98 % (ml_compute critical) at ~+3h10m
-    const r = scoreRisk({ thresholds: DEFAULT_THRESHOLDS.ml_compute, metrics: { memory: { recent: recent(60), forecast: forecast(60, 100, 40) } }, step: STEP, quantiles: Q, horizons: HORIZONS });
+    const r = scoreRisk({
+      thresholds: DEFAULT_THRESHOLDS.ml_compute,
+      metrics: { memory: { recent: recent(60), forecast: forecast(60, 100, 40) } },
+      step: STEP,
+      quantiles: Q,
+      horizons: HORIZONS,
+    });
     const ttb = r.timeToBreach.memory!['50']!;
     expect(ttb).toBeGreaterThan(3 * 3600);
     expect(ttb).toBeLessThan(3.5 * 3600);
@@ -127,7 +169,7 @@ describe('hysteresis', () => {
 });
 
 describe('steady climbs of filling metrics', () => {
-  test('when memory rises in a straight line, then the time to the threshold is the line\'s', () => {
+  test("when memory rises in a straight line, then the time to the threshold is the line's", () => {
     // 1 % per 5 minutes = 12 %/h; median of the last three samples is 89 (one step back), 9 % to go at 12 %/h
     const r = Array.from({ length: 13 }, (_, k) => 78 + k);
     expect(steadyClimbSeconds(r, STEP, 98)).toBeCloseTo((98 - 89) / (1 / STEP), 6);
@@ -137,8 +179,20 @@ describe('steady climbs of filling metrics', () => {
     const jump = [...Array.from({ length: 10 }, () => 50), 80, 80, 80];
     expect(steadyClimbSeconds(jump, STEP, 98)).toBe(Infinity);
     expect(steadyClimbSeconds([60, 72, 63, 75, 61, 70, 64, 74, 62, 71, 66, 75, 68], STEP, 98)).toBe(Infinity);
-    expect(steadyClimbSeconds(Array.from({ length: 13 }, (_, k) => 90 - k), STEP, 98)).toBe(Infinity);
-    expect(steadyClimbSeconds(Array.from({ length: 13 }, (_, k) => 90 + k), STEP, 98)).toBe(0);
+    expect(
+      steadyClimbSeconds(
+        Array.from({ length: 13 }, (_, k) => 90 - k),
+        STEP,
+        98,
+      ),
+    ).toBe(Infinity);
+    expect(
+      steadyClimbSeconds(
+        Array.from({ length: 13 }, (_, k) => 90 + k),
+        STEP,
+        98,
+      ),
+    ).toBe(0);
   });
 });
 

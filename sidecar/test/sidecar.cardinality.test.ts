@@ -68,10 +68,14 @@ function composition(series: readonly Sample[]): Record<string, number> {
   return out;
 }
 
-const values = (series: readonly Sample[], name: string, label: string): string[] => [...new Set(series.filter((s) => s.name === name).map((s) => s.labels[label]!))].sort();
+const values = (series: readonly Sample[], name: string, label: string): string[] =>
+  [...new Set(series.filter((s) => s.name === name).map((s) => s.labels[label]!))].sort();
 
 /** The drivers of a server from the fleet JSON (every one), largest first. */
-const driversOf = (i: FleetInstance): string[] => Object.entries(i.drivers ?? {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([d]) => d);
+const driversOf = (i: FleetInstance): string[] =>
+  Object.entries(i.drivers ?? {})
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([d]) => d);
 
 /**
  * Every per-server selector the shipped rules and dashboards (the panel's queries included)
@@ -80,8 +84,11 @@ const driversOf = (i: FleetInstance): string[] => Object.entries(i.drivers ?? {}
  */
 function shippedSelectors(): Array<{ where: string; name: string; matchers: Array<{ label: string; op: string; value: string }> }> {
   const texts: Array<{ where: string; text: string }> = [];
-  const rules = parse(readFileSync(path.join(REPO, 'provisioning', 'prometheus', 'rules', 'foresight.rules.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; record?: string; expr: string; annotations?: Record<string, string> }> }> };
-  for (const g of rules.groups) for (const r of g.rules) texts.push({ where: `rule ${r.alert ?? r.record}`, text: [r.expr, ...Object.values(r.annotations ?? {})].join('\n') });
+  const rules = parse(readFileSync(path.join(REPO, 'provisioning', 'prometheus', 'rules', 'foresight.rules.yml'), 'utf8')) as {
+    groups: Array<{ rules: Array<{ alert?: string; record?: string; expr: string; annotations?: Record<string, string> }> }>;
+  };
+  for (const g of rules.groups)
+    for (const r of g.rules) texts.push({ where: `rule ${r.alert ?? r.record}`, text: [r.expr, ...Object.values(r.annotations ?? {})].join('\n') });
   const dir = path.join(REPO, 'provisioning', 'grafana', 'dashboards');
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
     const d = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr?: string }> }> };
@@ -172,7 +179,7 @@ describe('series per server on /metrics (the cardinality budget)', () => {
     }
   });
 
-  test('when the shipped rules and dashboards (the panel\'s queries included) select per-server series, then each selector matches series published by default', () => {
+  test("when the shipped rules and dashboards (the panel's queries included) select per-server series, then each selector matches series published by default", () => {
     const selectors = shippedSelectors();
     // the rules' p50 time to breach, the dashboards' cones and drivers, ...
     expect(selectors.length).toBeGreaterThan(30);

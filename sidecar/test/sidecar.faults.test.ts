@@ -31,7 +31,11 @@ import type { MetricName } from '../src/profiles/profiles';
 import { readFileSync } from 'node:fs';
 
 /** Reads per metric and cycle of the shipped model: the day at 5 minutes, and for a contract-2 model also the week at 1 h (each refused read counts once). */
-const READS_PER_METRIC = (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'models', 'foresight-tft', 'model.json'), 'utf8')) as { contract_version?: number }).contract_version === 2 ? 2 : 1;
+const READS_PER_METRIC =
+  (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'models', 'foresight-tft', 'model.json'), 'utf8')) as { contract_version?: number })
+    .contract_version === 2
+    ? 2
+    : 1;
 
 jest.setTimeout(240_000);
 
@@ -85,7 +89,12 @@ function published(s: Scrape, instance: string): { score: number | undefined; le
       .filter((x) => x.name === name && x.labels['instance'] === instance)
       .map((x) => `${JSON.stringify(x.labels)} ${x.value}`)
       .sort();
-  return { score: s.value('foresight_risk_score', instance), level: s.value('foresight_severity_level', instance), forecasts: of('foresight_forecast'), values: of('foresight_metric_value') };
+  return {
+    score: s.value('foresight_risk_score', instance),
+    level: s.value('foresight_severity_level', instance),
+    forecasts: of('foresight_forecast'),
+    values: of('foresight_metric_value'),
+  };
 }
 
 describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Prometheus behind a fault proxy)', () => {
@@ -115,7 +124,13 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
 
   beforeAll(async () => {
     // the same cached two days as sidecar.prometheus.test.ts (healthy, then critical for the last 8 h)
-    h = await simulatedHistory({ days: 2, end: Math.floor(Date.now() / 1000 / HOUR) * HOUR, schedule: 'healthy,40h:critical', incidents: 4, incidentsWindow: [3 * HOUR, 34 * HOUR] });
+    h = await simulatedHistory({
+      days: 2,
+      end: Math.floor(Date.now() / 1000 / HOUR) * HOUR,
+      schedule: 'healthy,40h:critical',
+      incidents: 4,
+      incidentsWindow: [3 * HOUR, 34 * HOUR],
+    });
     prom = await startPrometheus({ blocksDir: h.blocksDir });
     proxy = await startFaultProxy(prom.url);
     const loaded = await parseConfig(
@@ -161,19 +176,29 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
     expect([...(await fleet(app)).values()].every((i) => i.state === 'fresh' && !i.stale)).toBe(true);
   });
 
-  test.each([10, 15, 30])('when the last %i minutes are missing for one server, then it keeps its last good risk and forecasts, marked stale; the others stay fresh', async (minutes) => {
-    const before = await fresh();
-    const cutoff = t0 - minutes * 60 + STEP; // Prometheus' 5-minute lookback carries the last sample one step
-    proxy.setRules([forEveryRange({ kind: 'rewrite', rewrite: (a) => mapValues(a, (labels, time, v) => (labels['instance'] === worst && time > cutoff ? undefined : v)) })]);
-    const s = await cycleAt(t0);
-    expect(published(s, worst)).toEqual(published(before, worst));
-    expect(s.value('foresight_instance_stale', worst)).toBe(1);
-    expect(s.value('foresight_instance_unknown', worst)).toBe(0);
-    expect(s.count('foresight_instance_stale', {})).toBe(1);
-    expect(s.samples.find((x) => x.name === 'foresight_source_up')?.value).toBe(1);
-    const f = (await fleet(app)).get(worst)!;
-    expect({ state: f.state, stale: f.stale, dataAt: f.dataAt, score: f.score }).toEqual({ state: 'stale', stale: true, dataAt: t0, score: before.value('foresight_risk_score', worst) });
-  });
+  test.each([10, 15, 30])(
+    'when the last %i minutes are missing for one server, then it keeps its last good risk and forecasts, marked stale; the others stay fresh',
+    async (minutes) => {
+      const before = await fresh();
+      const cutoff = t0 - minutes * 60 + STEP; // Prometheus' 5-minute lookback carries the last sample one step
+      proxy.setRules([
+        forEveryRange({ kind: 'rewrite', rewrite: (a) => mapValues(a, (labels, time, v) => (labels['instance'] === worst && time > cutoff ? undefined : v)) }),
+      ]);
+      const s = await cycleAt(t0);
+      expect(published(s, worst)).toEqual(published(before, worst));
+      expect(s.value('foresight_instance_stale', worst)).toBe(1);
+      expect(s.value('foresight_instance_unknown', worst)).toBe(0);
+      expect(s.count('foresight_instance_stale', {})).toBe(1);
+      expect(s.samples.find((x) => x.name === 'foresight_source_up')?.value).toBe(1);
+      const f = (await fleet(app)).get(worst)!;
+      expect({ state: f.state, stale: f.stale, dataAt: f.dataAt, score: f.score }).toEqual({
+        state: 'stale',
+        stale: true,
+        dataAt: t0,
+        score: before.value('foresight_risk_score', worst),
+      });
+    },
+  );
 
   test('when the memory query fails (HTTP 500), then the memory series are kept for every server, marked stale, and source_up is 0', async () => {
     const before = await fresh();
@@ -203,7 +228,9 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
 
   test('when a server vanishes from the answers, then its series stay (stale), then it is unknown: no score or forecast, its last level kept', async () => {
     const before = await fresh();
-    proxy.setRules([forEveryRange({ kind: 'rewrite', rewrite: (a) => ({ ...a, data: { ...a.data, result: a.data.result.filter((r) => r.metric['instance'] !== worst) } }) })]);
+    proxy.setRules([
+      forEveryRange({ kind: 'rewrite', rewrite: (a) => ({ ...a, data: { ...a.data, result: a.data.result.filter((r) => r.metric['instance'] !== worst) } }) }),
+    ]);
     const stale = await cycleAt(t0 + STEP);
     expect(published(stale, worst)).toEqual(published(before, worst));
     expect([stale.value('foresight_instance_stale', worst), stale.value('foresight_instance_unknown', worst)]).toEqual([1, 0]);
@@ -213,7 +240,12 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
     expect(published(unknown, worst)).toEqual({ score: undefined, level: before.value('foresight_severity_level', worst), forecasts: [], values: [] });
     expect(unknown.value('foresight_instance_ready', worst)).toBeUndefined();
     const f = (await fleet(app)).get(worst)!;
-    expect({ state: f.state, score: f.score, level: f.level, dataAt: f.dataAt }).toEqual({ state: 'unknown', score: undefined, level: before.value('foresight_severity_level', worst), dataAt: t0 });
+    expect({ state: f.state, score: f.score, level: f.level, dataAt: f.dataAt }).toEqual({
+      state: 'unknown',
+      score: undefined,
+      level: before.value('foresight_severity_level', worst),
+      dataAt: t0,
+    });
     // everyone else read fresh data at the later windows
     expect(unknown.count('foresight_instance_stale', {})).toBe(1);
   });
@@ -231,8 +263,13 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
 
   test('when a read is stuck and the source is aborted (reload, shutdown), then the read ends at once with reason aborted', async () => {
     // limits far away: only abort() can end this read in time
-    const config = ConfigSchema.parse({ source: { type: 'prometheus', prometheus: { url: proxy.url, timeout: '10m', deadline: '10m', retries: 0 } } }).source.prometheus!;
-    const source = new PrometheusSource({ config, secrets: {}, queries: Object.fromEntries(METRIC_NAMES.map((m) => [m, METRICS[m].expr])) as Record<MetricName, string> });
+    const config = ConfigSchema.parse({ source: { type: 'prometheus', prometheus: { url: proxy.url, timeout: '10m', deadline: '10m', retries: 0 } } }).source
+      .prometheus!;
+    const source = new PrometheusSource({
+      config,
+      secrets: {},
+      queries: Object.fromEntries(METRIC_NAMES.map((m) => [m, METRICS[m].expr])) as Record<MetricName, string>,
+    });
     proxy.setRules([forEveryRange({ kind: 'drip' })]);
     const drips = proxy.injected.drip;
     try {
@@ -241,7 +278,10 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
       source.abort('shutdown');
       const e = await read;
       expect(e).toBeInstanceOf(SourceError);
-      expect({ reason: (e as SourceError).reason, message: (e as SourceError).message }).toEqual({ reason: 'aborted', message: `${proxy.url}: read aborted (shutdown)` });
+      expect({ reason: (e as SourceError).reason, message: (e as SourceError).message }).toEqual({
+        reason: 'aborted',
+        message: `${proxy.url}: read aborted (shutdown)`,
+      });
     } finally {
       source.close();
     }
@@ -262,7 +302,12 @@ describeWith(['prometheus', 'promtool'])('sidecar under data faults (real Promet
     ]);
     const s = await cycleAt(t0);
     const after = (metric: MetricName, reason: string): number => s.count('foresight_samples_dropped_total', { metric, reason });
-    expect({ mem: after('memory', 'out_of_range'), cpu: after('cpu', 'invalid'), load: after('load', 'out_of_range'), net: after('network', 'out_of_range') }).toEqual({
+    expect({
+      mem: after('memory', 'out_of_range'),
+      cpu: after('cpu', 'invalid'),
+      load: after('load', 'out_of_range'),
+      net: after('network', 'out_of_range'),
+    }).toEqual({
       mem: counts.mem + 20,
       cpu: counts.cpu + 20 * 4,
       load: counts.load + 20,

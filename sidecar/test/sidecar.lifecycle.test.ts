@@ -145,7 +145,10 @@ describe('shutdown', () => {
     const file = path.join(dir, 'drip.yml');
     // the defaults a user has (30 s timeout, 2 retries); the hard bound is set far away, so
     // what is checked is that the read is aborted, not that the process is cut off
-    await writeFile(file, `listen: 127.0.0.1:${port}\nshutdown_timeout: 60s\nsource:\n  type: prometheus\n  prometheus:\n    url: ${drip.url}\nmodel:\n  device: cpu\n`);
+    await writeFile(
+      file,
+      `listen: 127.0.0.1:${port}\nshutdown_timeout: 60s\nsource:\n  type: prometheus\n  prometheus:\n    url: ${drip.url}\nmodel:\n  device: cpu\n`,
+    );
     const sidecar = (started.sidecar = startSidecar(file));
     try {
       const code = await exitWithin(sidecar, 60_000);
@@ -169,10 +172,18 @@ describe('shutdown deadline', () => {
     const file = path.join(dir, 'deadline.yml');
     // 3,000 simulated servers: the first cycle's inference runs for many seconds, and a batch
     // already running is not interrupted, so the cleanups outlast a 1 s bound
-    await writeFile(file, `listen: 127.0.0.1:${port}\nshutdown_timeout: 1s\nsource:\n  type: simulator\n  simulator:\n    servers: 3000\nmodel:\n  device: cpu\n`);
+    await writeFile(
+      file,
+      `listen: 127.0.0.1:${port}\nshutdown_timeout: 1s\nsource:\n  type: simulator\n  simulator:\n    servers: 3000\nmodel:\n  device: cpu\n`,
+    );
     const sidecar = startSidecar(file);
     try {
-      await waitFor('the first cycle to start', () => Promise.resolve(logEntries(sidecar.output()).some((e) => e.msg.startsWith('model ')) ? true : undefined), 60_000, 100);
+      await waitFor(
+        'the first cycle to start',
+        () => Promise.resolve(logEntries(sidecar.output()).some((e) => e.msg.startsWith('model ')) ? true : undefined),
+        60_000,
+        100,
+      );
       sidecar.child.kill('SIGTERM');
       expect(await exitWithin(sidecar, 30_000)).toBe(0);
       const msgs = logEntries(sidecar.output()).map((e) => `${e.level} ${e.msg}`);
@@ -187,7 +198,13 @@ describeWith(['prometheus', 'promtool'])('shutdown against a real Prometheus', (
   let prom: PrometheusHandle;
   beforeAll(async () => {
     // the same cached two days the other Prometheus suites use, ending on the hour before now
-    const h = await simulatedHistory({ days: 2, end: Math.floor(Date.now() / 1000 / HOUR) * HOUR, schedule: 'healthy,40h:critical', incidents: 4, incidentsWindow: [3 * HOUR, 34 * HOUR] });
+    const h = await simulatedHistory({
+      days: 2,
+      end: Math.floor(Date.now() / 1000 / HOUR) * HOUR,
+      schedule: 'healthy,40h:critical',
+      incidents: 4,
+      incidentsWindow: [3 * HOUR, 34 * HOUR],
+    });
     prom = await startPrometheus({ blocksDir: h.blocksDir });
   });
   afterAll(async () => {
@@ -204,7 +221,10 @@ describeWith(['prometheus', 'promtool'])('shutdown against a real Prometheus', (
     });
     const port = await freePort();
     const file = path.join(dir, 'prom.yml');
-    await writeFile(file, `listen: 127.0.0.1:${port}\nshutdown_timeout: 60s\nsource:\n  type: prometheus\n  prometheus:\n    url: ${proxy.url}\nmodel:\n  device: cpu\n`);
+    await writeFile(
+      file,
+      `listen: 127.0.0.1:${port}\nshutdown_timeout: 60s\nsource:\n  type: prometheus\n  prometheus:\n    url: ${proxy.url}\nmodel:\n  device: cpu\n`,
+    );
     const sidecar = (started.sidecar = startSidecar(file));
     try {
       const code = await exitWithin(sidecar, 60_000);
@@ -243,17 +263,31 @@ describe('reload', () => {
       const after = rssBytes(sidecar.child.pid!);
       expect((after - before) / 2 ** 20).toBeLessThan(50);
       // refused reloads are refused, not failed: no reload error is counted
-      const errs = parseExposition(await (await fetch(`${a}/metrics`)).text()).filter((s) => s.name === 'foresight_errors_total' && s.labels['stage'] === 'reload');
+      const errs = parseExposition(await (await fetch(`${a}/metrics`)).text()).filter(
+        (s) => s.name === 'foresight_errors_total' && s.labels['stage'] === 'reload',
+      );
       expect(errs.map((e) => e.value)).toEqual([0, 0]);
       // SIGHUPs that arrive while a reload runs collapse into one more reload after it
       const reloadedBefore = logEntries(sidecar.output()).filter((e) => e.msg.startsWith('reloaded: ')).length;
       // (the kernel merges signals sent back to back: they are spaced until one lands during a reload)
       sidecar.child.kill('SIGHUP');
-      await waitFor('a SIGHUP during a reload', () => {
-        sidecar.child.kill('SIGHUP');
-        return Promise.resolve(logEntries(sidecar.output()).some((e) => e.msg === 'reload requested while one runs: it follows once that one is done') ? true : undefined);
-      }, 30_000, 100);
-      await waitFor('the SIGHUP reloads', () => Promise.resolve(logEntries(sidecar.output()).filter((e) => e.msg.startsWith('reloaded: ')).length >= reloadedBefore + 2 ? true : undefined), 60_000, 250);
+      await waitFor(
+        'a SIGHUP during a reload',
+        () => {
+          sidecar.child.kill('SIGHUP');
+          return Promise.resolve(
+            logEntries(sidecar.output()).some((e) => e.msg === 'reload requested while one runs: it follows once that one is done') ? true : undefined,
+          );
+        },
+        30_000,
+        100,
+      );
+      await waitFor(
+        'the SIGHUP reloads',
+        () => Promise.resolve(logEntries(sidecar.output()).filter((e) => e.msg.startsWith('reloaded: ')).length >= reloadedBefore + 2 ? true : undefined),
+        60_000,
+        250,
+      );
       expect((await fetch(`${a}/-/ready`)).status).toBe(200);
     } finally {
       sidecar.child.kill('SIGTERM');
@@ -264,13 +298,18 @@ describe('reload', () => {
 
   test('when the config is reloaded with the same horizons, then the live calibration series stay; when the horizons change, they start afresh', async () => {
     const file = path.join(dir, 'calibration.yml');
-    const config = (horizons: string): string => `listen: 127.0.0.1:0\nsource:\n  type: simulator\n  interval: 24h\nforecast:\n  horizons: [${horizons}]\nmodel:\n  device: cpu\n`;
+    const config = (horizons: string): string =>
+      `listen: 127.0.0.1:0\nsource:\n  type: simulator\n  interval: 24h\nforecast:\n  horizons: [${horizons}]\nmodel:\n  device: cpu\n`;
     await writeFile(file, config('30m, 1h'));
     const clock = { t: Math.floor(Date.now() / 1000 / 300) * 300 };
     const app = createApp({ loaded: await loadConfig(file, {}), configFile: file, repoRoot: REPO, now: () => clock.t, log: () => undefined, env: {} });
     const calibration = async (): Promise<Record<string, number>> => {
       const samples = parseExposition(await (await fetch(`${app.address()}/metrics`)).text());
-      return Object.fromEntries(samples.filter((s) => s.name === 'foresight_forecast_coverage_ratio' || s.name === 'foresight_forecast_pinball_loss').map((s) => [`${s.name}{${s.labels['metric']},${s.labels['horizon']}}`, s.value]));
+      return Object.fromEntries(
+        samples
+          .filter((s) => s.name === 'foresight_forecast_coverage_ratio' || s.name === 'foresight_forecast_pinball_loss')
+          .map((s) => [`${s.name}{${s.labels['metric']},${s.labels['horizon']}}`, s.value]),
+      );
     };
     await app.start();
     try {
@@ -281,7 +320,9 @@ describe('reload', () => {
       }
       const measured = await calibration();
       expect(Object.keys(measured).sort()).toEqual(
-        ['cpu', 'disk', 'iowait', 'load', 'memory', 'network'].flatMap((m) => [`foresight_forecast_coverage_ratio{${m},30m}`, `foresight_forecast_pinball_loss{${m},30m}`]).sort(),
+        ['cpu', 'disk', 'iowait', 'load', 'memory', 'network']
+          .flatMap((m) => [`foresight_forecast_coverage_ratio{${m},30m}`, `foresight_forecast_pinball_loss{${m},30m}`])
+          .sort(),
       );
       // a reload (HTTP, or SIGHUP's requestReload) runs a cycle: the series are still there, carried over
       expect((await fetch(`${app.address()}/-/reload`, { method: 'POST' })).status).toBe(200);
@@ -328,7 +369,12 @@ describe('HTTP surface', () => {
     for (const p of ['/metrics', '/-/healthy', '/-/ready', '/api/v1/fleet', '/', '/api/v1/stream']) {
       const get = await fetch(`${app.address()}${p}`, p === '/api/v1/stream' ? { signal: AbortSignal.timeout(1000) } : {}).catch(() => undefined);
       const head = await fetch(`${app.address()}${p}`, { method: 'HEAD' });
-      expect({ p, status: head.status, type: head.headers.get('content-type'), body: await head.text() }).toEqual({ p, status: 200, type: get?.headers.get('content-type') ?? 'text/event-stream', body: '' });
+      expect({ p, status: head.status, type: head.headers.get('content-type'), body: await head.text() }).toEqual({
+        p,
+        status: 200,
+        type: get?.headers.get('content-type') ?? 'text/event-stream',
+        body: '',
+      });
     }
   });
 
@@ -358,7 +404,14 @@ describe('HTTP surface', () => {
 describe('event stream', () => {
   test('when a cycle fails, then subscribers get a cycle_failed event with the stage and reason', async () => {
     const dead = await freePort();
-    const loaded = await parseConfig({ listen: '127.0.0.1:0', source: { type: 'prometheus', interval: '24h', prometheus: { url: `http://127.0.0.1:${dead}`, retries: 0 } }, model: { device: 'cpu' } }, 'test');
+    const loaded = await parseConfig(
+      {
+        listen: '127.0.0.1:0',
+        source: { type: 'prometheus', interval: '24h', prometheus: { url: `http://127.0.0.1:${dead}`, retries: 0 } },
+        model: { device: 'cpu' },
+      },
+      'test',
+    );
     const app = createApp({ loaded, repoRoot: REPO, log: () => undefined });
     await app.start();
     const ac = new AbortController();
@@ -370,7 +423,14 @@ describe('event stream', () => {
       while (!/event: .+\ndata: .+\n\n/.test(text)) text += new TextDecoder().decode(((await reader.read()) as { value?: Uint8Array }).value);
       const m = /event: (\S+)\ndata: (.+)\n\n/.exec(text);
       expect(m?.[1]).toBe('cycle_failed');
-      expect(JSON.parse(m![2]!)).toEqual({ type: 'cycle_failed', origin: expect.any(Number) as number, stage: 'source', reason: 'network', error: expect.stringContaining('ECONNREFUSED') as string, keeping: null });
+      expect(JSON.parse(m![2]!)).toEqual({
+        type: 'cycle_failed',
+        origin: expect.any(Number) as number,
+        stage: 'source',
+        reason: 'network',
+        error: expect.stringContaining('ECONNREFUSED') as string,
+        keeping: null,
+      });
     } finally {
       ac.abort();
       await app.stop();

@@ -39,7 +39,13 @@ describeWith(['prometheus', 'promtool'])('sidecar with a real Prometheus', () =>
 
   beforeAll(async () => {
     // the same cached two days the simulator tests use, ending on the hour before now
-    h = await simulatedHistory({ days: 2, end: Math.floor(Date.now() / 1000 / HOUR) * HOUR, schedule: 'healthy,40h:critical', incidents: 4, incidentsWindow: [3 * HOUR, 34 * HOUR] });
+    h = await simulatedHistory({
+      days: 2,
+      end: Math.floor(Date.now() / 1000 / HOUR) * HOUR,
+      schedule: 'healthy,40h:critical',
+      incidents: 4,
+      incidentsWindow: [3 * HOUR, 34 * HOUR],
+    });
     port = await freePort();
     promPort = await freePort();
     prom = await startPrometheus({
@@ -49,7 +55,11 @@ describeWith(['prometheus', 'promtool'])('sidecar with a real Prometheus', () =>
         { job_name: 'foresight', honor_labels: true, scrape_interval: '1s', static_configs: [{ targets: [`127.0.0.1:${port}`] }] },
         // a target labelled profile="database" for ppweb001 (Prometheus scraping itself under that
         // name): the sidecar's profiles.label_query finds it on `up`
-        { job_name: 'profile-label', scrape_interval: '1s', static_configs: [{ targets: [`127.0.0.1:${promPort}`], labels: { instance: 'ppweb001', profile: 'database' } }] },
+        {
+          job_name: 'profile-label',
+          scrape_interval: '1s',
+          static_configs: [{ targets: [`127.0.0.1:${promPort}`], labels: { instance: 'ppweb001', profile: 'database' } }],
+        },
       ],
     });
     const loaded = await parseConfig(
@@ -97,10 +107,15 @@ describeWith(['prometheus', 'promtool'])('sidecar with a real Prometheus', () =>
   });
 
   test('when Prometheus scrapes the sidecar with honor_labels, then the forecasts keep the original instance labels', async () => {
-    const result = await waitFor('forecasts scraped back', async () => {
-      const r = await prom.query('count by (instance) (foresight_forecast{metric="memory",percentile="50"})');
-      return r.length === 20 ? r : undefined;
-    }, 60_000, 500);
+    const result = await waitFor(
+      'forecasts scraped back',
+      async () => {
+        const r = await prom.query('count by (instance) (foresight_forecast{metric="memory",percentile="50"})');
+        return r.length === 20 ? r : undefined;
+      },
+      60_000,
+      500,
+    );
     expect(result.map((r) => r.metric['instance']).sort()).toEqual(h.sim.servers.map((s) => s.instance).sort());
     expect(result.every((r) => r.value[1] === '7')).toBe(true);
   });
@@ -117,7 +132,11 @@ describeWith(['prometheus', 'promtool'])('sidecar with a real Prometheus', () =>
   test('when a contract-2 model is served, then its hourly read holds the 5-minute values at those instants and every server gets forecasts with its history stated', async () => {
     // the default expressions, read as the sidecar reads them for the model
     const config = ConfigSchema.parse({ source: { type: 'prometheus', prometheus: { url: prom.url, timeout: '20s', retries: 0 } } }).source.prometheus!;
-    const source = new PrometheusSource({ config, secrets: {}, queries: Object.fromEntries(METRIC_NAMES.map((m) => [m, METRICS[m].expr])) as Record<MetricName, string> });
+    const source = new PrometheusSource({
+      config,
+      secrets: {},
+      queries: Object.fromEntries(METRIC_NAMES.map((m) => [m, METRICS[m].expr])) as Record<MetricName, string>,
+    });
     const end = h.end - h.step - ((h.end - h.step) % 300);
     try {
       const fine = await source.fetch(end, 289, 300);
@@ -170,7 +189,12 @@ describeWith(['prometheus', 'promtool'])('sidecar with a real Prometheus', () =>
   test('when Prometheus dies mid-run, then the sidecar stays up with the last forecasts, marks the source down, and recovers', async () => {
     const before = (await metrics(app)).samples.filter((s) => s.name === 'foresight_forecast').length;
     await prom.stop();
-    await waitFor('foresight_source_up 0', async () => ((await metrics(app)).samples.find((s) => s.name === 'foresight_source_up')?.value === 0 ? true : undefined), 30_000, 250);
+    await waitFor(
+      'foresight_source_up 0',
+      async () => ((await metrics(app)).samples.find((s) => s.name === 'foresight_source_up')?.value === 0 ? true : undefined),
+      30_000,
+      250,
+    );
     // every server keeps its last good forecasts and risk, marked stale (not re-scored, not dropped)
     const staleCount = async (): Promise<number> => (await metrics(app)).samples.filter((s) => s.name === 'foresight_instance_stale' && s.value === 1).length;
     await waitFor('every server stale', async () => ((await staleCount()) === 20 ? true : undefined), 30_000, 250);
@@ -181,14 +205,28 @@ describeWith(['prometheus', 'promtool'])('sidecar with a real Prometheus', () =>
     expect(errors.map((e) => e.labels['reason'])).toContain('network');
     expect((await fetch(`${app.address()}/-/healthy`)).status).toBe(200);
     // the fleet JSON names the source, since when it is down, the last success and why
-    const source = async (): Promise<Record<string, unknown>> => ((await (await fetch(`${app.address()}/api/v1/fleet`)).json()) as { source: Record<string, unknown> }).source;
+    const source = async (): Promise<Record<string, unknown>> =>
+      ((await (await fetch(`${app.address()}/api/v1/fleet`)).json()) as { source: Record<string, unknown> }).source;
     const s = await source();
-    expect(s).toEqual({ type: 'prometheus', url: prom.url.replace(/\/$/, ''), up: false, downSince: expect.any(Number) as number, lastSuccess: expect.any(Number) as number, error: expect.stringMatching(/ECONNREFUSED|socket hang up|ECONNRESET/) as string, clock: null });
+    expect(s).toEqual({
+      type: 'prometheus',
+      url: prom.url.replace(/\/$/, ''),
+      up: false,
+      downSince: expect.any(Number) as number,
+      lastSuccess: expect.any(Number) as number,
+      error: expect.stringMatching(/ECONNREFUSED|socket hang up|ECONNRESET/) as string,
+      clock: null,
+    });
     expect(s['lastSuccess'] as number).toBeLessThanOrEqual(s['downSince'] as number);
     expect(down.text).toContain(`foresight_source_info{type="prometheus",url="${prom.url.replace(/\/$/, '')}"} 1\n`);
 
     prom = await startPrometheus({ blocksDir: h.blocksDir, port: promPort });
-    await waitFor('foresight_source_up 1', async () => ((await metrics(app)).samples.find((s) => s.name === 'foresight_source_up')?.value === 1 ? true : undefined), 60_000, 250);
+    await waitFor(
+      'foresight_source_up 1',
+      async () => ((await metrics(app)).samples.find((s) => s.name === 'foresight_source_up')?.value === 1 ? true : undefined),
+      60_000,
+      250,
+    );
     expect(await source()).toMatchObject({ up: true, downSince: null, error: null });
     // and the next complete read makes every server fresh again
     await waitFor('no stale server', async () => ((await staleCount()) === 0 ? true : undefined), 60_000, 250);

@@ -34,10 +34,13 @@ describe('foresight serve', () => {
     const file = path.join(dir, 'broken.yml');
     await writeFile(file, 'source:\n  type: prometheus\n  prometheus:\n    url: http://x:9090\nforecast:\n  horizons: [30m, 7m]\n');
     const r = serve(['--config', file]);
-    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 2, stderr: `foresight: ${file}: forecast.horizons[1]: must be a multiple of source.step (got 7m, step 5m)\n` });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({
+      status: 2,
+      stderr: `foresight: ${file}: forecast.horizons[1]: must be a multiple of source.step (got 7m, step 5m)\n`,
+    });
   });
 
-  test('when a percentile is not one the model produces, then it exits 2 naming the key and the model\'s quantiles', async () => {
+  test("when a percentile is not one the model produces, then it exits 2 naming the key and the model's quantiles", async () => {
     const file = path.join(dir, 'percentile.yml');
     await writeFile(file, 'source:\n  type: simulator\nforecast:\n  percentiles: [10, 50, 99]\n');
     const r = serve(['--config', file]);
@@ -55,13 +58,18 @@ describe('foresight serve', () => {
     expect(r.stderr).toMatch(/^foresight: device: cuda requested but the CUDA execution provider could not be created: .+\n$/);
     // where the provider libraries are missing (CI, development machines), it names the file and how to install it
     if (!existsSync(cudaProviderLibrary())) {
-      expect(r.stderr).toContain(`the CUDA provider libraries are not installed (${cudaProviderLibrary()} is missing; install with ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false, see README "GPU")`);
+      expect(r.stderr).toContain(
+        `the CUDA provider libraries are not installed (${cudaProviderLibrary()} is missing; install with ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false, see README "GPU")`,
+      );
     }
   });
 
   test('when it starts with no config, then the embedded default serves forecasts for the simulated fleet within a minute', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [MAIN, 'serve'], { env: { ...process.env, FORESIGHT_LISTEN: `127.0.0.1:${port}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, 'serve'], {
+      env: { ...process.env, FORESIGHT_LISTEN: `127.0.0.1:${port}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -76,7 +84,9 @@ describe('foresight serve', () => {
       if (existsSync(cudaProviderLibrary())) expect(out).toMatch(/on cpu \(CUDA execution provider unavailable \(.+\); using CPU\)/);
       else {
         // a CPU-only install (the usual case) is one short line, not the library path and how to install it
-        const line = logMessages(out).split('\n').find((m) => m.startsWith('model '));
+        const line = logMessages(out)
+          .split('\n')
+          .find((m) => m.startsWith('model '));
         expect(line).toMatch(/ on cpu \(CUDA execution provider unavailable: provider libraries not installed\)$/);
         expect(out).not.toContain('libonnxruntime_providers_cuda.so');
       }
@@ -84,7 +94,9 @@ describe('foresight serve', () => {
       await waitFor('the banner', () => Promise.resolve(out.includes(`fleet:    http://127.0.0.1:${port}/api/v1/fleet\n`) ? true : undefined), 60_000, 250);
       expect(out).toContain(`preview:  http://127.0.0.1:${port}/`);
       // the banner says what is served, and every command it suggests works
-      expect(out).toContain('Foresight is serving (embedded default) a simulated fleet of 20 servers on a simulated clock at 60x real time (a 5m cycle every 5 s of wall time)\n');
+      expect(out).toContain(
+        'Foresight is serving (embedded default) a simulated fleet of 20 servers on a simulated clock at 60x real time (a 5m cycle every 5 s of wall time)\n',
+      );
       const a = `http://127.0.0.1:${port}`;
       for (const p of ['/', '/metrics', '/api/v1/fleet']) expect(out).toContain(`${a}${p}\n`);
       for (const p of ['/', '/metrics', '/api/v1/fleet']) expect((await fetch(`${a}${p}`)).status).toBe(200);
@@ -94,7 +106,12 @@ describe('foresight serve', () => {
       expect(incident?.[1]).toBe(`${a}/simulator/incidents`);
       expect((await fetch(incident![1]!, { method: 'POST', body: incident![2]! })).status).toBe(201);
       // changes made through the API are logged, so the log explains what follows
-      await waitFor('the switch in the log', () => Promise.resolve(/^simulator: incident injected on \S+ at .+Z \(simulated clock\)$/m.test(logMessages(out)) ? true : undefined), 10_000, 100);
+      await waitFor(
+        'the switch in the log',
+        () => Promise.resolve(/^simulator: incident injected on \S+ at .+Z \(simulated clock\)$/m.test(logMessages(out)) ? true : undefined),
+        10_000,
+        100,
+      );
       expect(logMessages(out)).toMatch(/^simulator: scenario switched to critical at \d{4}-\d\d-\d\dT\d\d:\d\dZ \(simulated clock\)$/m);
       // one line per cycle: its time, instances, duration, worst level, source state
       // every log line says when and how bad: logfmt with a timestamp and a level
@@ -105,9 +122,19 @@ describe('foresight serve', () => {
         expect(['info', 'warn', 'error']).toContain(e.level);
       }
       expect(entries.find((e) => e.msg.startsWith('cycle '))?.level).toBe('info');
-      expect(logMessages(out)).toMatch(/^cycle \d{4}-\d\d-\d\d \d\d:\d\dZ: 20 instances \(20 ready\) in \d+\.\d\d s, worst [a-z_]+ \(\w+, \d+\), source simulator \(20 servers\) up$/m);
+      expect(logMessages(out)).toMatch(
+        /^cycle \d{4}-\d\d-\d\d \d\d:\d\dZ: 20 instances \(20 ready\) in \d+\.\d\d s, worst [a-z_]+ \(\w+, \d+\), source simulator \(20 servers\) up$/m,
+      );
       const fleet = (await (await fetch(`${a}/api/v1/fleet`)).json()) as { source: unknown };
-      expect(fleet.source).toEqual({ type: 'simulator', url: null, up: true, downSince: null, lastSuccess: expect.any(Number) as number, error: null, clock: { speed: 60 } });
+      expect(fleet.source).toEqual({
+        type: 'simulator',
+        url: null,
+        up: true,
+        downSince: null,
+        lastSuccess: expect.any(Number) as number,
+        error: null,
+        clock: { speed: 60 },
+      });
     } finally {
       child.kill('SIGTERM');
       const code = await new Promise<number | null>((r) => child.once('exit', r));
@@ -142,9 +169,22 @@ describe('foresight serve against a Prometheus that is down', () => {
       expect(metrics).toContain(`foresight_source_info{type="prometheus",url="${url}"} 1\n`);
       const fleet = (await (await fetch(`${a}/api/v1/fleet`)).json()) as { source: Record<string, unknown>; stale: boolean };
       expect(fleet.stale).toBe(true);
-      expect(fleet.source).toEqual({ type: 'prometheus', url, up: false, downSince: expect.any(Number) as number, lastSuccess: null, error: expect.stringContaining('ECONNREFUSED') as string, clock: null });
+      expect(fleet.source).toEqual({
+        type: 'prometheus',
+        url,
+        up: false,
+        downSince: expect.any(Number) as number,
+        lastSuccess: null,
+        error: expect.stringContaining('ECONNREFUSED') as string,
+        clock: null,
+      });
       expect(fleet.source['downSince'] as number).toBeLessThanOrEqual(Date.now() / 1000);
-      expect(logMessages(out)).toMatch(new RegExp(`^cycle .+: prometheus http://127\\.0\\.0\\.1:${dead}/prom/ down since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ: .*ECONNREFUSED.*; no forecasts yet$`, 'm'));
+      expect(logMessages(out)).toMatch(
+        new RegExp(
+          `^cycle .+: prometheus http://127\\.0\\.0\\.1:${dead}/prom/ down since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ: .*ECONNREFUSED.*; no forecasts yet$`,
+          'm',
+        ),
+      );
       expect(out + metrics + JSON.stringify(fleet)).not.toContain('s3cret');
     } finally {
       child.kill('SIGTERM');
@@ -162,7 +202,8 @@ describe('reload', () => {
     const app = createApp({ loaded: await loadConfig(file, {}), configFile: file, repoRoot: REPO, log: () => undefined, env: {} });
     await app.start();
     try {
-      const count = async (): Promise<number> => parseExposition(await (await fetch(`${app.address()}/metrics`)).text()).filter((s) => s.name === 'foresight_forecast').length;
+      const count = async (): Promise<number> =>
+        parseExposition(await (await fetch(`${app.address()}/metrics`)).text()).filter((s) => s.name === 'foresight_forecast').length;
       const before = await count();
       // by default at the longest horizon (8h) only
       expect(before).toBe(20 * 6 * 1 * 3);
@@ -180,7 +221,9 @@ describe('reload', () => {
       expect(res.status).toBe(500);
       expect(await res.text()).toContain(`${dir}/no-model/model.json: cannot read (ENOENT)`);
       expect(await count()).toBe(before);
-      const errs = parseExposition(await (await fetch(`${app.address()}/metrics`)).text()).filter((s) => s.name === 'foresight_errors_total' && s.labels['stage'] === 'reload');
+      const errs = parseExposition(await (await fetch(`${app.address()}/metrics`)).text()).filter(
+        (s) => s.name === 'foresight_errors_total' && s.labels['stage'] === 'reload',
+      );
       expect(Object.fromEntries(errs.map((e) => [e.labels['reason'], e.value]))).toEqual({ config: 1, model: 1 });
 
       await writeFile(file, `listen: 127.0.0.1:${port}\nsource:\n  type: simulator\nforecast:\n  percentiles: [50]\n`);
@@ -192,13 +235,14 @@ describe('reload', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
-  test('when the model is swapped for a contract-2 model on reload, then it serves that model\'s forecasts and says how much week context each server had; a model of an unknown contract version is refused', async () => {
+  test("when the model is swapped for a contract-2 model on reload, then it serves that model's forecasts and says how much week context each server had; a model of an unknown contract version is refused", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'foresight-reload-v2-'));
     const file = path.join(dir, 'foresight.yml');
     const port = await freePort();
     const smokeV2 = path.join(__dirname, 'fixtures', 'model-v2-smoke');
     // the smoke model forecasts 1 h: the published horizons stay within it
-    const config = (model: string): string => `listen: 127.0.0.1:${port}\nsource:\n  type: simulator\n  simulator:\n    history: 3d\nforecast:\n  horizons: [30m, 1h]\nmodel:\n  path: ${model}\n`;
+    const config = (model: string): string =>
+      `listen: 127.0.0.1:${port}\nsource:\n  type: simulator\n  simulator:\n    history: 3d\nforecast:\n  horizons: [30m, 1h]\nmodel:\n  path: ${model}\n`;
     await writeFile(file, config(path.join(REPO, 'models', 'foresight-tft')));
     const app = createApp({ loaded: await loadConfig(file, {}), configFile: file, repoRoot: REPO, log: () => undefined, env: {} });
     await app.start();
@@ -232,13 +276,18 @@ describe('reload', () => {
       expect(samples.filter((s) => s.name === 'foresight_instance_ready' && s.value === 1)).toHaveLength(20);
       // three days of simulated history: the week context is partly there, and the API says so
       // (71 whole hours back from a 5-minute origin just before now; 72 if the origin is exactly now)
-      const fleet = (await (await fetch(`${app.address()}/api/v1/fleet`)).json()) as { instances: Array<{ instance: string; history: { hours: number; modelHours: number } }> };
+      const fleet = (await (await fetch(`${app.address()}/api/v1/fleet`)).json()) as {
+        instances: Array<{ instance: string; history: { hours: number; modelHours: number } }>;
+      };
       expect(fleet.instances).toHaveLength(20);
       for (const i of fleet.instances) {
         expect(i.history.modelHours).toBe(171);
         expect([i.instance, [71, 72].includes(i.history.hours)]).toEqual([i.instance, true]);
       }
-      const one = (await (await fetch(`${app.address()}/api/v1/instances/${fleet.instances[0]!.instance}/forecast`)).json()) as { history: { hours: number }; metrics: Record<string, { history: unknown[]; forecast: { times: number[] } | null }> };
+      const one = (await (await fetch(`${app.address()}/api/v1/instances/${fleet.instances[0]!.instance}/forecast`)).json()) as {
+        history: { hours: number };
+        metrics: Record<string, { history: unknown[]; forecast: { times: number[] } | null }>;
+      };
       expect(one.history.hours).toBe(fleet.instances[0]!.history.hours);
       // the cones draw the last day, though the model read more
       expect(one.metrics['cpu']!.history).toHaveLength(288);
@@ -270,12 +319,18 @@ describe('sharding', () => {
     );
     try {
       const sets = await Promise.all(
-        apps.map(async (a) => ((await (await fetch(`${a.address()}/api/v1/fleet`)).json()) as { instances: Array<{ instance: string }> }).instances.map((i) => i.instance)),
+        apps.map(async (a) =>
+          ((await (await fetch(`${a.address()}/api/v1/fleet`)).json()) as { instances: Array<{ instance: string }> }).instances.map((i) => i.instance),
+        ),
       );
       expect(sets[0]!.length).toBeGreaterThan(0);
       expect(sets[1]!.length).toBeGreaterThan(0);
       expect(sets[0]!.filter((i) => sets[1]!.includes(i))).toEqual([]);
-      expect([...sets[0]!, ...sets[1]!].sort()).toEqual(buildFleet(scaleFleet(20), 1).map((s) => s.instance).sort());
+      expect([...sets[0]!, ...sets[1]!].sort()).toEqual(
+        buildFleet(scaleFleet(20), 1)
+          .map((s) => s.instance)
+          .sort(),
+      );
     } finally {
       await Promise.all(apps.map((a) => a.stop()));
     }

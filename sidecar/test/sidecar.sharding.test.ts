@@ -61,7 +61,13 @@ describeWith(['prometheus', 'promtool'])('two sharded replicas against one real 
 
   beforeAll(async () => {
     // the same cached two days the other Prometheus tests use, ending on the hour before now
-    h = await simulatedHistory({ days: 2, end: Math.floor(Date.now() / 1000 / HOUR) * HOUR, schedule: 'healthy,40h:critical', incidents: 4, incidentsWindow: [3 * HOUR, 34 * HOUR] });
+    h = await simulatedHistory({
+      days: 2,
+      end: Math.floor(Date.now() / 1000 / HOUR) * HOUR,
+      schedule: 'healthy,40h:critical',
+      incidents: 4,
+      incidentsWindow: [3 * HOUR, 34 * HOUR],
+    });
     fleet = sorted(h.sim.servers.map((s) => s.instance));
     const ports = await Promise.all(Array.from({ length: REPLICAS }, () => freePort()));
     // each replica is a target of its own, labelled with its index, so Prometheus tells them apart
@@ -120,7 +126,7 @@ describeWith(['prometheus', 'promtool'])('two sharded replicas against one real 
     }
   });
 
-  test('when one Prometheus scrapes both replicas, then it stores every server\'s forecasts from exactly one replica', async () => {
+  test("when one Prometheus scrapes both replicas, then it stores every server's forecasts from exactly one replica", async () => {
     // how many replicas publish readiness for each server, as Prometheus has them
     const perInstance = await waitFor(
       'both replicas scraped',
@@ -140,24 +146,39 @@ describeWith(['prometheus', 'promtool'])('two sharded replicas against one real 
     expect(forecasts.filter((r) => r.value[1] !== '1')).toEqual([]);
   });
 
-  test('when Prometheus asks for gzip, then /metrics is gzip-encoded, decodes to the plain body\'s forecasts, and Prometheus scrapes it in full', async () => {
+  test("when Prometheus asks for gzip, then /metrics is gzip-encoded, decodes to the plain body's forecasts, and Prometheus scrapes it in full", async () => {
     const app = apps[0]!;
     // the forecasts are encoded once per cycle, just after it: wait for the encoded copy
-    const zipped = await waitFor('a gzip-encoded /metrics', async () => {
-      const r = await getMetrics(app, true);
-      return r.encoding === 'gzip' ? r : undefined;
-    }, 30_000, 200);
+    const zipped = await waitFor(
+      'a gzip-encoded /metrics',
+      async () => {
+        const r = await getMetrics(app, true);
+        return r.encoding === 'gzip' ? r : undefined;
+      },
+      30_000,
+      200,
+    );
     const plain = await getMetrics(app, false);
     expect(plain.encoding).toBeUndefined();
-    const forecasts = (text: string): string[] => sorted(parseExposition(text).filter((x) => x.name === 'foresight_forecast').map((x) => `${JSON.stringify(x.labels)} ${x.value}`));
+    const forecasts = (text: string): string[] =>
+      sorted(
+        parseExposition(text)
+          .filter((x) => x.name === 'foresight_forecast')
+          .map((x) => `${JSON.stringify(x.labels)} ${x.value}`),
+      );
     const fromPlain = forecasts(plain.body);
     expect(fromPlain.length).toBeGreaterThan(0);
     expect(forecasts(zipped.body)).toEqual(fromPlain);
     // Prometheus always sends Accept-Encoding: gzip; its scrape of replica 0 is up and holds every sample
-    const scraped = await waitFor('a scrape of replica 0', async () => {
-      const r = await prom.query('scrape_samples_scraped{job="foresight",replica="0"} and on (replica) up{job="foresight"} == 1');
-      return r.length === 1 ? Number(r[0]!.value[1]) : undefined;
-    }, 60_000, 500);
+    const scraped = await waitFor(
+      'a scrape of replica 0',
+      async () => {
+        const r = await prom.query('scrape_samples_scraped{job="foresight",replica="0"} and on (replica) up{job="foresight"} == 1');
+        return r.length === 1 ? Number(r[0]!.value[1]) : undefined;
+      },
+      60_000,
+      500,
+    );
     expect(scraped).toBe(parseExposition(plain.body).length);
   });
 });

@@ -17,7 +17,10 @@ describe('simulator source', () => {
       await s.fetch(end, 289, 300);
     }
     // the instants of the last two reads, once each (the hourly ones of the last day are in both)
-    const instants = new Set([...Array.from({ length: 169 }, (_, k) => last - (last % 3600) - k * 3600), ...Array.from({ length: 289 }, (_, k) => last - k * 300)]);
+    const instants = new Set([
+      ...Array.from({ length: 169 }, (_, k) => last - (last % 3600) - k * 3600),
+      ...Array.from({ length: 289 }, (_, k) => last - k * 300),
+    ]);
     expect(instants.size).toBeLessThan(169 + 289);
     expect(s.cachedInstants).toBe(instants.size);
   });
@@ -28,6 +31,7 @@ describe('simulator source', () => {
     await s.fetch(END, 169, 3600);
     const later = await s.fetch(END + 900, 289, 300);
     const fresh = await source().fetch(END + 900, 289, 300);
-    for (const [instance, metrics] of fresh.instances) for (const m of METRIC_NAMES) expect([instance, m, Array.from(later.instances.get(instance)![m]!)]).toEqual([instance, m, Array.from(metrics[m]!)]);
+    for (const [instance, metrics] of fresh.instances)
+      for (const m of METRIC_NAMES) expect([instance, m, Array.from(later.instances.get(instance)![m]!)]).toEqual([instance, m, Array.from(metrics[m]!)]);
   });
 });

@@ -77,7 +77,7 @@ describeWith(['promtool'])('simulator exposition', () => {
     "node_memory_MemFree_bytes metric names should be written in 'snake_case' not 'camelCase'\n" +
     "node_memory_MemTotal_bytes metric names should be written in 'snake_case' not 'camelCase'\n";
 
-  test('when /metrics is checked by promtool, then it parses and the only lint findings are node_exporter\'s own names', async () => {
+  test("when /metrics is checked by promtool, then it parses and the only lint findings are node_exporter's own names", async () => {
     const sim = new Simulation({ fleet: DEFAULT_FLEET, seed: 1, scenario: 'critical' });
     const app = createSimulatorApp({ sim, host: '127.0.0.1', port: 0 });
     await app.start();
@@ -88,7 +88,11 @@ describeWith(['promtool'])('simulator exposition', () => {
       // exit 3 = lint findings only; 1 would be a parse error
       expect({ status: r.status, output: r.stdout + r.stderr }).toEqual({ status: 3, output: NODE_EXPORTER_OWN_LINT });
       // everything that is Foresight's own passes cleanly
-      const own = text.split('\n').filter((l) => l.includes('foresight_')).join('\n') + '\n';
+      const own =
+        text
+          .split('\n')
+          .filter((l) => l.includes('foresight_'))
+          .join('\n') + '\n';
       const r2 = spawnSync(BINARIES.promtool, ['check', 'metrics'], { input: own, encoding: 'utf8' });
       expect({ status: r2.status, output: r2.stdout + r2.stderr }).toEqual({ status: 0, output: '' });
     } finally {
@@ -127,12 +131,17 @@ describeWith(['prometheus'])('live simulator scraped by a real Prometheus', () =
     expect((await post(`${app.address()}/scenario`, '{"scenario":"critical"}')).status).toBe(200);
 
     // the first scraped sample where every stressed ml_compute server's memory has clearly risen
-    const seenAt = await waitFor('memory to rise on the stressed servers', async () => {
-      const now = Date.now() / 1000;
-      const ranges = await prom.queryRange(memory, switchedAt, now, 1);
-      const firstRise = ranges.map((s) => s.values.find(([, v]) => Number(v) - before.get(s.metric['instance'])! > 1.5)?.[0]);
-      return firstRise.length === stressed.length && firstRise.every((t) => t !== undefined) ? Math.max(...firstRise.map(Number)) : undefined;
-    }, 90_000, 1000);
+    const seenAt = await waitFor(
+      'memory to rise on the stressed servers',
+      async () => {
+        const now = Date.now() / 1000;
+        const ranges = await prom.queryRange(memory, switchedAt, now, 1);
+        const firstRise = ranges.map((s) => s.values.find(([, v]) => Number(v) - before.get(s.metric['instance'])! > 1.5)?.[0]);
+        return firstRise.length === stressed.length && firstRise.every((t) => t !== undefined) ? Math.max(...firstRise.map(Number)) : undefined;
+      },
+      90_000,
+      1000,
+    );
     expect(seenAt - switchedAt).toBeLessThanOrEqual(60);
     const [scenario] = await prom.query('foresight_simulator_scenario{scenario="critical"}');
     expect(scenario?.value[1]).toBe('1');

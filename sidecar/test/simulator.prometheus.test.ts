@@ -131,7 +131,10 @@ describeWith(['prometheus', 'promtool'])('a live simulator continuing a backfill
     // live scrape (job simulator) continues the same series
     h = await simulatedHistory({ ...HISTORY, job: 'simulator' });
     const port = await freePort();
-    prom = await startPrometheus({ blocksDir: h.blocksDir, scrapeConfigs: [{ job_name: 'simulator', honor_labels: true, scrape_interval: '1s', static_configs: [{ targets: [`127.0.0.1:${port}`] }] }] });
+    prom = await startPrometheus({
+      blocksDir: h.blocksDir,
+      scrapeConfigs: [{ job_name: 'simulator', honor_labels: true, scrape_interval: '1s', static_configs: [{ targets: [`127.0.0.1:${port}`] }] }],
+    });
     // the live fleet is the history's fleet, in the scenario the history ended in
     const continueFrom = await lastCounters(prom.url, h.sim.servers);
     expect(continueFrom.size).toBe(20);
@@ -139,7 +142,12 @@ describeWith(['prometheus', 'promtool'])('a live simulator continuing a backfill
     await live.start();
     const counters = ['node_cpu_seconds_total', 'node_network_receive_bytes_total', 'node_network_transmit_bytes_total'];
     // a few live scrapes after the backfilled samples
-    await waitFor('live scrapes', async () => ((await prom.query(`count_over_time(node_load1{instance="ppweb001"}[30s])`)).some((r) => Number(r.value[1]) >= 3) ? true : undefined), 60_000, 500);
+    await waitFor(
+      'live scrapes',
+      async () => ((await prom.query(`count_over_time(node_load1{instance="ppweb001"}[30s])`)).some((r) => Number(r.value[1]) >= 3) ? true : undefined),
+      60_000,
+      500,
+    );
     for (const m of counters) {
       // over the last 3 h: the backfill's last hours and the live samples after them
       const resets = await prom.query(`sum(resets(${m}[3h]))`);

@@ -15,8 +15,26 @@ describe('fleet', () => {
   test('when the default fleet is built, then it has the 20 documented servers in 7 profiles', () => {
     const fleet = buildFleet(DEFAULT_FLEET, 1);
     expect(fleet.map((s) => s.instance)).toEqual([
-      'ppml0001', 'ppml0002', 'ppml0003', 'ppml0004', 'ppml0005', 'ppml0006', 'ppml0007', 'ppml0008', 'ppml0009', 'ppml0010',
-      'ppdb001', 'ppdb002', 'ppdb003', 'ppweb001', 'ppweb002', 'ppweb003', 'ppcon01', 'ppdi001', 'ppra001', 'ppsrv001',
+      'ppml0001',
+      'ppml0002',
+      'ppml0003',
+      'ppml0004',
+      'ppml0005',
+      'ppml0006',
+      'ppml0007',
+      'ppml0008',
+      'ppml0009',
+      'ppml0010',
+      'ppdb001',
+      'ppdb002',
+      'ppdb003',
+      'ppweb001',
+      'ppweb002',
+      'ppweb003',
+      'ppcon01',
+      'ppdi001',
+      'ppra001',
+      'ppsrv001',
     ]);
     expect(new Set(fleet.map((s) => s.profile)).size).toBe(7);
   });
@@ -35,7 +53,10 @@ describe('fleet', () => {
   });
 
   test.each([
-    ['ml_compute=10,bogus=2', 'fleet spec: unknown profile "bogus" (expected one of: ml_compute, database, web_api, conductor_mgmt, data_ingest, risk_analytics, generic)'],
+    [
+      'ml_compute=10,bogus=2',
+      'fleet spec: unknown profile "bogus" (expected one of: ml_compute, database, web_api, conductor_mgmt, data_ingest, risk_analytics, generic)',
+    ],
     ['ml_compute=ten', 'fleet spec: count for ml_compute must be a whole number ≥ 0 (got "ten")'],
     ['ml_compute', 'fleet spec: "ml_compute" is not profile=count'],
     ['database=0', 'fleet spec "database=0": no servers'],
@@ -47,16 +68,20 @@ describe('fleet', () => {
 
   test('when a fleet spec is valid, then unnamed profiles get no servers', () => {
     expect(parseFleetSpec('ml_compute=2, database=1')).toEqual({
-      ml_compute: 2, database: 1, web_api: 0, conductor_mgmt: 0, data_ingest: 0, risk_analytics: 0, generic: 0,
+      ml_compute: 2,
+      database: 1,
+      web_api: 0,
+      conductor_mgmt: 0,
+      data_ingest: 0,
+      risk_analytics: 0,
+      generic: 0,
     });
   });
 });
 
 describe('scenarios', () => {
   test('when an unknown scenario is named, then the error names it and the valid ones', () => {
-    expect(() => parseScenario('meltdown')).toThrow(
-      new ScenarioError('unknown scenario "meltdown" (expected one of: healthy, busy, degrading, critical)'),
-    );
+    expect(() => parseScenario('meltdown')).toThrow(new ScenarioError('unknown scenario "meltdown" (expected one of: healthy, busy, degrading, critical)'));
   });
 
   test('when a schedule is parsed, then offsets become seconds from the start', () => {
@@ -100,8 +125,9 @@ describe('scenarios', () => {
 
   test('when the fleet is busy, then ml_compute training runs reach ~100 % CPU', () => {
     const sim = dayOfValues('busy');
-    const peak = Math.max(...sim.servers.filter((s) => s.profile === 'ml_compute').flatMap((s) =>
-      Array.from({ length: 288 }, (_, k) => sim.metricValues(s, T0 + k * 300).cpu)));
+    const peak = Math.max(
+      ...sim.servers.filter((s) => s.profile === 'ml_compute').flatMap((s) => Array.from({ length: 288 }, (_, k) => sim.metricValues(s, T0 + k * 300).cpu)),
+    );
     expect(peak).toBeGreaterThan(95);
   });
 

@@ -67,7 +67,9 @@ describeWith(['prometheus', 'promtool'])('PromQL source with a real Prometheus',
     expect([Number.isNaN(a[10]), Number.isNaN(a[20])]).toEqual([true, true]);
     // percent metrics also drop what lies beyond 100 (+1 tolerance): 186 of a's and 188 of b's values (b's
     // last value before its gap, 198, is carried one step by Prometheus' lookback)
-    expect(w.dropped).toEqual(Object.fromEntries(METRIC_NAMES.map((m) => [m, PERCENT_METRICS.has(m) ? { non_finite: 2, out_of_range: 374 } : { non_finite: 2 }])));
+    expect(w.dropped).toEqual(
+      Object.fromEntries(METRIC_NAMES.map((m) => [m, PERCENT_METRICS.has(m) ? { non_finite: 2, out_of_range: 374 } : { non_finite: 2 }])),
+    );
     expect([w.instances.get('a')!.memory![101], w.instances.get('a')!.memory![102]]).toEqual([100, NaN]);
     // b's gap: Prometheus' 5-minute lookback carries its last sample one step, then nothing
     expect([b[99], b[101], b[149], b[150]]).toEqual([198, NaN, NaN, 300]);
@@ -90,7 +92,9 @@ describeWith(['prometheus', 'promtool'])('PromQL source with a real Prometheus',
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     try {
-      const e = await sourceFor(`http://127.0.0.1:${port}`, 'probe').fetch(end, LENGTH, STEP).catch((x: unknown) => x);
+      const e = await sourceFor(`http://127.0.0.1:${port}`, 'probe')
+        .fetch(end, LENGTH, STEP)
+        .catch((x: unknown) => x);
       expect(e).toBeInstanceOf(SourceError);
       expect({ reason: (e as SourceError).reason, message: (e as SourceError).message }).toEqual({
         reason: 'bad_response',

@@ -52,8 +52,14 @@ describe('docker-compose.yml', () => {
   });
 
   test('when the configs name services and ports, then they agree with the compose file', () => {
-    const prom = parse(read('provisioning/prometheus/prometheus.yml')) as { alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> }; scrape_configs: Array<{ job_name: string; honor_labels?: boolean; static_configs: Array<{ targets: string[] }> }> };
-    const targets = [...prom.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets)), ...prom.alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((s) => s.targets))];
+    const prom = parse(read('provisioning/prometheus/prometheus.yml')) as {
+      alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> };
+      scrape_configs: Array<{ job_name: string; honor_labels?: boolean; static_configs: Array<{ targets: string[] }> }>;
+    };
+    const targets = [
+      ...prom.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets)),
+      ...prom.alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((s) => s.targets)),
+    ];
     for (const t of targets) {
       const [host, port] = t.split(':') as [string, string];
       const s = services[host];
@@ -75,7 +81,13 @@ describe('docker-compose.yml', () => {
 describe('Grafana dashboards', () => {
   const dir = path.join(REPO, 'provisioning', 'grafana', 'dashboards');
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-  const defined = new Set([...ALL_SERIES.map((s) => s.name), 'foresight:fleet_instances:count_by_severity', 'foresight:fleet_risk_score:max', 'foresight:fleet_risk_score:avg', 'foresight:fleet_predicted_risk_score:max']);
+  const defined = new Set([
+    ...ALL_SERIES.map((s) => s.name),
+    'foresight:fleet_instances:count_by_severity',
+    'foresight:fleet_risk_score:max',
+    'foresight:fleet_risk_score:avg',
+    'foresight:fleet_predicted_risk_score:max',
+  ]);
 
   test('when the dashboards are read, then both parse and use the provisioned datasource uid', () => {
     expect(files.sort()).toEqual(['foresight-fleet.json', 'foresight-server.json']);
@@ -108,7 +120,9 @@ describe('Grafana dashboards', () => {
   test('when queries name Foresight series, then each exists in the metrics module or the recording rules', () => {
     for (const f of files) {
       const text = readFileSync(path.join(dir, f), 'utf8');
-      const used = [...text.matchAll(/\b(foresight(?:_[a-z_]+|:[a-z_:]+))/g)].map((m) => m[1]!).filter((n) => !n.startsWith('foresight_prometheus') && n !== 'foresight-prometheus');
+      const used = [...text.matchAll(/\b(foresight(?:_[a-z_]+|:[a-z_:]+))/g)]
+        .map((m) => m[1]!)
+        .filter((n) => !n.startsWith('foresight_prometheus') && n !== 'foresight-prometheus');
       expect({ f, unknown: [...new Set(used)].filter((n) => !defined.has(n) && !n.endsWith('_sum') && !n.endsWith('_count')) }).toEqual({ f, unknown: [] });
     }
   });

@@ -15,7 +15,10 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'foresight-train-data-'));
   // answers the torch/onnx import check, then writes its arguments and FORESIGHT_DATA, one a line
-  await writeFile(path.join(dir, 'python'), '#!/bin/sh\n[ "$1" = -c ] && exit 0\nprintf \'%s\\n\' "$@" "FORESIGHT_DATA=${FORESIGHT_DATA:-}" > "$FAKE_PYTHON_OUT"\n');
+  await writeFile(
+    path.join(dir, 'python'),
+    '#!/bin/sh\n[ "$1" = -c ] && exit 0\nprintf \'%s\\n\' "$@" "FORESIGHT_DATA=${FORESIGHT_DATA:-}" > "$FAKE_PYTHON_OUT"\n',
+  );
   await chmod(path.join(dir, 'python'), 0o755);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -25,7 +28,14 @@ async function trainArgs(args: string[], env: Record<string, string> = {}): Prom
   const r = spawnSync('bash', [TRAIN_SH, '--smoke', ...args], {
     cwd: dir,
     encoding: 'utf8',
-    env: { ...process.env, FORESIGHT_DATA: '', ...env, FORESIGHT_PYTHON: path.join(dir, 'python'), FAKE_PYTHON_OUT: out, FORESIGHT_TRAIN_WORK: path.join(dir, 'work') },
+    env: {
+      ...process.env,
+      FORESIGHT_DATA: '',
+      ...env,
+      FORESIGHT_PYTHON: path.join(dir, 'python'),
+      FAKE_PYTHON_OUT: out,
+      FORESIGHT_TRAIN_WORK: path.join(dir, 'work'),
+    },
     timeout: 120_000,
   });
   if (r.status !== 0) throw new Error(`train.sh failed (${r.status}):\n${r.stdout}\n${r.stderr}`);

@@ -22,9 +22,12 @@ describe('parseSampleValue', () => {
     expect(parseSampleValue('NaN')).toEqual({ value: NaN, invalid: false });
   });
 
-  test.each([[''], ['null'], ['true'], ['0x10'], [' 1'], ['1 '], ['1,5'], ['Infinity'], ['nan'], ['1e'], ['--1'], ['0b1']])('when the value is the string %j, then it is junk (NaN), not a number', (raw) => {
-    expect(parseSampleValue(raw)).toEqual({ value: NaN, invalid: true });
-  });
+  test.each([[''], ['null'], ['true'], ['0x10'], [' 1'], ['1 '], ['1,5'], ['Infinity'], ['nan'], ['1e'], ['--1'], ['0b1']])(
+    'when the value is the string %j, then it is junk (NaN), not a number',
+    (raw) => {
+      expect(parseSampleValue(raw)).toEqual({ value: NaN, invalid: true });
+    },
+  );
 
   test.each([[null], [true], [16], [undefined], [['1']]])('when the value is not a string (%j), then it is junk', (raw) => {
     expect(parseSampleValue(raw)).toEqual({ value: NaN, invalid: true });
@@ -41,11 +44,22 @@ describe('checkValue', () => {
   });
 
   test('when a percent metric is beyond the tolerance, then it is out of range', () => {
-    expect([checkValue('memory', 250), checkValue('memory', -50), checkValue('cpu', 101.01), checkValue('cpu', 1e300)]).toEqual(['out_of_range', 'out_of_range', 'out_of_range', 'out_of_range']);
+    expect([checkValue('memory', 250), checkValue('memory', -50), checkValue('cpu', 101.01), checkValue('cpu', 1e300)]).toEqual([
+      'out_of_range',
+      'out_of_range',
+      'out_of_range',
+      'out_of_range',
+    ]);
   });
 
   test('when a rate (load per core, bytes per second) is negative, then it is out of range; any non-negative float32 is kept', () => {
-    expect([checkValue('load', -0.01), checkValue('network', -5), checkValue('load', 37), checkValue('network', 3e9), checkValue('network', 3.4e38)]).toEqual(['out_of_range', 'out_of_range', 37, 3e9, 3.4e38]);
+    expect([checkValue('load', -0.01), checkValue('network', -5), checkValue('load', 37), checkValue('network', 3e9), checkValue('network', 3.4e38)]).toEqual([
+      'out_of_range',
+      'out_of_range',
+      37,
+      3e9,
+      3.4e38,
+    ]);
   });
 
   test('when a value exceeds float32, then it is out of range even where the metric has no upper bound', () => {
@@ -59,7 +73,9 @@ describe('checkValue', () => {
 
 describe('sizes', () => {
   test('when a size is written with a binary unit or as bytes, then it parses to bytes and formats back', () => {
-    expect([parseSize('128MiB'), parseSize('64KiB'), parseSize('1GiB'), parseSize('500B'), parseSize('1048576'), parseSize('1.5KiB')]).toEqual([134217728, 65536, 1073741824, 500, 1048576, 1536]);
+    expect([parseSize('128MiB'), parseSize('64KiB'), parseSize('1GiB'), parseSize('500B'), parseSize('1048576'), parseSize('1.5KiB')]).toEqual([
+      134217728, 65536, 1073741824, 500, 1048576, 1536,
+    ]);
     expect([formatSize(134217728), formatSize(1536), formatSize(500)]).toEqual(['128MiB', '1.5KiB', '500B']);
   });
 

@@ -40,7 +40,19 @@ function thresholdColours(theme: ViewTheme): { warning: string; critical: string
   return theme.isDark ? { warning: '#fdb863', critical: '#ff7b72' } : { warning: '#c05a00', critical: '#b0151b' };
 }
 
-function ConeChart({ cone, width, showThresholds, formatTime, withInstance }: { cone: Cone; width: number; showThresholds: boolean; formatTime: (ms: number) => string; withInstance: boolean }): React.ReactElement {
+function ConeChart({
+  cone,
+  width,
+  showThresholds,
+  formatTime,
+  withInstance,
+}: {
+  cone: Cone;
+  width: number;
+  showThresholds: boolean;
+  formatTime: (ms: number) => string;
+  withInstance: boolean;
+}): React.ReactElement {
   const theme = useViewTheme();
   const unit: MetricUnit = unitOf(cone.metric);
   const th = showThresholds ? cone.thresholds : undefined;
@@ -59,7 +71,8 @@ function ConeChart({ cone, width, showThresholds, formatTime, withInstance }: { 
   const h = CELL_HEIGHT - PAD.top - PAD.bottom;
   const x = (t: number): number => PAD.left + ((t - t0) / Math.max(1, t1 - t0)) * w;
   const y = (v: number): number => PAD.top + (1 - (v - axis.min) / Math.max(1e-12, axis.max - axis.min)) * h;
-  const path = (pts: readonly Point[]): string => pts.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join('');
+  const path = (pts: readonly Point[]): string =>
+    pts.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join('');
   const nowX = x(cone.now);
   const ticks = timeTicks(t0, cone.now, t1, Math.floor((nowX - PAD.left) / 40), Math.floor((PAD.left + w - nowX) / 34));
   const clipId = `clip-${cone.instance}-${cone.metric}`.replace(/[^A-Za-z0-9_-]/g, '_');
@@ -67,13 +80,16 @@ function ConeChart({ cone, width, showThresholds, formatTime, withInstance }: { 
   const labelY = (line: number, avoid?: number): number => {
     const above = line - 3;
     const below = line + 11;
-    const fits = (v: number): boolean => v >= PAD.top + 9 && v <= PAD.top + h - 2 && (avoid === undefined || Math.abs(v - avoid) >= 11);
+    const fits = (v: number): boolean =>
+      v >= PAD.top + 9 && v <= PAD.top + h - 2 && (avoid === undefined || Math.abs(v - avoid) >= 11);
     // neither fits (the lines nearly touch): one label height under the other label
     return fits(above) ? above : fits(below) ? below : avoid !== undefined ? avoid + 11 : above;
   };
   const criticalLabelY = th ? labelY(y(th.critical)) : 0;
   const warningLabelY = th ? labelY(y(th.warning), criticalLabelY) : 0;
-  const breachLabel = cone.breach ? `critical in ${formatDuration(cone.breach.seconds)} (${formatTime(cone.breach.t)})` : '';
+  const breachLabel = cone.breach
+    ? `critical in ${formatDuration(cone.breach.seconds)} (${formatTime(cone.breach.t)})`
+    : '';
   const breachX = cone.breach ? x(cone.breach.t) : 0;
   const breachTextWidth = breachLabel.length * 6.2;
   return (
@@ -85,7 +101,14 @@ function ConeChart({ cone, width, showThresholds, formatTime, withInstance }: { 
       height={CELL_HEIGHT}
       role="img"
       aria-label={`${cone.instance} ${cone.metric} forecast`}
-      style={{ display: 'block', background: theme.background, border: `1px solid ${theme.border}`, borderRadius: 3, boxSizing: 'border-box', fontFamily: theme.fontFamily }}
+      style={{
+        display: 'block',
+        background: theme.background,
+        border: `1px solid ${theme.border}`,
+        borderRadius: 3,
+        boxSizing: 'border-box',
+        fontFamily: theme.fontFamily,
+      }}
     >
       <text data-testid="cone-title" x={8} y={16} fontSize={12} fill={theme.text}>
         {/* FSI … PDI isolate the name (the text equivalent of <bdi>): override characters in it cannot reorder the metric */}
@@ -100,8 +123,23 @@ function ConeChart({ cone, width, showThresholds, formatTime, withInstance }: { 
       <g data-testid="y-axis">
         {axis.ticks.map((v) => (
           <g key={v}>
-            <line x1={PAD.left} x2={PAD.left + w} y1={y(v)} y2={y(v)} stroke={theme.border} strokeOpacity={0.6} strokeWidth={1} />
-            <text data-testid="y-tick" x={PAD.left - 5} y={y(v) + 3.5} fontSize={10} textAnchor="end" fill={theme.textWeak}>
+            <line
+              x1={PAD.left}
+              x2={PAD.left + w}
+              y1={y(v)}
+              y2={y(v)}
+              stroke={theme.border}
+              strokeOpacity={0.6}
+              strokeWidth={1}
+            />
+            <text
+              data-testid="y-tick"
+              x={PAD.left - 5}
+              y={y(v) + 3.5}
+              fontSize={10}
+              textAnchor="end"
+              fill={theme.textWeak}
+            >
               {unit.format(v)}
             </text>
           </g>
@@ -111,7 +149,15 @@ function ConeChart({ cone, width, showThresholds, formatTime, withInstance }: { 
         {ticks.map((k) => (
           <g key={k.t}>
             <line x1={x(k.t)} x2={x(k.t)} y1={PAD.top + h} y2={PAD.top + h + 4} stroke={theme.textWeak} />
-            <text data-testid="x-tick" x={x(k.t)} y={PAD.top + h + 15} fontSize={10} textAnchor="middle" fill={k.label === 'now' ? theme.text : theme.textWeak} fontWeight={k.label === 'now' ? 600 : 400}>
+            <text
+              data-testid="x-tick"
+              x={x(k.t)}
+              y={PAD.top + h + 15}
+              fontSize={10}
+              textAnchor="middle"
+              fill={k.label === 'now' ? theme.text : theme.textWeak}
+              fontWeight={k.label === 'now' ? 600 : 400}
+            >
               {k.label}
             </text>
           </g>
@@ -119,28 +165,101 @@ function ConeChart({ cone, width, showThresholds, formatTime, withInstance }: { 
       </g>
       <g clipPath={`url(#${clipId})`}>
         {cone.bands.map((b, i) => (
-          <path key={`${b.lower}-${b.upper}`} data-testid="band" data-lower={b.lower} data-upper={b.upper} d={`${path(b.polygon)}Z`} fill={theme.accent} fillOpacity={BAND_OPACITY[Math.min(i, BAND_OPACITY.length - 1)]} stroke="none" />
+          <path
+            key={`${b.lower}-${b.upper}`}
+            data-testid="band"
+            data-lower={b.lower}
+            data-upper={b.upper}
+            d={`${path(b.polygon)}Z`}
+            fill={theme.accent}
+            fillOpacity={BAND_OPACITY[Math.min(i, BAND_OPACITY.length - 1)]}
+            stroke="none"
+          />
         ))}
-        {cone.history.length > 0 && <path data-testid="history" d={path(cone.history)} fill="none" stroke={theme.text} strokeWidth={1.1} />}
-        {cone.p50.length > 0 && <path data-testid="p50" d={path(cone.p50)} fill="none" stroke={theme.accent} strokeWidth={2} />}
+        {cone.history.length > 0 && (
+          <path data-testid="history" d={path(cone.history)} fill="none" stroke={theme.text} strokeWidth={1.1} />
+        )}
+        {cone.p50.length > 0 && (
+          <path data-testid="p50" d={path(cone.p50)} fill="none" stroke={theme.accent} strokeWidth={2} />
+        )}
       </g>
       {th && (
         <g data-testid="thresholds">
-          <line data-testid="threshold-warning" x1={PAD.left} x2={PAD.left + w} y1={y(th.warning)} y2={y(th.warning)} stroke={colours.warning} strokeDasharray="5 3" strokeWidth={1.2} />
-          <text data-testid="threshold-label" x={PAD.left + 4} y={warningLabelY} fontSize={10} fill={colours.warning} stroke={theme.background} strokeWidth={3} paintOrder="stroke">
+          <line
+            data-testid="threshold-warning"
+            x1={PAD.left}
+            x2={PAD.left + w}
+            y1={y(th.warning)}
+            y2={y(th.warning)}
+            stroke={colours.warning}
+            strokeDasharray="5 3"
+            strokeWidth={1.2}
+          />
+          <text
+            data-testid="threshold-label"
+            x={PAD.left + 4}
+            y={warningLabelY}
+            fontSize={10}
+            fill={colours.warning}
+            stroke={theme.background}
+            strokeWidth={3}
+            paintOrder="stroke"
+          >
             {`warning ${unit.format(th.warning)}`}
           </text>
-          <line data-testid="threshold-critical" x1={PAD.left} x2={PAD.left + w} y1={y(th.critical)} y2={y(th.critical)} stroke={colours.critical} strokeDasharray="5 3" strokeWidth={1.2} />
-          <text data-testid="threshold-label" x={PAD.left + 4} y={criticalLabelY} fontSize={10} fill={colours.critical} stroke={theme.background} strokeWidth={3} paintOrder="stroke">
+          <line
+            data-testid="threshold-critical"
+            x1={PAD.left}
+            x2={PAD.left + w}
+            y1={y(th.critical)}
+            y2={y(th.critical)}
+            stroke={colours.critical}
+            strokeDasharray="5 3"
+            strokeWidth={1.2}
+          />
+          <text
+            data-testid="threshold-label"
+            x={PAD.left + 4}
+            y={criticalLabelY}
+            fontSize={10}
+            fill={colours.critical}
+            stroke={theme.background}
+            strokeWidth={3}
+            paintOrder="stroke"
+          >
             {`critical ${unit.format(th.critical)}`}
           </text>
         </g>
       )}
-      <line data-testid="cone-now" x1={nowX} x2={nowX} y1={PAD.top} y2={PAD.top + h} stroke={theme.text} strokeWidth={1} strokeDasharray="2 2" />
+      <line
+        data-testid="cone-now"
+        x1={nowX}
+        x2={nowX}
+        y1={PAD.top}
+        y2={PAD.top + h}
+        stroke={theme.text}
+        strokeWidth={1}
+        strokeDasharray="2 2"
+      />
       {cone.breach && th && (
         <g data-testid="breach">
-          <line x1={breachX} x2={breachX} y1={y(th.critical)} y2={PAD.top + h} stroke={colours.critical} strokeWidth={1} strokeDasharray="2 2" />
-          <circle cx={breachX} cy={y(th.critical)} r={4.5} fill={colours.critical} stroke={theme.background} strokeWidth={1} />
+          <line
+            x1={breachX}
+            x2={breachX}
+            y1={y(th.critical)}
+            y2={PAD.top + h}
+            stroke={colours.critical}
+            strokeWidth={1}
+            strokeDasharray="2 2"
+          />
+          <circle
+            cx={breachX}
+            cy={y(th.critical)}
+            r={4.5}
+            fill={colours.critical}
+            stroke={theme.background}
+            strokeWidth={1}
+          />
           <text
             data-testid="breach-label"
             x={Math.max(PAD.left + 2, Math.min(breachX - breachTextWidth / 2, PAD.left + w - breachTextWidth))}
@@ -164,9 +283,15 @@ function ConeChart({ cone, width, showThresholds, formatTime, withInstance }: { 
 export function ConeLegend({ set, showThresholds }: { set: ConeSet; showThresholds: boolean }): React.ReactElement {
   const theme = useViewTheme();
   const colours = thresholdColours(theme);
-  const pairs = [...new Map(set.cones.flatMap((c) => c.bands.map((b) => [`${b.lower}-${b.upper}`, b] as const))).values()].sort((a, b) => a.lower - b.lower);
+  const pairs = [
+    ...new Map(set.cones.flatMap((c) => c.bands.map((b) => [`${b.lower}-${b.upper}`, b] as const))).values(),
+  ].sort((a, b) => a.lower - b.lower);
   const item = (key: string, swatch: React.ReactNode, label: string): React.ReactElement => (
-    <span key={key} data-testid="cone-legend-item" style={{ display: 'inline-flex', alignItems: 'center', gap: 4, whiteSpace: 'nowrap' }}>
+    <span
+      key={key}
+      data-testid="cone-legend-item"
+      style={{ display: 'inline-flex', alignItems: 'center', gap: 4, whiteSpace: 'nowrap' }}
+    >
       <svg width={22} height={12} aria-hidden="true">
         {swatch}
       </svg>
@@ -174,29 +299,73 @@ export function ConeLegend({ set, showThresholds }: { set: ConeSet; showThreshol
     </span>
   );
   return (
-    <div data-testid="cone-legend" style={{ display: 'flex', flexWrap: 'wrap', gap: '2px 14px', fontSize: 11, color: theme.text, padding: '2px 0 6px' }}>
-      {pairs.map((b, i) => item(`band-${b.lower}`, <rect x={0} y={1} width={22} height={10} fill={theme.accent} fillOpacity={BAND_OPACITY[Math.min(i, BAND_OPACITY.length - 1)]} />, `p${b.lower}–p${b.upper} band`))}
+    <div
+      data-testid="cone-legend"
+      style={{
+        display: 'flex',
+        flexWrap: 'wrap',
+        gap: '2px 14px',
+        fontSize: 11,
+        color: theme.text,
+        padding: '2px 0 6px',
+      }}
+    >
+      {pairs.map((b, i) =>
+        item(
+          `band-${b.lower}`,
+          <rect
+            x={0}
+            y={1}
+            width={22}
+            height={10}
+            fill={theme.accent}
+            fillOpacity={BAND_OPACITY[Math.min(i, BAND_OPACITY.length - 1)]}
+          />,
+          `p${b.lower}–p${b.upper} band`
+        )
+      )}
       {item('p50', <line x1={0} x2={22} y1={6} y2={6} stroke={theme.accent} strokeWidth={2} />, 'p50 forecast')}
       {item('history', <line x1={0} x2={22} y1={6} y2={6} stroke={theme.text} strokeWidth={1.1} />, 'history')}
-      {showThresholds && item('thresholds', <><line x1={0} x2={22} y1={3} y2={3} stroke={colours.warning} strokeDasharray="5 3" /><line x1={0} x2={22} y1={9} y2={9} stroke={colours.critical} strokeDasharray="5 3" /></>, 'warning / critical threshold')}
-      {showThresholds && item('breach', <circle cx={11} cy={6} r={4.5} fill={colours.critical} />, 'predicted critical crossing (p50)')}
+      {showThresholds &&
+        item(
+          'thresholds',
+          <>
+            <line x1={0} x2={22} y1={3} y2={3} stroke={colours.warning} strokeDasharray="5 3" />
+            <line x1={0} x2={22} y1={9} y2={9} stroke={colours.critical} strokeDasharray="5 3" />
+          </>,
+          'warning / critical threshold'
+        )}
+      {showThresholds &&
+        item('breach', <circle cx={11} cy={6} r={4.5} fill={colours.critical} />, 'predicted critical crossing (p50)')}
     </div>
   );
 }
 
 const REASONS = {
-  'too-little-history': 'too little history for a forecast yet: its risk is scored on current values only until enough history is in (default 19 h of the 24 h window)',
+  'too-little-history':
+    'too little history for a forecast yet: its risk is scored on current values only until enough history is in (default 19 h of the 24 h window)',
   'not-in-data': 'no forecast or history for it in the data',
-  unknown: 'unknown: its data has been missing or bad for longer than the sidecar keeps stale forecasts, so there is no current forecast (and it is not healthy either)',
+  unknown:
+    'unknown: its data has been missing or bad for longer than the sidecar keeps stale forecasts, so there is no current forecast (and it is not healthy either)',
 };
 
-export function ConeView({ set, width, height, showThresholds, formatTime, summary }: ConeViewProps): React.ReactElement {
+export function ConeView({
+  set,
+  width,
+  height,
+  showThresholds,
+  formatTime,
+  summary,
+}: ConeViewProps): React.ReactElement {
   const theme = useViewTheme();
   const perRow = Math.max(1, Math.floor((width + GAP) / (MIN_CELL_WIDTH + GAP)));
   const cellWidth = Math.floor((width - GAP * (perRow - 1)) / perRow);
   const withInstance = new Set(set.cones.map((c) => c.instance)).size > 1;
   return (
-    <div data-testid="cones" style={{ width, height, overflowY: 'auto', color: theme.text, fontFamily: theme.fontFamily }}>
+    <div
+      data-testid="cones"
+      style={{ width, height, overflowY: 'auto', color: theme.text, fontFamily: theme.fontFamily }}
+    >
       {summary && (
         <div data-testid="cone-summary" style={{ fontSize: 13, fontWeight: 600, padding: '2px 0 2px' }}>
           <bdi>{summary.who}</bdi> {summary.text}
@@ -205,21 +374,47 @@ export function ConeView({ set, width, height, showThresholds, formatTime, summa
       {/* without a summary (a cones-only panel, several servers) each stale server gets its own line */}
       {!summary &&
         (set.stale ?? []).map((st) => (
-          <div key={st.instance} data-testid="cone-stale" data-instance={st.instance} style={{ fontSize: 13, fontWeight: 600, padding: '2px 0' }}>
+          <div
+            key={st.instance}
+            data-testid="cone-stale"
+            data-instance={st.instance}
+            style={{ fontSize: 13, fontWeight: 600, padding: '2px 0' }}
+          >
             <bdi>{st.instance}</bdi>
             {`: stale: ${st.dataAt !== null ? `last data at ${timeAndAge(st.dataAt, st.at, formatTime)}` : 'no good data in the time range'}; these are its last good forecasts`}
           </div>
         ))}
       {set.cones.length > 0 && <ConeLegend set={set} showThresholds={showThresholds} />}
       {set.missing.map((m) => (
-        <div key={m.instance} data-testid="cone-state" data-instance={m.instance} data-reason={m.reason} style={{ fontSize: 13, padding: '8px 10px', margin: '4px 0', border: `1px dashed ${theme.border}`, borderRadius: 3, color: theme.text, background: theme.backgroundRaised }}>
+        <div
+          key={m.instance}
+          data-testid="cone-state"
+          data-instance={m.instance}
+          data-reason={m.reason}
+          style={{
+            fontSize: 13,
+            padding: '8px 10px',
+            margin: '4px 0',
+            border: `1px dashed ${theme.border}`,
+            borderRadius: 3,
+            color: theme.text,
+            background: theme.backgroundRaised,
+          }}
+        >
           <bdi>{m.instance}</bdi>
           {`: ${REASONS[m.reason]}.`}
         </div>
       ))}
       <div style={{ display: 'flex', flexWrap: 'wrap', gap: GAP, alignContent: 'flex-start' }}>
         {set.cones.map((c) => (
-          <ConeChart key={`${c.instance}/${c.metric}`} cone={c} width={cellWidth} showThresholds={showThresholds} formatTime={formatTime} withInstance={withInstance} />
+          <ConeChart
+            key={`${c.instance}/${c.metric}`}
+            cone={c}
+            width={cellWidth}
+            showThresholds={showThresholds}
+            formatTime={formatTime}
+            withInstance={withInstance}
+          />
         ))}
       </div>
     </div>

@@ -47,10 +47,30 @@ export function Message({ text }: { text: string }): React.ReactElement {
   );
 }
 
-export function SourceBanner({ source, formatTime, now }: { source: SourceState; formatTime: TimeFormatter; now: number }): React.ReactElement {
+export function SourceBanner({
+  source,
+  formatTime,
+  now,
+}: {
+  source: SourceState;
+  formatTime: TimeFormatter;
+  now: number;
+}): React.ReactElement {
   const theme = useViewTheme();
   return (
-    <div data-testid="source-down" role="alert" style={{ padding: '6px 10px', marginBottom: 6, fontSize: 13, color: theme.errorText, background: theme.errorBackground, border: `1px solid ${theme.errorText}`, borderRadius: 3 }}>
+    <div
+      data-testid="source-down"
+      role="alert"
+      style={{
+        padding: '6px 10px',
+        marginBottom: 6,
+        fontSize: 13,
+        color: theme.errorText,
+        background: theme.errorBackground,
+        border: `1px solid ${theme.errorText}`,
+        borderRadius: 3,
+      }}
+    >
       {sourceDownLines(source, (ms) => formatTime(ms, true), now).map((l, i) => (
         <div key={i} style={{ fontWeight: i === 0 ? 600 : 400 }}>
           {l}
@@ -65,14 +85,22 @@ export function SourceBanner({ source, formatTime, now }: { source: SourceState;
  * when; "stale: last data at 13:40 (20 min ago) —" before it while the data is stale, and for an
  * unknown server that there is no current forecast.
  */
-export function coneSummary(model: HeatmapModel, instance: string, selected: boolean, formatTime: (ms: number) => string = (ms) => new Date(ms).toISOString().slice(11, 16)): ConeSummary | undefined {
+export function coneSummary(
+  model: HeatmapModel,
+  instance: string,
+  selected: boolean,
+  formatTime: (ms: number) => string = (ms) => new Date(ms).toISOString().slice(11, 16)
+): ConeSummary | undefined {
   const row = model.rows.find((r) => r.instance === instance);
   if (!row) {
     return undefined;
   }
   const who = `${row.instance}${row.profile ? ` · ${row.profile}` : ''}`;
   const parts = ['—'];
-  const since = row.dataAt !== null ? `last data at ${timeAndAge(row.dataAt, model.now, formatTime)}` : 'no good data in the time range';
+  const since =
+    row.dataAt !== null
+      ? `last data at ${timeAndAge(row.dataAt, model.now, formatTime)}`
+      : 'no good data in the time range';
   if (row.state === 'unknown') {
     parts.push(`unknown: ${since}; no current forecast`);
     parts.push(selected ? '· selected' : '');
@@ -81,27 +109,50 @@ export function coneSummary(model: HeatmapModel, instance: string, selected: boo
   if (row.state === 'stale') {
     parts.push(`stale: ${since} —`);
   }
-  const cur = row.worstCurrent >= 0 ? `${row.state === 'stale' ? 'last good' : 'now'} ${LEVELS[row.worstCurrent]!.display} (${row.currentScore.toFixed(0)})` : 'now: no data';
+  const cur =
+    row.worstCurrent >= 0
+      ? `${row.state === 'stale' ? 'last good' : 'now'} ${LEVELS[row.worstCurrent]!.display} (${row.currentScore.toFixed(0)})`
+      : 'now: no data';
   parts.push(cur);
   if (row.worstPredicted >= 0) {
     // the first horizon that reaches the worst predicted level, and its score
     const k = row.cells.findIndex((c, i) => i >= model.nowIndex && c !== null && c.level === row.worstPredicted);
     const col = model.columns[k];
     const cell = row.cells[k];
-    parts.push(`· predicted ${LEVELS[row.worstPredicted]!.display}${cell ? ` (${cell.score.toFixed(0)})` : ''}${col?.horizon ? ` by +${col.horizon}` : ''}`);
+    parts.push(
+      `· predicted ${LEVELS[row.worstPredicted]!.display}${cell ? ` (${cell.score.toFixed(0)})` : ''}${col?.horizon ? ` by +${col.horizon}` : ''}`
+    );
   }
   parts.push(selected ? '· selected' : '· the worst predicted server (click a row for another)');
   return { who, text: parts.join(' ') };
 }
 
-export function ForesightViews({ series, options, width, height, coneInstances, coneReason, onSelectInstance, formatTime, pastWindow, source, now }: ForesightViewsProps): React.ReactElement {
+export function ForesightViews({
+  series,
+  options,
+  width,
+  height,
+  coneInstances,
+  coneReason,
+  onSelectInstance,
+  formatTime,
+  pastWindow,
+  source,
+  now,
+}: ForesightViewsProps): React.ReactElement {
   const theme = useViewTheme();
   const colors = levelColorsFor(options.levelColors, theme.isDark);
   const showHeatmap = options.view !== 'cones';
   const showCones = options.view !== 'heatmap';
   const heatmap = useMemo(
-    () => prepareHeatmap(series, { sort: options.sort, horizons: options.horizons, maxPastColumns: options.maxPastColumns, ...(pastWindow ? { pastWindow } : {}) }),
-    [series, options.sort, options.horizons, options.maxPastColumns, pastWindow],
+    () =>
+      prepareHeatmap(series, {
+        sort: options.sort,
+        horizons: options.horizons,
+        maxPastColumns: options.maxPastColumns,
+        ...(pastWindow ? { pastWindow } : {}),
+      }),
+    [series, options.sort, options.horizons, options.maxPastColumns, pastWindow]
   );
   const model = 'rows' in heatmap ? heatmap : undefined;
   const selected = coneInstances.length > 0 && coneReason !== 'worst';
@@ -113,26 +164,63 @@ export function ForesightViews({ series, options, width, height, coneInstances, 
     return worst ? [worst] : [];
   }, [coneInstances, model]);
   const cones = useMemo(
-    () => (showCones ? prepareCones(series, { instances, metrics: options.metrics, horizons: options.horizons, thresholds: thresholdsFor() }) : undefined),
-    [series, showCones, instances, options.metrics, options.horizons],
+    () =>
+      showCones
+        ? prepareCones(series, {
+            instances,
+            metrics: options.metrics,
+            horizons: options.horizons,
+            thresholds: thresholdsFor(),
+          })
+        : undefined,
+    [series, showCones, instances, options.metrics, options.horizons]
   );
   const down = source && !source.up ? source : undefined;
   const bannerHeight = down ? 24 + 18 * (down.error ? 2 : 1) + 6 : 0;
   const available = height - bannerHeight;
-  const heatmapHeight = !showHeatmap ? 0 : !showCones ? available : model ? Math.min(HEATMAP_HEADER + model.rows.length * 20, Math.round(available * 0.55)) : 60;
+  const heatmapHeight = !showHeatmap
+    ? 0
+    : !showCones
+      ? available
+      : model
+        ? Math.min(HEATMAP_HEADER + model.rows.length * 20, Math.round(available * 0.55))
+        : 60;
   const coneHeight = showHeatmap ? available - heatmapHeight - 8 : available;
-  const summary = model && instances.length === 1 ? coneSummary(model, instances[0]!, selected, (ms) => formatTime(ms, true)) : undefined;
+  const summary =
+    model && instances.length === 1
+      ? coneSummary(model, instances[0]!, selected, (ms) => formatTime(ms, true))
+      : undefined;
   return (
     <div style={{ width, height, overflow: 'hidden', color: theme.text, fontFamily: theme.fontFamily }}>
       {down && <SourceBanner source={down} formatTime={formatTime} now={now} />}
       {showHeatmap &&
         (model ? (
-          <HeatmapView model={model} colors={colors} width={width} height={heatmapHeight} selected={instances.length === 1 ? instances[0] : undefined} onSelectInstance={onSelectInstance} formatTime={formatTime} />
+          <HeatmapView
+            model={model}
+            colors={colors}
+            width={width}
+            height={heatmapHeight}
+            selected={instances.length === 1 ? instances[0] : undefined}
+            onSelectInstance={onSelectInstance}
+            formatTime={formatTime}
+          />
         ) : (
           <Message text={(heatmap as { message: string }).message} />
         ))}
       {showHeatmap && showCones && <div style={{ height: 8 }} />}
-      {cones && ('message' in cones ? <Message text={cones.message} /> : <ConeView set={cones} width={width} height={coneHeight} showThresholds={options.showThresholds} formatTime={formatTime} summary={summary} />)}
+      {cones &&
+        ('message' in cones ? (
+          <Message text={cones.message} />
+        ) : (
+          <ConeView
+            set={cones}
+            width={width}
+            height={coneHeight}
+            showThresholds={options.showThresholds}
+            formatTime={formatTime}
+            summary={summary}
+          />
+        ))}
     </div>
   );
 }

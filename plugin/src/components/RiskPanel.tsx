@@ -28,12 +28,24 @@ export function selectedInstances(replaceVariables: PanelProps['replaceVariables
     .filter((s) => s !== '' && s !== '.*');
 }
 
-export function RiskPanel({ data, options, width, height, replaceVariables, timeRange, timeZone }: PanelProps<PanelOptions>): React.ReactElement {
+export function RiskPanel({
+  data,
+  options,
+  width,
+  height,
+  replaceVariables,
+  timeRange,
+  timeZone,
+}: PanelProps<PanelOptions>): React.ReactElement {
   const viewTheme = useStyles2(viewThemeFromGrafana);
   const series = useMemo(() => framesToSeries(data.series), [data.series]);
   const source = useMemo(() => prepareSourceState(series), [series]);
   const instances = selectedInstances(replaceVariables);
-  const formatTime = useCallback((ms: number, withDate?: boolean) => dateTimeFormat(ms, { format: withDate ? 'YYYY-MM-DD HH:mm' : 'HH:mm', timeZone }), [timeZone]);
+  const formatTime = useCallback(
+    (ms: number, withDate?: boolean) =>
+      dateTimeFormat(ms, { format: withDate ? 'YYYY-MM-DD HH:mm' : 'HH:mm', timeZone }),
+    [timeZone]
+  );
   const pastWindow = timeRange.to.valueOf() - timeRange.from.valueOf();
   return (
     <ViewThemeContext.Provider value={viewTheme}>

@@ -25,7 +25,11 @@ describe('yAxis', () => {
   });
 
   test('when network values are around 110 MB/s, then ticks are round byte rates from 0', () => {
-    expect(yAxis([60e6, 110e6, 125e6], { percent: false })).toEqual({ min: 0, max: 150e6, ticks: [0, 50e6, 100e6, 150e6] });
+    expect(yAxis([60e6, 110e6, 125e6], { percent: false })).toEqual({
+      min: 0,
+      max: 150e6,
+      ticks: [0, 50e6, 100e6, 150e6],
+    });
   });
 
   test('when values sit far from zero, then the axis does not start at zero', () => {
@@ -38,11 +42,26 @@ describe('yAxis', () => {
 });
 
 describe('timeTicks', () => {
-  const labels = (maxPast: number, maxFuture: number, start = NOW - 24 * H, end = NOW + 8 * H): string[] => timeTicks(start, NOW, end, maxPast, maxFuture).map((t) => t.label);
+  const labels = (maxPast: number, maxFuture: number, start = NOW - 24 * H, end = NOW + 8 * H): string[] =>
+    timeTicks(start, NOW, end, maxPast, maxFuture).map((t) => t.label);
 
   test('when a 24 h history and an 8 h forecast are drawn, then the ticks run from −24h through now to +8h', () => {
     expect(labels(4, 2)).toEqual(['−24h', '−18h', '−12h', '−6h', 'now', '+4h', '+8h']);
-    expect(labels(8, 4)).toEqual(['−24h', '−21h', '−18h', '−15h', '−12h', '−9h', '−6h', '−3h', 'now', '+2h', '+4h', '+6h', '+8h']);
+    expect(labels(8, 4)).toEqual([
+      '−24h',
+      '−21h',
+      '−18h',
+      '−15h',
+      '−12h',
+      '−9h',
+      '−6h',
+      '−3h',
+      'now',
+      '+2h',
+      '+4h',
+      '+6h',
+      '+8h',
+    ]);
     expect(timeTicks(NOW - 24 * H, NOW, NOW + 8 * H, 4, 2)[0]!.t).toBe(NOW - 24 * H);
   });
 

@@ -126,7 +126,9 @@ export function timeTicks(start: number, now: number, end: number, maxPast: numb
     }
     // prefer steps that divide a whole-hour span, so its end gets a tick
     const hours = span / HOUR;
-    const dividing = Number.isInteger(Math.round(hours * 1e6) / 1e6) ? STEPS_H.filter((h) => Math.round(hours) % h === 0) : [];
+    const dividing = Number.isInteger(Math.round(hours * 1e6) / 1e6)
+      ? STEPS_H.filter((h) => Math.round(hours) % h === 0)
+      : [];
     const steps = dividing.length > 0 ? dividing : STEPS_H;
     return (steps.find((h) => hours / h <= max + 1e-9) ?? steps[steps.length - 1]!) * HOUR;
   };

@@ -28,9 +28,7 @@ describe('prepareCones on frames recorded from a real sidecar + Prometheus run',
     const c = cones(['ppml0001']);
     expect(c.map((x) => x.metric)).toEqual(['cpu', 'disk', 'iowait', 'load', 'memory', 'network']);
     for (const x of c) {
-      expect(x.bands.map((b) => [b.lower, b.upper])).toEqual([
-        [10, 90],
-      ]);
+      expect(x.bands.map((b) => [b.lower, b.upper])).toEqual([[10, 90]]);
       expect(x.history.length).toBeGreaterThan(10);
     }
   });
@@ -39,7 +37,12 @@ describe('prepareCones on frames recorded from a real sidecar + Prometheus run',
     const [mem] = cones(['ppml0001'], ['memory']);
     const hist = raw(coneFrames, 'foresight_metric_value', { instance: 'ppml0001', metric: 'memory' });
     const last = { t: hist.times[hist.times.length - 1]!, v: hist.values[hist.values.length - 1]! };
-    const at = (p: string): number[] => HL.map((h) => raw(coneFrames, 'foresight_forecast', { instance: 'ppml0001', metric: 'memory', horizon: h, percentile: p }).values[0]!);
+    const at = (p: string): number[] =>
+      HL.map(
+        (h) =>
+          raw(coneFrames, 'foresight_forecast', { instance: 'ppml0001', metric: 'memory', horizon: h, percentile: p })
+            .values[0]!
+      );
     const now = mem!.now;
     const upper = [last, ...H.map((m, i) => ({ t: now + m * 60000, v: at('90')[i]! }))];
     const lower = [last, ...H.map((m, i) => ({ t: now + m * 60000, v: at('10')[i]! }))];
@@ -61,23 +64,41 @@ describe('prepareCones on frames recorded from a real sidecar + Prometheus run',
 });
 
 describe('prepareCones on hand-made series', () => {
-  const s = (name: string, labels: Record<string, string>, times: number[], values: number[]): SeriesInput => ({ name, labels, times, values });
-  const f = (h: string, p: string, v: number): SeriesInput => s('foresight_forecast', { instance: 'a', profile: 'generic', metric: 'cpu', horizon: h, percentile: p }, [0], [v]);
+  const s = (name: string, labels: Record<string, string>, times: number[], values: number[]): SeriesInput => ({
+    name,
+    labels,
+    times,
+    values,
+  });
+  const f = (h: string, p: string, v: number): SeriesInput =>
+    s('foresight_forecast', { instance: 'a', profile: 'generic', metric: 'cpu', horizon: h, percentile: p }, [0], [v]);
 
   test('when the p50 crosses critical between horizons, then the breach is interpolated', () => {
-    const input = [s('foresight_metric_value', { instance: 'a', metric: 'cpu' }, [0], [85]), f('30m', '50', 90), f('1h', '50', 100)];
+    const input = [
+      s('foresight_metric_value', { instance: 'a', metric: 'cpu' }, [0], [85]),
+      f('30m', '50', 90),
+      f('1h', '50', 100),
+    ];
     const [c] = set(input).cones;
     // generic cpu critical 95: halfway between 30m (90) and 1h (100) → 45 min
     expect(c!.breach).toEqual({ t: 45 * 60000, seconds: 45 * 60 });
   });
 
   test("when the sidecar's p50 time to breach is in the data, then the breach is that time, not the straight line between the few horizons published", () => {
-    const ttb = (p: string, v: number | null): SeriesInput => ({ name: 'foresight_time_to_breach_seconds', labels: { instance: 'a', profile: 'generic', metric: 'cpu', percentile: p }, times: [0], values: [v] });
+    const ttb = (p: string, v: number | null): SeriesInput => ({
+      name: 'foresight_time_to_breach_seconds',
+      labels: { instance: 'a', profile: 'generic', metric: 'cpu', percentile: p },
+      times: [0],
+      values: [v],
+    });
     const base = [s('foresight_metric_value', { instance: 'a', metric: 'cpu' }, [0], [85]), f('8h', '50', 100)];
     // interpolated: (95 - 85) / (100 - 85) of 8 h
     expect(set(base).cones[0]!.breach).toEqual({ t: 320 * 60000, seconds: 320 * 60 });
     // the sidecar's p50 crossing (its p90 is not the median's)
-    expect(set([...base, ttb('90', 600), ttb('50', 2400)]).cones[0]!.breach).toEqual({ t: 40 * 60000, seconds: 40 * 60 });
+    expect(set([...base, ttb('90', 600), ttb('50', 2400)]).cones[0]!.breach).toEqual({
+      t: 40 * 60000,
+      seconds: 40 * 60,
+    });
     // +Inf (no crossing within the forecast) arrives as a non-number: no breach, whatever the line says
     expect(set([...base, ttb('50', null)]).cones[0]!.breach).toBeUndefined();
   });
@@ -108,7 +129,10 @@ describe('prepareCones on hand-made series', () => {
       { instance: 'young', reason: 'too-little-history' },
     ]);
     // only a server not ready: still a state, not the message about queries
-    expect(set([s('foresight_instance_ready', { instance: 'new' }, [0], [0])], ['new'])).toEqual({ cones: [], missing: [{ instance: 'new', reason: 'too-little-history' }] });
+    expect(set([s('foresight_instance_ready', { instance: 'new' }, [0], [0])], ['new'])).toEqual({
+      cones: [],
+      missing: [{ instance: 'new', reason: 'too-little-history' }],
+    });
   });
 });
 
@@ -118,8 +142,18 @@ describe('an unknown server', () => {
     const labels = { instance: 'gone', profile: 'web_api', metric: 'cpu' };
     const input: SeriesInput[] = [
       { name: 'foresight_metric_value', labels, times: [at - 300_000], values: [40] },
-      ...['10', '50', '90'].map((p) => ({ name: 'foresight_forecast', labels: { ...labels, horizon: '1h', percentile: p }, times: [at - 3_600_000], values: [40] })),
-      { name: 'foresight_instance_unknown', labels: { instance: 'gone', profile: 'web_api' }, times: [at], values: [1] },
+      ...['10', '50', '90'].map((p) => ({
+        name: 'foresight_forecast',
+        labels: { ...labels, horizon: '1h', percentile: p },
+        times: [at - 3_600_000],
+        values: [40],
+      })),
+      {
+        name: 'foresight_instance_unknown',
+        labels: { instance: 'gone', profile: 'web_api' },
+        times: [at],
+        values: [1],
+      },
     ];
     const set = prepareCones(input, { instances: ['gone'] });
     expect('cones' in set && set.cones).toEqual([]);
@@ -132,8 +166,18 @@ describe('an unknown server', () => {
       const labels = { instance, profile: 'web_api', metric: 'cpu' };
       return [
         { name: 'foresight_metric_value', labels, times: [at], values: [40] },
-        ...['10', '50', '90'].map((p) => ({ name: 'foresight_forecast', labels: { ...labels, horizon: '1h', percentile: p }, times: [at], values: [40] })),
-        { name: 'foresight_instance_stale', labels: { instance, profile: 'web_api' }, times: [at - 600_000, at - 300_000, at], values: stale },
+        ...['10', '50', '90'].map((p) => ({
+          name: 'foresight_forecast',
+          labels: { ...labels, horizon: '1h', percentile: p },
+          times: [at],
+          values: [40],
+        })),
+        {
+          name: 'foresight_instance_stale',
+          labels: { instance, profile: 'web_api' },
+          times: [at - 600_000, at - 300_000, at],
+          values: stale,
+        },
       ];
     };
     const set = prepareCones([...input('old', [0, 1, 1]), ...input('new', [0, 0, 0])], {});

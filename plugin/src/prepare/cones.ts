@@ -97,23 +97,39 @@ const PAIRS: ReadonlyArray<readonly [number, number]> = [
  * message (which queries are expected) comes only when the data has no cone series at all.
  */
 export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): ConeSet | { readonly message: string } {
-  const forecasts = series.filter((s) => s.name === FORECAST && s.labels['instance'] && s.labels['metric'] && s.labels['horizon'] && s.labels['percentile']);
+  const forecasts = series.filter(
+    (s) =>
+      s.name === FORECAST && s.labels['instance'] && s.labels['metric'] && s.labels['horizon'] && s.labels['percentile']
+  );
   const known = series.some((s) => (s.name === METRIC_VALUE || s.name === INSTANCE_READY) && s.labels['instance']);
   if (forecasts.length === 0 && !known) {
-    return { message: `No ${FORECAST} series with instance, metric, horizon and percentile labels. Query ${FORECAST} (instant) and ${METRIC_VALUE} (range) from the Foresight sidecar.` };
+    return {
+      message: `No ${FORECAST} series with instance, metric, horizon and percentile labels. Query ${FORECAST} (instant) and ${METRIC_VALUE} (range) from the Foresight sidecar.`,
+    };
   }
-  const unknown = new Set(series.filter((s) => s.name === INSTANCE_UNKNOWN && s.labels['instance'] && lastValue(s)?.value === 1).map((s) => s.labels['instance']!));
+  const unknown = new Set(
+    series
+      .filter((s) => s.name === INSTANCE_UNKNOWN && s.labels['instance'] && lastValue(s)?.value === 1)
+      .map((s) => s.labels['instance']!)
+  );
   const wantInstances = o.instances && o.instances.length > 0 ? new Set(o.instances) : undefined;
   const wantMetrics = o.metrics && o.metrics.length > 0 ? new Set(o.metrics) : undefined;
   const wantHorizons = o.horizons && o.horizons.length > 0 ? new Set(o.horizons) : undefined;
   const key = (instance: string, metric: string): string => `${instance}\u0000${metric}`;
 
   // instance|metric → percentile → horizon seconds → value
-  const grid = new Map<string, { instance: string; metric: string; profile: string; at: number; byP: Map<number, Map<number, number>> }>();
+  const grid = new Map<
+    string,
+    { instance: string; metric: string; profile: string; at: number; byP: Map<number, Map<number, number>> }
+  >();
   for (const s of forecasts) {
     const instance = s.labels['instance']!;
     const metric = s.labels['metric']!;
-    if ((wantInstances && !wantInstances.has(instance)) || (wantMetrics && !wantMetrics.has(metric)) || unknown.has(instance)) {
+    if (
+      (wantInstances && !wantInstances.has(instance)) ||
+      (wantMetrics && !wantMetrics.has(metric)) ||
+      unknown.has(instance)
+    ) {
       continue;
     }
     const h = durationSeconds(s.labels['horizon']!);
@@ -209,23 +225,50 @@ export function prepareCones(series: readonly SeriesInput[], o: ConeOptions): Co
   const missing = [...(wantInstances ?? [])]
     .filter((i) => !drawn.has(i))
     .sort(natural)
-    .map((instance) => ({ instance, reason: (unknown.has(instance) ? 'unknown' : notReady.has(instance) || withHistory.has(instance) ? 'too-little-history' : 'not-in-data') as NoForecastReason }));
+    .map((instance) => ({
+      instance,
+      reason: (unknown.has(instance)
+        ? 'unknown'
+        : notReady.has(instance) || withHistory.has(instance)
+          ? 'too-little-history'
+          : 'not-in-data') as NoForecastReason,
+    }));
   const stale = series
-    .filter((s) => s.name === INSTANCE_STALE && s.labels['instance'] && drawn.has(s.labels['instance']) && lastValue(s)?.value === 1)
+    .filter(
+      (s) =>
+        s.name === INSTANCE_STALE &&
+        s.labels['instance'] &&
+        drawn.has(s.labels['instance']) &&
+        lastValue(s)?.value === 1
+    )
     .map((s) => ({ instance: s.labels['instance']!, dataAt: lastGoodAt(s), at: lastValue(s)!.time }))
     .sort((a, b) => natural(a.instance, b.instance));
   return stale.length > 0 ? { cones, missing, stale } : { cones, missing };
 }
 
-function breachAt(seconds: number | null, th: Thresholds | undefined, now: number): { breach?: { t: number; seconds: number } } {
-  if (!th || seconds === null) {return {};}
+function breachAt(
+  seconds: number | null,
+  th: Thresholds | undefined,
+  now: number
+): { breach?: { t: number; seconds: number } } {
+  if (!th || seconds === null) {
+    return {};
+  }
   const s = Math.max(0, seconds);
   return { breach: { t: now + s * 1000, seconds: s } };
 }
 
-function breachOf(p50: readonly Point[], th: Thresholds | undefined, now: number): { breach?: { t: number; seconds: number } } {
-  if (!th || p50.length === 0) {return {};}
-  if (p50[0]!.v >= th.critical) {return { breach: { t: p50[0]!.t, seconds: Math.max(0, (p50[0]!.t - now) / 1000) } };}
+function breachOf(
+  p50: readonly Point[],
+  th: Thresholds | undefined,
+  now: number
+): { breach?: { t: number; seconds: number } } {
+  if (!th || p50.length === 0) {
+    return {};
+  }
+  if (p50[0]!.v >= th.critical) {
+    return { breach: { t: p50[0]!.t, seconds: Math.max(0, (p50[0]!.t - now) / 1000) } };
+  }
   for (let i = 1; i < p50.length; i++) {
     const a = p50[i - 1]!;
     const b = p50[i]!;

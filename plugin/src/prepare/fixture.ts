@@ -11,8 +11,14 @@ interface RawFrame {
 }
 
 /** Raw values of the recorded series matching a name and labels: the test's independent view. */
-export function raw(frames: readonly unknown[], name: string, labels: Record<string, string>): { times: number[]; values: number[] } {
-  const f = (frames as RawFrame[]).find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.fields[1]!.labels?.[k] === v));
+export function raw(
+  frames: readonly unknown[],
+  name: string,
+  labels: Record<string, string>
+): { times: number[]; values: number[] } {
+  const f = (frames as RawFrame[]).find(
+    (x) => x.name === name && Object.entries(labels).every(([k, v]) => x.fields[1]!.labels?.[k] === v)
+  );
   if (!f) {
     throw new Error(`fixture has no ${name} ${JSON.stringify(labels)}`);
   }

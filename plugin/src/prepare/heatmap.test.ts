@@ -16,7 +16,9 @@ function model(sort: 'worstCurrent' | 'worstPredicted' | 'name' = 'worstCurrent'
 describe('prepareHeatmap on frames recorded from a real sidecar + Prometheus run', () => {
   test('when every sample fits, then there is one past column per sample time and one future column per horizon, in order', () => {
     const m = model();
-    const times = [...new Set(series.filter((s) => s.name === 'foresight_risk_score').flatMap((s) => s.times))].sort((a, b) => a - b);
+    const times = [...new Set(series.filter((s) => s.name === 'foresight_risk_score').flatMap((s) => s.times))].sort(
+      (a, b) => a - b
+    );
     // the recorded samples are 2 s apart: each column covers the 2 s up to its sample
     expect(m.columns.filter((c) => !c.predicted).map((c) => c.end)).toEqual(times);
     expect(m.columns.filter((c) => !c.predicted).map((c) => c.end - c.start)).toEqual(times.map(() => 2000));
@@ -76,14 +78,23 @@ describe('prepareHeatmap on frames recorded from a real sidecar + Prometheus run
   });
 
   test('when sorted by name, then rows follow natural order', () => {
-    expect(model('name').rows.slice(0, 4).map((r) => r.instance)).toEqual(['ppcon01', 'ppdb001', 'ppdb002', 'ppdb003']);
+    expect(
+      model('name')
+        .rows.slice(0, 4)
+        .map((r) => r.instance)
+    ).toEqual(['ppcon01', 'ppdb001', 'ppdb002', 'ppdb003']);
   });
 
   test('when there are more samples than columns, then columns merge and the worst score in each wins', () => {
     const m = model('name', 10);
     expect(m.nowIndex).toBe(10);
     const r = raw(heatmapFrames, 'foresight_risk_score', { instance: 'ppdb002' });
-    const best = Math.max(...m.rows.find((x) => x.instance === 'ppdb002')!.cells.slice(0, 10).map((c) => c?.score ?? 0));
+    const best = Math.max(
+      ...m.rows
+        .find((x) => x.instance === 'ppdb002')!
+        .cells.slice(0, 10)
+        .map((c) => c?.score ?? 0)
+    );
     expect(best).toBe(Math.max(...r.values));
   });
 
@@ -100,7 +111,12 @@ describe('prepareHeatmap on frames recorded from a real sidecar + Prometheus run
 });
 
 describe('prepareHeatmap on hand-made series', () => {
-  const s = (name: string, labels: Record<string, string>, times: number[], values: Array<number | null>): SeriesInput => ({ name, labels, times, values });
+  const s = (
+    name: string,
+    labels: Record<string, string>,
+    times: number[],
+    values: Array<number | null>
+  ): SeriesInput => ({ name, labels, times, values });
 
   test('when there is no risk score, then it says which queries it expects', () => {
     const m = prepareHeatmap([s('up', { instance: 'a' }, [1], [1])], { sort: 'name' });
@@ -108,7 +124,13 @@ describe('prepareHeatmap on hand-made series', () => {
   });
 
   test('when values are missing or null, then those cells are empty, not zero', () => {
-    const m = prepareHeatmap([s('foresight_risk_score', { instance: 'a' }, [1000, 2000], [null, 65]), s('foresight_risk_score', { instance: 'b' }, [1000, 2000], [5, 10])], { sort: 'name' });
+    const m = prepareHeatmap(
+      [
+        s('foresight_risk_score', { instance: 'a' }, [1000, 2000], [null, 65]),
+        s('foresight_risk_score', { instance: 'b' }, [1000, 2000], [5, 10]),
+      ],
+      { sort: 'name' }
+    );
     if ('message' in m) {
       throw new Error(m.message);
     }
@@ -129,7 +151,7 @@ describe('prepareHeatmap on hand-made series', () => {
         s('foresight_predicted_risk_score', { instance: 'a', horizon: '1h' }, [1000], [50]),
         s('foresight_predicted_risk_score', { instance: 'a', horizon: '2h' }, [1000], [90]),
       ],
-      { sort: 'name', horizons: ['1h'] },
+      { sort: 'name', horizons: ['1h'] }
     );
     if ('message' in m) {
       throw new Error(m.message);
@@ -159,19 +181,31 @@ describe('prepareHeatmap on hand-made series', () => {
           s('foresight_risk_score', { instance: 'a' }, [T - 5 * MIN, T], [10, 20]),
           s('foresight_predicted_risk_score', { instance: 'a', horizon: '8h' }, [T], [70]),
         ],
-        { sort: 'name', pastWindow: 6 * H, maxPastColumns: 72 },
-      ),
+        { sort: 'name', pastWindow: 6 * H, maxPastColumns: 72 }
+      )
     );
     expect(m.nowIndex).toBe(72);
     expect(m.pastStart).toBe(T - 6 * H);
     expect(m.pastShare).toBeCloseTo(6 / 14, 12);
-    expect(m.rows[0]!.cells.slice(0, 72).map((c, i) => (c ? i : -1)).filter((i) => i >= 0)).toEqual([70, 71]);
+    expect(
+      m.rows[0]!.cells.slice(0, 72)
+        .map((c, i) => (c ? i : -1))
+        .filter((i) => i >= 0)
+    ).toEqual([70, 71]);
     // the filled past is 5 min of the 14 h axis wide
     expect(xOf(m, T) - xOf(m, m.columns[70]!.start)).toBeCloseTo((10 * MIN) / (14 * H), 12);
   });
 
   test('when the past window is much longer than the horizons, then the past is capped at 60 % of the width and marked as compressed', () => {
-    const m = ok(prepareHeatmap([s('foresight_risk_score', { instance: 'a' }, [T], [10]), s('foresight_predicted_risk_score', { instance: 'a', horizon: '1h' }, [T], [20])], { sort: 'name', pastWindow: 24 * H }));
+    const m = ok(
+      prepareHeatmap(
+        [
+          s('foresight_risk_score', { instance: 'a' }, [T], [10]),
+          s('foresight_predicted_risk_score', { instance: 'a', horizon: '1h' }, [T], [20]),
+        ],
+        { sort: 'name', pastWindow: 24 * H }
+      )
+    );
     expect(m.pastShare).toBe(0.6);
     expect(m.sameScale).toBe(false);
     expect(xOf(m, T - 12 * H)).toBeCloseTo(0.3, 12);
@@ -201,9 +235,23 @@ describe('prepareHeatmap on hand-made series', () => {
   });
 
   test('when ticks are asked for, then they are round clock times inside the past window, at most as many as asked', () => {
-    expect(pastTicks(T - 6 * H, T, 4).map((t) => new Date(t).toISOString().slice(11, 16))).toEqual(['06:00', '08:00', '10:00']);
-    expect(pastTicks(T - 6 * H, T, 6).map((t) => new Date(t).toISOString().slice(11, 16))).toEqual(['06:00', '07:00', '08:00', '09:00', '10:00', '11:00']);
-    expect(pastTicks(T - 5 * MIN, T, 3).map((t) => new Date(t).toISOString().slice(11, 16))).toEqual(['11:56', '11:58']);
+    expect(pastTicks(T - 6 * H, T, 4).map((t) => new Date(t).toISOString().slice(11, 16))).toEqual([
+      '06:00',
+      '08:00',
+      '10:00',
+    ]);
+    expect(pastTicks(T - 6 * H, T, 6).map((t) => new Date(t).toISOString().slice(11, 16))).toEqual([
+      '06:00',
+      '07:00',
+      '08:00',
+      '09:00',
+      '10:00',
+      '11:00',
+    ]);
+    expect(pastTicks(T - 5 * MIN, T, 3).map((t) => new Date(t).toISOString().slice(11, 16))).toEqual([
+      '11:56',
+      '11:58',
+    ]);
     expect(pastTicks(T, T, 3)).toEqual([]);
   });
 });
@@ -212,18 +260,59 @@ describe('stale and unknown servers', () => {
   const T = Date.UTC(2026, 11, 1, 14, 0);
   const MIN = 60_000;
   const times = Array.from({ length: 13 }, (_, k) => T - (12 - k) * 5 * MIN);
-  const s = (name: string, instance: string, t: number[], v: number[], extra: Record<string, string> = {}): SeriesInput => ({ name, labels: { instance, profile: 'web_api', ...extra }, times: t, values: v });
+  const s = (
+    name: string,
+    instance: string,
+    t: number[],
+    v: number[],
+    extra: Record<string, string> = {}
+  ): SeriesInput => ({ name, labels: { instance, profile: 'web_api', ...extra }, times: t, values: v });
   // a: fresh, healthy; b: stale since 13:40 at danger (carried over); c: unknown since 13:30, healthy before
   const fleet: SeriesInput[] = [
-    s('foresight_risk_score', 'a', times, times.map(() => 10)),
+    s(
+      'foresight_risk_score',
+      'a',
+      times,
+      times.map(() => 10)
+    ),
     s('foresight_predicted_risk_score', 'a', [T], [12], { horizon: '1h' }),
-    s('foresight_risk_score', 'b', times, times.map(() => 74)),
+    s(
+      'foresight_risk_score',
+      'b',
+      times,
+      times.map(() => 74)
+    ),
     s('foresight_predicted_risk_score', 'b', [T], [80], { horizon: '1h' }),
-    s('foresight_risk_score', 'c', times.filter((t) => t <= T - 30 * MIN), times.filter((t) => t <= T - 30 * MIN).map(() => 5)),
-    s('foresight_instance_stale', 'a', times, times.map(() => 0)),
-    s('foresight_instance_stale', 'b', times, times.map((t) => (t > T - 20 * MIN ? 1 : 0))),
-    s('foresight_instance_stale', 'c', times, times.map((t) => (t > T - 30 * MIN ? 1 : 0))),
-    s('foresight_instance_unknown', 'c', times, times.map((t) => (t === T ? 1 : 0))),
+    s(
+      'foresight_risk_score',
+      'c',
+      times.filter((t) => t <= T - 30 * MIN),
+      times.filter((t) => t <= T - 30 * MIN).map(() => 5)
+    ),
+    s(
+      'foresight_instance_stale',
+      'a',
+      times,
+      times.map(() => 0)
+    ),
+    s(
+      'foresight_instance_stale',
+      'b',
+      times,
+      times.map((t) => (t > T - 20 * MIN ? 1 : 0))
+    ),
+    s(
+      'foresight_instance_stale',
+      'c',
+      times,
+      times.map((t) => (t > T - 30 * MIN ? 1 : 0))
+    ),
+    s(
+      'foresight_instance_unknown',
+      'c',
+      times,
+      times.map((t) => (t === T ? 1 : 0))
+    ),
   ];
   const prepared = (sort: 'worstCurrent' | 'worstPredicted' | 'name'): HeatmapModel => {
     const m = prepareHeatmap(fleet, { sort });
@@ -242,7 +331,9 @@ describe('stale and unknown servers', () => {
     const stale = b.cells.map((_, k) => k >= b.staleFrom);
     expect(m.columns.filter((c, k) => stale[k] && !c.predicted).every((c) => c.end > T - 20 * MIN)).toBe(true);
     expect(stale.slice(m.nowIndex).every(Boolean)).toBe(true);
-    expect(cellTooltip(m, b, m.nowIndex - 1).join('\n')).toContain('stale: last data at 2026-12-01 13:40 UTC (20 min ago)');
+    expect(cellTooltip(m, b, m.nowIndex - 1).join('\n')).toContain(
+      'stale: last data at 2026-12-01 13:40 UTC (20 min ago)'
+    );
     // a fresh server has nothing marked
     const a = m.rows.find((r) => r.instance === 'a')!;
     expect([a.state, a.staleFrom]).toEqual(['fresh', m.columns.length]);
@@ -260,7 +351,10 @@ describe('stale and unknown servers', () => {
   });
 
   test('when the state series are absent (an older sidecar), then nothing is marked', () => {
-    const m = prepareHeatmap(fleet.filter((x) => !x.name.startsWith('foresight_instance_')), { sort: 'worstCurrent' }) as HeatmapModel;
+    const m = prepareHeatmap(
+      fleet.filter((x) => !x.name.startsWith('foresight_instance_')),
+      { sort: 'worstCurrent' }
+    ) as HeatmapModel;
     expect(m.rows.map((r) => r.state)).toEqual(['fresh', 'fresh', 'fresh']);
   });
 });

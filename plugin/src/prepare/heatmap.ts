@@ -107,11 +107,18 @@ export const INSTANCE_UNKNOWN = SERIES.instanceUnknown.name;
 /** The past never takes more than this share of the width, so the predicted columns stay readable. */
 export const MAX_PAST_SHARE = 0.6;
 
-export function prepareHeatmap(series: readonly SeriesInput[], o: HeatmapOptions): HeatmapModel | { readonly message: string } {
+export function prepareHeatmap(
+  series: readonly SeriesInput[],
+  o: HeatmapOptions
+): HeatmapModel | { readonly message: string } {
   const scores = series.filter((s) => s.name === RISK_SCORE && s.labels['instance'] !== undefined);
-  const allTimes = [...new Set(scores.flatMap((s) => s.times.filter((_, i) => s.values[i] !== null && s.values[i] !== undefined)))].sort((a, b) => a - b);
+  const allTimes = [
+    ...new Set(scores.flatMap((s) => s.times.filter((_, i) => s.values[i] !== null && s.values[i] !== undefined))),
+  ].sort((a, b) => a - b);
   if (allTimes.length === 0) {
-    return { message: `No ${RISK_SCORE} series with an instance label. Query ${RISK_SCORE} (range) and ${PREDICTED_RISK} (instant or range) from the Foresight sidecar.` };
+    return {
+      message: `No ${RISK_SCORE} series with an instance label. Query ${RISK_SCORE} (range) and ${PREDICTED_RISK} (instant or range) from the Foresight sidecar.`,
+    };
   }
   const now = allTimes[allTimes.length - 1]!;
   const step = typicalStep(allTimes);
@@ -123,13 +130,20 @@ export function prepareHeatmap(series: readonly SeriesInput[], o: HeatmapOptions
   const bucket = Math.max(window / maxCols, step);
   const pastCount = Math.max(1, Math.round(window / bucket));
   const pastStart = now - pastCount * bucket;
-  const pastColumns: HeatmapColumn[] = Array.from({ length: pastCount }, (_, b) => ({ start: pastStart + b * bucket, end: pastStart + (b + 1) * bucket, predicted: false }));
+  const pastColumns: HeatmapColumn[] = Array.from({ length: pastCount }, (_, b) => ({
+    start: pastStart + b * bucket,
+    end: pastStart + (b + 1) * bucket,
+    predicted: false,
+  }));
   // a sample at t belongs to the bucket (start, end] that holds it; older samples are outside the window
-  const bucketOf = (t: number): number => (t <= pastStart ? -1 : Math.min(pastCount - 1, Math.ceil((t - pastStart) / bucket - 1e-9) - 1));
+  const bucketOf = (t: number): number =>
+    t <= pastStart ? -1 : Math.min(pastCount - 1, Math.ceil((t - pastStart) / bucket - 1e-9) - 1);
 
   // future columns: one per horizon, ordered by length, each from the previous horizon to its own
   const wanted = o.horizons && o.horizons.length > 0 ? new Set(o.horizons) : undefined;
-  const predicted = series.filter((s) => s.name === PREDICTED_RISK && s.labels['instance'] !== undefined && s.labels['horizon'] !== undefined);
+  const predicted = series.filter(
+    (s) => s.name === PREDICTED_RISK && s.labels['instance'] !== undefined && s.labels['horizon'] !== undefined
+  );
   const horizons = [...new Set(predicted.map((s) => s.labels['horizon']!))]
     .filter((h) => durationSeconds(h) !== undefined && durationSeconds(h)! > 0 && (!wanted || wanted.has(h)))
     .sort((a, b) => durationSeconds(a)! - durationSeconds(b)!);
@@ -145,7 +159,11 @@ export function prepareHeatmap(series: readonly SeriesInput[], o: HeatmapOptions
   const natural = future > 0 ? window / (window + future) : 1;
   const pastShare = Math.min(natural, future > 0 ? MAX_PAST_SHARE : 1);
 
-  type Building = { profile: string; cells: Array<HeatmapCell | null>; drivers: Array<{ driver: string; points: number }> };
+  type Building = {
+    profile: string;
+    cells: Array<HeatmapCell | null>;
+    drivers: Array<{ driver: string; points: number }>;
+  };
   const byInstance = new Map<string, Building>();
   const rowOf = (instance: string, profile: string | undefined): Building => {
     let r = byInstance.get(instance);
@@ -176,7 +194,11 @@ export function prepareHeatmap(series: readonly SeriesInput[], o: HeatmapOptions
   const states = new Map<string, { state: DataState; dataAt: number | null }>();
   for (const s of series) {
     const instance = s.labels['instance'];
-    if ((s.name !== INSTANCE_STALE && s.name !== INSTANCE_UNKNOWN) || instance === undefined || lastValue(s)?.value !== 1) {
+    if (
+      (s.name !== INSTANCE_STALE && s.name !== INSTANCE_UNKNOWN) ||
+      instance === undefined ||
+      lastValue(s)?.value !== 1
+    ) {
       continue;
     }
     const prev = states.get(instance);
@@ -193,7 +215,10 @@ export function prepareHeatmap(series: readonly SeriesInput[], o: HeatmapOptions
     if (col < 0 || !last || !byInstance.has(s.labels['instance']!)) {
       continue;
     }
-    rowOf(s.labels['instance']!, s.labels['profile']).cells[pastCount + col] = { score: last.value, level: levelOf(last.value) };
+    rowOf(s.labels['instance']!, s.labels['profile']).cells[pastCount + col] = {
+      score: last.value,
+      level: levelOf(last.value),
+    };
   }
   for (const s of series) {
     if (s.name !== RISK_DRIVER || s.labels['driver'] === undefined) {
@@ -234,7 +259,16 @@ export function prepareHeatmap(series: readonly SeriesInput[], o: HeatmapOptions
     };
   });
   rows.sort(comparator(o.sort));
-  return { columns, nowIndex: pastCount, now, pastStart, futureEnd, pastShare, sameScale: Math.abs(pastShare - natural) < 1e-9, rows };
+  return {
+    columns,
+    nowIndex: pastCount,
+    now,
+    pastStart,
+    futureEnd,
+    pastShare,
+    sameScale: Math.abs(pastShare - natural) < 1e-9,
+    rows,
+  };
 }
 
 /** The usual spacing of the samples (their smallest gap; one minute when there is a single sample). */
@@ -290,15 +324,29 @@ export function pastTicks(pastStart: number, now: number, maxTicks: number): num
  * the unknown rows come first (by name), labelled "unknown".
  */
 function comparator(sort: SortOrder): (a: HeatmapRow, b: HeatmapRow) => number {
-  const byName = (a: HeatmapRow, b: HeatmapRow): number => a.instance.localeCompare(b.instance, undefined, { numeric: true });
+  const byName = (a: HeatmapRow, b: HeatmapRow): number =>
+    a.instance.localeCompare(b.instance, undefined, { numeric: true });
   if (sort === 'name') {
     return byName;
   }
-  const unknownFirst = (a: HeatmapRow, b: HeatmapRow): number => Number(b.state === 'unknown') - Number(a.state === 'unknown');
+  const unknownFirst = (a: HeatmapRow, b: HeatmapRow): number =>
+    Number(b.state === 'unknown') - Number(a.state === 'unknown');
   if (sort === 'worstPredicted') {
-    return (a, b) => unknownFirst(a, b) || b.worstPredicted - a.worstPredicted || b.worstPredictedScore - a.worstPredictedScore || b.worstCurrent - a.worstCurrent || b.currentScore - a.currentScore || byName(a, b);
+    return (a, b) =>
+      unknownFirst(a, b) ||
+      b.worstPredicted - a.worstPredicted ||
+      b.worstPredictedScore - a.worstPredictedScore ||
+      b.worstCurrent - a.worstCurrent ||
+      b.currentScore - a.currentScore ||
+      byName(a, b);
   }
-  return (a, b) => unknownFirst(a, b) || b.worstCurrent - a.worstCurrent || b.currentScore - a.currentScore || b.worstPredicted - a.worstPredicted || b.worstPredictedScore - a.worstPredictedScore || byName(a, b);
+  return (a, b) =>
+    unknownFirst(a, b) ||
+    b.worstCurrent - a.worstCurrent ||
+    b.currentScore - a.currentScore ||
+    b.worstPredicted - a.worstPredicted ||
+    b.worstPredictedScore - a.worstPredictedScore ||
+    byName(a, b);
 }
 
 /**
@@ -315,8 +363,13 @@ export function worstInstance(rows: readonly HeatmapRow[]): string | undefined {
  * What a stale or unknown row's mark means, in words (the badge's tooltip, the cell tooltips):
  * "stale: last data at 13:40 (20 min ago); showing its last good risk and forecasts". Undefined when fresh.
  */
-export function stateText(row: Pick<HeatmapRow, 'state' | 'dataAt'>, now: number, formatTime: (ms: number) => string): string | undefined {
-  const since = row.dataAt !== null ? `last data at ${timeAndAge(row.dataAt, now, formatTime)}` : 'no good data in the time range';
+export function stateText(
+  row: Pick<HeatmapRow, 'state' | 'dataAt'>,
+  now: number,
+  formatTime: (ms: number) => string
+): string | undefined {
+  const since =
+    row.dataAt !== null ? `last data at ${timeAndAge(row.dataAt, now, formatTime)}` : 'no good data in the time range';
   if (row.state === 'stale') {
     return `stale: ${since}; showing its last good risk and forecasts`;
   }
@@ -331,7 +384,12 @@ function formatUtc(ms: number): string {
 }
 
 /** The tooltip's text for one cell, as plain text lines (rendered as text, never HTML). */
-export function cellTooltip(model: HeatmapModel, row: HeatmapRow, column: number, formatTime: (ms: number) => string = formatUtc): string[] {
+export function cellTooltip(
+  model: HeatmapModel,
+  row: HeatmapRow,
+  column: number,
+  formatTime: (ms: number) => string = formatUtc
+): string[] {
   const col = model.columns[column];
   const cell = row.cells[column];
   if (!col) {
@@ -347,15 +405,19 @@ export function cellTooltip(model: HeatmapModel, row: HeatmapRow, column: number
     }
     return lines;
   }
-  lines.push(`score ${cell.score.toFixed(0)} · ${levelName(cell.level)}${marked && row.state === 'stale' ? ' (last good, stale)' : ''}`);
+  lines.push(
+    `score ${cell.score.toFixed(0)} · ${levelName(cell.level)}${marked && row.state === 'stale' ? ' (last good, stale)' : ''}`
+  );
   if (marked) {
     lines.push(marked);
   }
   if (!col.predicted && column === model.nowIndex - 1 && row.drivers.length > 0) {
-    lines.push(`drivers: ${row.drivers
-      .slice(0, 3)
-      .map((d) => `${d.driver} ${d.points.toFixed(0)}`)
-      .join(', ')}`);
+    lines.push(
+      `drivers: ${row.drivers
+        .slice(0, 3)
+        .map((d) => `${d.driver} ${d.points.toFixed(0)}`)
+        .join(', ')}`
+    );
   }
   return lines;
 }

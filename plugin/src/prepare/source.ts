@@ -96,8 +96,14 @@ export function sourceDownLines(s: SourceState, formatTime: (ms: number) => stri
     const m = Math.max(0, Math.round((now - ms) / 60000));
     return m < 60 ? `${m} min ago` : `${Math.floor(m / 60)} h ${m % 60} min ago`;
   };
-  const lines = [`Source down: ${describeSource(s)} is not answering${s.downSince !== null ? ` since ${formatTime(s.downSince)} (${age(s.downSince)})` : ''}.`];
-  lines.push(s.lastSuccess !== null ? `Last successful read: ${formatTime(s.lastSuccess)} (${age(s.lastSuccess)}); the views show the forecasts from then.` : 'No successful read yet: nothing has been forecast.');
+  const lines = [
+    `Source down: ${describeSource(s)} is not answering${s.downSince !== null ? ` since ${formatTime(s.downSince)} (${age(s.downSince)})` : ''}.`,
+  ];
+  lines.push(
+    s.lastSuccess !== null
+      ? `Last successful read: ${formatTime(s.lastSuccess)} (${age(s.lastSuccess)}); the views show the forecasts from then.`
+      : 'No successful read yet: nothing has been forecast.'
+  );
   if (s.error) {
     lines.push(`Error: ${s.error}`);
   }

@@ -42,7 +42,13 @@ const runtime = {
     partial: (query: Record<string, unknown>, replace?: boolean) => w.locationCalls.push({ query, replace }),
   },
 };
-const deps: Record<string, unknown> = { react: React, 'react-dom': ReactDOM, '@grafana/data': grafanaData, '@grafana/ui': grafanaUi, '@grafana/runtime': runtime };
+const deps: Record<string, unknown> = {
+  react: React,
+  'react-dom': ReactDOM,
+  '@grafana/data': grafanaData,
+  '@grafana/ui': grafanaUi,
+  '@grafana/runtime': runtime,
+};
 
 const define = (a: string[] | Factory, b?: Factory): void => {
   const names = Array.isArray(a) ? a : [];
@@ -70,7 +76,10 @@ w.mount = (r: MountRequest) => {
   const Panel = plugin.panel;
   const theme = grafanaData.createTheme({ colors: { mode: r.mode } });
   const to = r.to ?? Date.now();
-  const timeRange = grafanaData.makeTimeRange(grafanaData.dateTime(r.from ?? to - 6 * 3600 * 1000), grafanaData.dateTime(to));
+  const timeRange = grafanaData.makeTimeRange(
+    grafanaData.dateTime(r.from ?? to - 6 * 3600 * 1000),
+    grafanaData.dateTime(to)
+  );
   w.themeText = theme.colors.text.primary;
   const container = document.getElementById('panel')!;
   container.style.background = theme.colors.background.primary;
@@ -96,9 +105,11 @@ w.mount = (r: MountRequest) => {
           onOptionsChange={() => undefined}
           onFieldConfigChange={() => undefined}
           onChangeTimeRange={() => undefined}
-          replaceVariables={(text: string) => (r.instance === undefined ? text : text.replace(/\$\{instance(:[a-z]+)?\}|\$instance/g, r.instance))}
+          replaceVariables={(text: string) =>
+            r.instance === undefined ? text : text.replace(/\$\{instance(:[a-z]+)?\}|\$instance/g, r.instance)
+          }
         />
-      </grafanaUi.ThemeContext.Provider>,
+      </grafanaUi.ThemeContext.Provider>
     )
   );
 };

@@ -9,7 +9,12 @@ const config: Configuration = {
   output: { path: path.resolve(__dirname, '..', '..', 'test-artifacts', 'harness'), filename: 'harness.js' },
   // FORESIGHT_HARNESS_MODULES: a node_modules with other React / @grafana versions (e.g. React 19
   // and @grafana/* 13) to mount the same built dist/module.js with; see the plugin README
-  resolve: { extensions: ['.tsx', '.ts', '.js', '.mjs'], ...(process.env['FORESIGHT_HARNESS_MODULES'] ? { modules: [process.env['FORESIGHT_HARNESS_MODULES'], 'node_modules'] } : {}) },
+  resolve: {
+    extensions: ['.tsx', '.ts', '.js', '.mjs'],
+    ...(process.env['FORESIGHT_HARNESS_MODULES']
+      ? { modules: [process.env['FORESIGHT_HARNESS_MODULES'], 'node_modules'] }
+      : {}),
+  },
   module: {
     rules: [
       // @grafana/ui's dependencies import extension-less paths from .mjs files
@@ -17,7 +22,16 @@ const config: Configuration = {
       {
         test: /\.[tj]sx?$/,
         exclude: /node_modules/,
-        use: { loader: 'swc-loader', options: { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'classic' } }, target: 'es2020' } } },
+        use: {
+          loader: 'swc-loader',
+          options: {
+            jsc: {
+              parser: { syntax: 'typescript', tsx: true },
+              transform: { react: { runtime: 'classic' } },
+              target: 'es2020',
+            },
+          },
+        },
       },
       { test: /\.css$/, use: ['style-loader', 'css-loader'] },
       { test: /\.(svg|png|woff2?|ttf|eot)$/, type: 'asset/inline' },

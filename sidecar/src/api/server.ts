@@ -121,20 +121,33 @@ function routesOf(d: ApiDeps, fixed: ReadonlyMap<string, Routes>, p: string): Ro
   const control = simulatorControlPath(p);
   const sim = d.simulation();
   if (!control || !sim) return undefined;
-  const answer = (method: 'GET' | 'POST'): Handler => async (req, res, url) => {
-    const a = await controlSimulator({ sim, now: d.now, log: d.log }, method, control, url, req);
-    json(res, a.status, a.body);
-  };
+  const answer =
+    (method: 'GET' | 'POST'): Handler =>
+    async (req, res, url) => {
+      const a = await controlSimulator({ sim, now: d.now, log: d.log }, method, control, url, req);
+      json(res, a.status, a.body);
+    };
   return { GET: answer('GET'), POST: answer('POST') };
 }
 
 /** The routes at fixed paths. */
 function fixedRoutes(d: ApiDeps, streams: Set<http.ServerResponse>): ReadonlyMap<string, Routes> {
-  const text = (body: string): Handler => (_req, res) => send(res, 200, body, 'text/plain');
+  const text =
+    (body: string): Handler =>
+    (_req, res) =>
+      send(res, 200, body, 'text/plain');
   return new Map<string, Routes>([
     ['/metrics', { GET: (req, res) => sendMetrics(d, req, res) }],
     ['/-/healthy', { GET: text('Foresight is Healthy.\n') }],
-    ['/-/ready', { GET: (_req, res) => (d.ready() ? send(res, 200, 'Foresight is Ready.\n', 'text/plain') : send(res, 503, 'Foresight is not ready: no forecast cycle has succeeded yet.\n', 'text/plain')) }],
+    [
+      '/-/ready',
+      {
+        GET: (_req, res) =>
+          d.ready()
+            ? send(res, 200, 'Foresight is Ready.\n', 'text/plain')
+            : send(res, 503, 'Foresight is not ready: no forecast cycle has succeeded yet.\n', 'text/plain'),
+      },
+    ],
     ['/-/reload', { POST: (_req, res) => reload(d, res) }],
     ['/api/v1/fleet', { GET: (_req, res) => json(res, 200, d.fleet()) }],
     ['/api/v1/stream', { GET: (req, res) => openStream(d, streams, req, res) }],
@@ -144,7 +157,9 @@ function fixedRoutes(d: ApiDeps, streams: Set<http.ServerResponse>): ReadonlyMap
       {
         GET: (_req, res) => {
           const script = d.previewScript?.();
-          return script === undefined ? send(res, 404, 'preview bundle not built: run npm run build\n', 'text/plain') : send(res, 200, script, 'text/javascript; charset=utf-8');
+          return script === undefined
+            ? send(res, 404, 'preview bundle not built: run npm run build\n', 'text/plain')
+            : send(res, 200, script, 'text/javascript; charset=utf-8');
         },
       },
     ],
@@ -211,7 +226,10 @@ function simulatorControlPath(p: string): ControlPath | undefined {
 export function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false;
   return header.split(',').some((part) => {
-    const [coding, ...params] = part.trim().split(';').map((x) => x.trim());
+    const [coding, ...params] = part
+      .trim()
+      .split(';')
+      .map((x) => x.trim());
     if (coding !== 'gzip' && coding !== '*') return false;
     const q = params.find((x) => x.startsWith('q='));
     return q === undefined || Number(q.slice(2)) > 0;

@@ -188,11 +188,17 @@ class Sidecar {
       this.cycling = this.cycles
         .run(rt, ac.signal)
         .catch((e: unknown) => {
-          if (e instanceof CycleAborted) return this.log(`cycle aborted: the ${e.why === 'shutdown' ? 'sidecar is shutting down' : 'runtime is being replaced by a reload'}`);
+          if (e instanceof CycleAborted)
+            return this.log(`cycle aborted: the ${e.why === 'shutdown' ? 'sidecar is shutting down' : 'runtime is being replaced by a reload'}`);
           const msg = e instanceof Error ? e.message : String(e);
           this.log(`cycle failed: ${e instanceof Error ? (e.stack ?? msg) : msg}`, 'error');
           const now = this.clock.now();
-          this.cycles.failed(this.runtime ? Math.floor(now / this.runtime.config.source.step) * this.runtime.config.source.step : now, 'cycle', 'internal', msg);
+          this.cycles.failed(
+            this.runtime ? Math.floor(now / this.runtime.config.source.step) * this.runtime.config.source.step : now,
+            'cycle',
+            'internal',
+            msg,
+          );
         })
         .finally(() => {
           this.cycling = undefined;
@@ -215,14 +221,17 @@ class Sidecar {
     this.runtime = rt;
     // undone in reverse order by stop(): the runtime (model, source connections) last
     this.cleanups.add('model and source', () => (this.runtime ? disposeRuntime(this.runtime) : undefined));
-    this.log(`model ${rt.manifest.name} ${rt.manifest.version} (contract version ${rt.contract.version}) from ${rt.modelDir} on ${rt.runner.provider}${rt.runner.fallbackReason ? ` (${rt.runner.fallbackReason})` : ''}`);
+    this.log(
+      `model ${rt.manifest.name} ${rt.manifest.version} (contract version ${rt.contract.version}) from ${rt.modelDir} on ${rt.runner.provider}${rt.runner.fallbackReason ? ` (${rt.runner.fallbackReason})` : ''}`,
+    );
     const server = await this.startApi(rt);
     this.api = server;
     this.cleanups.add('HTTP listener', () => server.close());
     this.cleanups.add('running reload', () => this.reloads.inFlight);
     this.cleanups.add('cycle in flight', async () => {
       if (this.timer) clearTimeout(this.timer);
-      if (!(await this.abortCycle('shutdown', CYCLE_ABORT_MS))) this.log(`shutdown: the cycle in flight did not end within ${CYCLE_ABORT_MS} ms of being aborted; carrying on`, 'warn');
+      if (!(await this.abortCycle('shutdown', CYCLE_ABORT_MS)))
+        this.log(`shutdown: the cycle in flight did not end within ${CYCLE_ABORT_MS} ms of being aborted; carrying on`, 'warn');
     });
     if (this.stopped) return;
     await this.runCycle();
@@ -262,7 +271,8 @@ class Sidecar {
     let next: Runtime;
     try {
       const loaded = opts.configFile === undefined ? opts.loaded : await loadConfig(opts.configFile, opts.env ?? process.env);
-      if (loaded.config.listen !== this.runtime.config.listen) this.log(`reload: listen changed to ${loaded.config.listen}; it takes effect on restart`, 'warn');
+      if (loaded.config.listen !== this.runtime.config.listen)
+        this.log(`reload: listen changed to ${loaded.config.listen}; it takes effect on restart`, 'warn');
       if (clockFor(loaded.config, opts.now).speed !== this.clock.speed) this.log(`reload: the clock speed changed; it takes effect on restart`, 'warn');
       next = await createRuntime(loaded, opts.repoRoot, this.clock.now());
     } catch (e) {

@@ -27,7 +27,14 @@ import type { SelfMonitor } from './self-monitoring';
 /** What /api/v1/stream subscribers are told after each cycle (the log says the same in words). */
 export type CycleEvent =
   | { readonly type: 'cycle'; readonly origin: number; readonly instances: number; readonly ready: number; readonly seconds: number }
-  | { readonly type: 'cycle_failed'; readonly origin: number; readonly stage: string; readonly reason: string; readonly error: string; readonly keeping: number | null };
+  | {
+      readonly type: 'cycle_failed';
+      readonly origin: number;
+      readonly stage: string;
+      readonly reason: string;
+      readonly error: string;
+      readonly keeping: number | null;
+    };
 
 export interface CycleDeps {
   /** The data clock, unix seconds. */
@@ -113,7 +120,10 @@ export class Cycles {
       const context = read.context;
       if (read.contextError) {
         monitor.countError('source', read.contextError.reason);
-        log(`source: ${formatDuration(rt.contract.context!.stepSeconds)}-step context read: ${read.contextError.message}; forecasting with that context masked as missing`, 'warn');
+        log(
+          `source: ${formatDuration(rt.contract.context!.stepSeconds)}-step context read: ${read.contextError.message}; forecasting with that context masked as missing`,
+          'warn',
+        );
       }
       for (const f of context?.failed ?? []) {
         monitor.countError('source', f.error.reason);
@@ -188,7 +198,13 @@ export class Cycles {
   }
 
   /** Publishes the cycle's results (swapped together), then fills the recent scores' past from the window. */
-  private async publish(rt: Runtime, window: HistoryWindow, result: ForecastResult, risk: ReadonlyMap<string, InstanceRisk>, check: Check): Promise<ForecastSnapshot> {
+  private async publish(
+    rt: Runtime,
+    window: HistoryWindow,
+    result: ForecastResult,
+    risk: ReadonlyMap<string, InstanceRisk>,
+    check: Check,
+  ): Promise<ForecastSnapshot> {
     // servers whose data is missing, partial, stale or invalid keep their last good result (stale), then are unknown
     const results = new Map<string, CycleResult>(result.instances.map((i) => [i.instance, { forecast: i, risk: risk.get(i.instance) }]));
     const next = this.publication(rt, result.origin, window, results);
@@ -216,7 +232,9 @@ export class Cycles {
       `cycle ${clockTime(result.origin)}: ${result.instances.length} instances (${ready} ready) in ${seconds.toFixed(2)} s, ` +
         `worst ${worst ? `${LEVELS[worst[1].level]!.name} (${worst[0]}, ${worst[1].score.toFixed(0)})` : 'none'}, ` +
         `source ${rt.source.description} ${this.sourceUp ? 'up' : `partly down (${this.sourceError})`}` +
-        (notFresh.length > 0 ? `; ${notFresh.filter((st) => st.state === 'stale').length} stale, ${notFresh.filter((st) => st.state === 'unknown').length} unknown` : ''),
+        (notFresh.length > 0
+          ? `; ${notFresh.filter((st) => st.state === 'stale').length} stale, ${notFresh.filter((st) => st.state === 'unknown').length} unknown`
+          : ''),
     );
     this.d.emit({ type: 'cycle', origin: result.origin, instances: result.instances.length, ready, seconds });
   }
@@ -232,7 +250,16 @@ export class Cycles {
       if (p.level !== undefined) this.previousLevels.set(p.forecast.instance, p.level);
       states.set(p.forecast.instance, { state: p.state, level: p.level, origin: p.origin, goodAt: p.goodAt });
     }
-    return { origin, quantileCount: rt.manifest.quantiles.length, horizons: rt.horizons, percentiles: rt.percentiles, instances: published.map((p) => p.forecast), risk, states, publication: rt.publication };
+    return {
+      origin,
+      quantileCount: rt.manifest.quantiles.length,
+      horizons: rt.horizons,
+      percentiles: rt.percentiles,
+      instances: published.map((p) => p.forecast),
+      risk,
+      states,
+      publication: rt.publication,
+    };
   }
 
   /** A cycle that read (or forecast) nothing: every server keeps its last good result while it may, marked stale. */
@@ -277,5 +304,10 @@ function gzipChunks(chunks: readonly Buffer[], done: (gz: Buffer) => void): void
 
 /** A cycle's time for the log: UTC to the minute, or to the second for wall-clock instants. */
 function clockTime(t: number, seconds = false): string {
-  return new Date(t * 1000).toISOString().slice(0, seconds ? 19 : 16).replace('T', ' ') + 'Z';
+  return (
+    new Date(t * 1000)
+      .toISOString()
+      .slice(0, seconds ? 19 : 16)
+      .replace('T', ' ') + 'Z'
+  );
 }

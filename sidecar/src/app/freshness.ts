@@ -71,7 +71,11 @@ export interface CycleResult {
 }
 
 /** Metrics of one server's window: recent enough, present but stale, or absent. */
-export function metricRecency(values: Partial<Record<MetricName, ArrayLike<number>>>, step: number, staleness: number): { recent: Set<MetricName>; stale: Set<MetricName> } {
+export function metricRecency(
+  values: Partial<Record<MetricName, ArrayLike<number>>>,
+  step: number,
+  staleness: number,
+): { recent: Set<MetricName>; stale: Set<MetricName> } {
   const recent = new Set<MetricName>();
   const stale = new Set<MetricName>();
   for (const m of METRIC_NAMES) {
@@ -157,7 +161,15 @@ export class Freshness {
         this.firstSeen.delete(instance);
         continue;
       }
-      out.push({ state: 'unknown', forecast: this.firstSeen.get(instance)!.blank, risk: undefined, level: undefined, origin: undefined, goodAt: undefined, reason });
+      out.push({
+        state: 'unknown',
+        forecast: this.firstSeen.get(instance)!.blank,
+        risk: undefined,
+        level: undefined,
+        origin: undefined,
+        goodAt: undefined,
+        reason,
+      });
     }
     return out.sort((a, b) => (a.forecast.instance < b.forecast.instance ? -1 : a.forecast.instance > b.forecast.instance ? 1 : 0));
   }
@@ -165,5 +177,11 @@ export class Freshness {
 
 /** A server's identity without any value: what an unknown server publishes. */
 function blank(f: InstanceForecast): InstanceForecast {
-  return { instance: f.instance, profile: f.profile, ready: false, current: Object.fromEntries(METRIC_NAMES.map((m) => [m, NaN])) as Record<MetricName, number>, forecasts: {} };
+  return {
+    instance: f.instance,
+    profile: f.profile,
+    ready: false,
+    current: Object.fromEntries(METRIC_NAMES.map((m) => [m, NaN])) as Record<MetricName, number>,
+    forecasts: {},
+  };
 }

@@ -13,7 +13,12 @@ export type Log = (msg: string, level?: LogLevel) => void;
 /** A logfmt value: bare when it has no space, quote, `=` or control character; else double-quoted with `\` escapes. */
 export function logfmtValue(v: string): string {
   if (v !== '' && !/[\s"=\\\p{Cc}]/u.test(v)) return v;
-  return `"${v.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
+  return `"${v
+    .replace(/[\\"]/g, (c) => `\\${c}`)
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    .replace(/\t/g, '\\t')
+    .replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
 }
 
 /** One log line (without the newline) at wall-clock time `nowMs`. */

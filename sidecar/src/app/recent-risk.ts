@@ -50,7 +50,8 @@ export class RecentRisk {
     for (const i of s.instances) {
       const r = s.risk.get(i.instance);
       const list = this.scores.get(i.instance) ?? [];
-      if (r && s.states?.get(i.instance)?.state === 'fresh' && (list.length === 0 || list[list.length - 1]![0] < s.origin)) list.push([s.origin, Math.round(r.score * 100) / 100]);
+      if (r && s.states?.get(i.instance)?.state === 'fresh' && (list.length === 0 || list[list.length - 1]![0] < s.origin))
+        list.push([s.origin, Math.round(r.score * 100) / 100]);
       if (list.length > RECENT_CYCLES) list.splice(0, list.length - RECENT_CYCLES);
       // a server never scored yet stays out, so its past is filled from history once it is
       if (list.length > 0) this.scores.set(i.instance, list);

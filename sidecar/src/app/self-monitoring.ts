@@ -38,7 +38,11 @@ export class SelfMonitor {
   readonly durations = new Map<string, Histogram>();
 
   constructor() {
-    for (const [stage, reasons] of [['source', SOURCE_ERROR_REASONS], ['forecast', ['inference']], ['reload', ['config', 'model']]] as const) {
+    for (const [stage, reasons] of [
+      ['source', SOURCE_ERROR_REASONS],
+      ['forecast', ['inference']],
+      ['reload', ['config', 'model']],
+    ] as const) {
       for (const r of reasons) this.errors.set(`${stage}|${r}`, 0);
     }
   }

@@ -21,7 +21,12 @@ export function displayUrl(url: string): string {
 }
 
 /** /api/v1/fleet: every instance's state, risk, recent scores and current values. */
-export function fleetJson(s: ForecastSnapshot | undefined, w: HistoryWindow | undefined, source: SourceState, recent: ReadonlyMap<string, ReadonlyArray<[number, number]>>): unknown {
+export function fleetJson(
+  s: ForecastSnapshot | undefined,
+  w: HistoryWindow | undefined,
+  source: SourceState,
+  recent: ReadonlyMap<string, ReadonlyArray<[number, number]>>,
+): unknown {
   return {
     origin: s?.origin ?? null,
     stale: !source.up,
@@ -91,7 +96,9 @@ export function forecastJson(instance: string, s: ForecastSnapshot | undefined, 
             forecast: f
               ? {
                   times: Array.from({ length: td }, (_, h) => origin + (h + 1) * w.step),
-                  quantiles: Object.fromEntries(rt.manifest.quantiles.map((q, k) => [String(+(q * 100).toFixed(6)), Array.from({ length: td }, (_, h) => f.quantiles[h * nq + k])])),
+                  quantiles: Object.fromEntries(
+                    rt.manifest.quantiles.map((q, k) => [String(+(q * 100).toFixed(6)), Array.from({ length: td }, (_, h) => f.quantiles[h * nq + k])]),
+                  ),
                 }
               : null,
           },

@@ -71,7 +71,11 @@ async function autoEtsOnCores(cores: number, total: number, horizon: number): Pr
   return { seconds, cpuSeconds: cpuSeconds(c0), msPerSeries: runs.reduce((a, b) => a + b, 0) / (per * cores) };
 }
 
-export async function runInferenceBench(repoRoot: string, log: (m: string) => void, o: { series?: number; etsSeries?: number; modelDir?: string } = {}): Promise<InferenceBench> {
+export async function runInferenceBench(
+  repoRoot: string,
+  log: (m: string) => void,
+  o: { series?: number; etsSeries?: number; modelDir?: string } = {},
+): Promise<InferenceBench> {
   const series = o.series ?? 3000;
   const cores = Math.min(2, os.availableParallelism());
   const etsSeries = o.etsSeries ?? 300;
@@ -83,12 +87,17 @@ export async function runInferenceBench(repoRoot: string, log: (m: string) => vo
   const etsBefore = await autoEtsOnCores(cores, etsSeries, 96);
   log(`AutoETS (AZN) on ${cores} cores, before: ${(etsSeries / etsBefore.seconds).toFixed(1)} series/s`);
   const points: InferencePoint[] = [];
-  for (const [workers, threads] of [[2, 1], [1, 2]] as const) {
+  for (const [workers, threads] of [
+    [2, 1],
+    [1, 2],
+  ] as const) {
     for (const batch of INFERENCE_BATCHES) {
       const c0 = process.cpuUsage();
       const r = await inferenceOnly(repoRoot, 'cpu', series, batch, workers, threads, o.modelDir);
       const p = { workers, threads, batch, seriesPerSecond: r.seriesPerSecond, seriesPerCpuSecond: r.series / cpuSeconds(c0) };
-      log(`inference ${workers} worker(s) × ${threads} thread(s), batch ${batch}: ${p.seriesPerSecond.toFixed(0)} series/s, ${p.seriesPerCpuSecond.toFixed(0)} per CPU second`);
+      log(
+        `inference ${workers} worker(s) × ${threads} thread(s), batch ${batch}: ${p.seriesPerSecond.toFixed(0)} series/s, ${p.seriesPerCpuSecond.toFixed(0)} per CPU second`,
+      );
       points.push(p);
     }
   }
@@ -104,13 +113,22 @@ export async function runInferenceBench(repoRoot: string, log: (m: string) => vo
   const ratio = best.seriesPerSecond / etsPerSecond;
   const cpu = os.cpus();
   const modelLine = isShipped(repoRoot, o.modelDir) ? '' : ` Model: ${manifest.name} ${manifest.version} from ${o.modelDir}.`;
-  const rowLine = contract.seriesPerRow > 1 ? ` Model contract ${contract.version}: a batch row is a server (its ${contract.seriesPerRow} series in one pass); rates count series.` : '';
+  const rowLine =
+    contract.seriesPerRow > 1
+      ? ` Model contract ${contract.version}: a batch row is a server (its ${contract.seriesPerRow} series in one pass); rates count series.`
+      : '';
   let md = `Measured by \`npm run bench -- --inference${isShipped(repoRoot, o.modelDir) ? '' : ' --model DIR'}\` on ${new Date().toISOString().slice(0, 10)}: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, onnxruntime-node CPU, 2 threads in all.${modelLine}${rowLine}\n\n`;
   md += `| batch | ${INFERENCE_BATCHES.map(String).join(' | ')} |\n|---|${INFERENCE_BATCHES.map(() => '---:').join('|')}|\n`;
-  for (const [workers, threads] of [[2, 1], [1, 2]] as const) {
+  for (const [workers, threads] of [
+    [2, 1],
+    [1, 2],
+  ] as const) {
     md += `| ${workers} worker${workers > 1 ? 's' : ''} × ${threads} thread${threads > 1 ? 's' : ''}, series per CPU second | ${INFERENCE_BATCHES.map((b) => points.find((p) => p.workers === workers && p.batch === b)!.seriesPerCpuSecond.toFixed(0)).join(' | ')} |\n`;
   }
-  for (const [workers, threads] of [[2, 1], [1, 2]] as const) {
+  for (const [workers, threads] of [
+    [2, 1],
+    [1, 2],
+  ] as const) {
     md += `| ${workers} worker${workers > 1 ? 's' : ''} × ${threads} thread${threads > 1 ? 's' : ''}, series/s | ${INFERENCE_BATCHES.map((b) => points.find((p) => p.workers === workers && p.batch === b)!.seriesPerSecond.toFixed(0)).join(' | ')} |\n`;
   }
   md += `\nBest: **${best.seriesPerSecond.toFixed(0)} series/s** (${best.workers} × ${best.threads}, batch ${best.batch}). augurs AutoETS (\`AZN\`, 2 days in, 8 h out with an 80 % interval) in the same run on the same ${cores} cores (before and after the sweep, at the inference workers' CPU priority): ${etsPerSecond.toFixed(1)} series/s (${ets.msPerSeries.toFixed(1)} ms per series per core). **Ratio: ${ratio.toFixed(1)} ×.** Load average (1 min) at the start and end: ${load0.toFixed(1)}, ${load1.toFixed(1)} (above ${cores}: other work shared these cores, which slows both sides and makes wall-clock rates vary from run to run).\n\nPer CPU second (user + system time of every thread of the process, so time other work takes on the same cores does not count): the model ${bestCpu.seriesPerCpuSecond.toFixed(0)} series (${bestCpu.workers} × ${bestCpu.threads}, batch ${bestCpu.batch}; session loading included), AutoETS ${etsPerCpuSecond.toFixed(1)}: **${(bestCpu.seriesPerCpuSecond / etsPerCpuSecond).toFixed(1)} ×**. On ${cores} cores with nothing else running, that is about ${(cores * bestCpu.seriesPerCpuSecond).toFixed(0)} series/s for the model if both threads stay busy.\n`;

@@ -176,9 +176,16 @@ async function dirBytes(dir: string): Promise<number> {
 async function historyBlocks(o: PrometheusBenchOptions, promtool: string, log: (m: string) => void): Promise<HistoryBlocks> {
   const simDir = path.join(__dirname, '..', 'simulator');
   // the simulator's code is part of the key, and the layout's version
-  const code = await Promise.all((await readdir(simDir)).filter((f) => /\.(js|ts)$/.test(f)).sort().map((f) => readFile(path.join(simDir, f), 'utf8')));
+  const code = await Promise.all(
+    (await readdir(simDir))
+      .filter((f) => /\.(js|ts)$/.test(f))
+      .sort()
+      .map((f) => readFile(path.join(simDir, f), 'utf8')),
+  );
   const key = createHash('sha256')
-    .update(JSON.stringify({ layout: HISTORY_LAYOUT, servers: o.servers, dense: o.denseSeconds, total: o.totalSeconds, scrape: o.scrapeSeconds, seed: o.seed, code }))
+    .update(
+      JSON.stringify({ layout: HISTORY_LAYOUT, servers: o.servers, dense: o.denseSeconds, total: o.totalSeconds, scrape: o.scrapeSeconds, seed: o.seed, code }),
+    )
     .digest('hex')
     .slice(0, 16);
   const root = path.join(os.tmpdir(), 'foresight-bench-prometheus');
@@ -225,7 +232,14 @@ async function historyBlocks(o: PrometheusBenchOptions, promtool: string, log: (
     }
     await backfilling;
     const buildSeconds = (performance.now() - t0) / 1000;
-    const made: Omit<HistoryBlocks, 'dir' | 'cached'> = { end, series: writer.series, samples, buildSeconds, blocks: (await readdir(blocks)).length, blockBytes: await dirBytes(blocks) };
+    const made: Omit<HistoryBlocks, 'dir' | 'cached'> = {
+      end,
+      series: writer.series,
+      samples,
+      buildSeconds,
+      blocks: (await readdir(blocks)).length,
+      blockBytes: await dirBytes(blocks),
+    };
     log(`${made.series} series, ${samples} samples: ${made.blocks} blocks, ${(made.blockBytes / 1e6).toFixed(0)} MB, in ${buildSeconds.toFixed(0)} s`);
     await writeFile(path.join(blocks, 'bench.json'), JSON.stringify(made));
     await rename(blocks, dir);
@@ -253,16 +267,21 @@ function post(base: string, apiPath: string, params: Record<string, string>): Pr
   const body = new URLSearchParams(params).toString();
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const req = http.request(new URL(apiPath, base), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const bytes = Buffer.concat(chunks);
-        if (res.statusCode !== 200) return reject(new Error(`${apiPath} ${params['query']}: HTTP ${res.statusCode}: ${bytes.toString('utf8').slice(0, 300)}`));
-        resolve({ bytes, ms: performance.now() - t0 });
-      });
-    });
+    const req = http.request(
+      new URL(apiPath, base),
+      { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          if (res.statusCode !== 200)
+            return reject(new Error(`${apiPath} ${params['query']}: HTTP ${res.statusCode}: ${bytes.toString('utf8').slice(0, 300)}`));
+          resolve({ bytes, ms: performance.now() - t0 });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -273,7 +292,10 @@ interface ApiAnswer<T> {
   readonly data: {
     readonly result: T;
     // totalQueryableSamples up to Prometheus 2.4x, totalQueriedSamples in later versions
-    readonly stats?: { readonly timings?: { readonly execTotalTime?: number }; readonly samples?: { readonly totalQueryableSamples?: number; readonly totalQueriedSamples?: number; readonly peakSamples?: number } };
+    readonly stats?: {
+      readonly timings?: { readonly execTotalTime?: number };
+      readonly samples?: { readonly totalQueryableSamples?: number; readonly totalQueriedSamples?: number; readonly peakSamples?: number };
+    };
   };
 }
 
@@ -316,7 +338,11 @@ function median(xs: readonly number[]): number {
 
 const fmt = (x: number | undefined, d = 1): string => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '—');
 const int = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString('en') : '—');
-const loads = (): string => os.loadavg().map((l) => l.toFixed(2)).join(', ');
+const loads = (): string =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
 
 interface CycleStages {
   readonly source: number;
@@ -360,15 +386,19 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
     };
     const configFile = path.join(work, 'prometheus.yml');
     await writeFile(configFile, stringify(config));
-    prometheus = startProcess(bins.prometheus, [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${dataDir}`,
-      '--storage.tsdb.retention.time=3650d',
-      // no compaction of the backfilled blocks while the bench measures
-      '--storage.tsdb.max-block-duration=2h',
-      `--web.listen-address=127.0.0.1:${promPort}`,
-      '--log.level=warn',
-    ], { killAfterMs: 10_000 });
+    prometheus = startProcess(
+      bins.prometheus,
+      [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${dataDir}`,
+        '--storage.tsdb.retention.time=3650d',
+        // no compaction of the backfilled blocks while the bench measures
+        '--storage.tsdb.max-block-duration=2h',
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        '--log.level=warn',
+      ],
+      { killAfterMs: 10_000 },
+    );
     const prom = prometheus;
     const died = prom.exited.then((c) => {
       throw new Error(`prometheus exited (code ${c}):\n${prom.output()}`);
@@ -377,7 +407,10 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
     await Promise.race([waitFor('prometheus to be ready', async () => ((await fetch(`${base}/-/ready`)).ok ? true : undefined), 300_000, 500), died]);
     const version = await fetch(`${base}/api/v1/status/buildinfo`)
       .then((r) => r.json() as Promise<{ data?: { version?: string } }>)
-      .then((b) => b.data?.version ?? 'unknown', () => 'unknown');
+      .then(
+        (b) => b.data?.version ?? 'unknown',
+        () => 'unknown',
+      );
     log(`prometheus ${version} ready at ${base} on ${history.series} series`);
 
     const loaded = await parseConfig(
@@ -391,19 +424,31 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
     );
     app = createApp({ loaded, repoRoot, now: () => end, log: (m) => log(`sidecar: ${m}`) });
     const metricsText = async (): Promise<string> => (await fetch(`${app!.address()}/metrics`)).text();
-    const stages = (text: string): CycleStages => ({ source: stageSeconds(text, 'source'), forecast: stageSeconds(text, 'forecast'), total: stageSeconds(text, 'total') });
+    const stages = (text: string): CycleStages => ({
+      source: stageSeconds(text, 'source'),
+      forecast: stageSeconds(text, 'forecast'),
+      total: stageSeconds(text, 'total'),
+    });
     await app.start();
     const published = Date.now() / 1000;
     const afterFirst = await metricsText();
     const first = stages(afterFirst);
     const exposed = afterFirst.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
     const instances = Number(/^foresight_instances (\S+)$/m.exec(afterFirst)?.[1]);
-    log(`first cycle: ${JSON.stringify(first)}; /metrics has ${exposed} samples, ${(Buffer.byteLength(afterFirst) / 1e6).toFixed(1)} MB, ${instances} instances`);
+    log(
+      `first cycle: ${JSON.stringify(first)}; /metrics has ${exposed} samples, ${(Buffer.byteLength(afterFirst) / 1e6).toFixed(1)} MB, ${instances} instances`,
+    );
 
     // Prometheus scrapes what the first cycle published (twice), then the second cycle runs
     // every scrape attempt records its duration, a failed one (up 0) too
-    const scrapesSince = async (t: number): Promise<number> => (await rawSamples(base, 'scrape_duration_seconds{job="foresight"}', 3600)).filter(([ts]) => ts > t).length;
-    await waitFor('two scrapes of the published forecasts', async () => ((await scrapesSince(published)) >= 2 ? true : undefined), 10 * o.sidecarScrapeSeconds * 1000, 500);
+    const scrapesSince = async (t: number): Promise<number> =>
+      (await rawSamples(base, 'scrape_duration_seconds{job="foresight"}', 3600)).filter(([ts]) => ts > t).length;
+    await waitFor(
+      'two scrapes of the published forecasts',
+      async () => ((await scrapesSince(published)) >= 2 ? true : undefined),
+      10 * o.sidecarScrapeSeconds * 1000,
+      500,
+    );
     const c0 = Date.now() / 1000;
     await app.runCycle();
     const c1 = Date.now() / 1000;
@@ -458,7 +503,8 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
     md += `| scrape_duration_seconds, median / max | ${fmt(median(dur), 2)} / ${fmt(Math.max(...dur), 2)} |\n`;
     md += `| scrape_duration_seconds during the second cycle, max (${during.length} scrapes) | ${fmt(during.length ? Math.max(...during) : NaN, 2)} |\n`;
     md += `| Prometheus RSS after, head series | ${fmt(promRss / 1e6, 0)} MB, ${int(headSeries)} |\n\n`;
-    md += '| history query_range (default expression, one at a time) | series | points | answer MB | Prometheus exec ms | wall ms | samples loaded | peak samples |\n|---|---:|---:|---:|---:|---:|---:|---:|\n';
+    md +=
+      '| history query_range (default expression, one at a time) | series | points | answer MB | Prometheus exec ms | wall ms | samples loaded | peak samples |\n|---|---:|---:|---:|---:|---:|---:|---:|\n';
     const label = { day: `${manifest.encoder_length} × ${step / 60} min`, week: '8 days × 1 h' };
     const opt = (x: number | undefined): string => (x === undefined ? '—' : int(x));
     for (const w of ['day', 'week'] as const) {
@@ -468,7 +514,13 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
         md += `| ${label[w]}: ${metric} | ${int(a.series)} | ${int(a.points)} | ${fmt(a.bytes / 1e6, 2)} | ${int(a.execSeconds * 1000)} | ${int(a.wallMs)} | ${opt(a.queriedSamples)} | ${opt(a.peakSamples)} |\n`;
       }
       const sum = (f: (a: QueryAnswer) => number | undefined): number => rows.reduce((n, a) => n + (f(a) ?? NaN), 0);
-      const [points, mb, execMs, wallMs, loaded] = [sum((a) => a.points), sum((a) => a.bytes) / 1e6, sum((a) => a.execSeconds) * 1000, sum((a) => a.wallMs), sum((a) => a.queriedSamples)];
+      const [points, mb, execMs, wallMs, loaded] = [
+        sum((a) => a.points),
+        sum((a) => a.bytes) / 1e6,
+        sum((a) => a.execSeconds) * 1000,
+        sum((a) => a.wallMs),
+        sum((a) => a.queriedSamples),
+      ];
       const peak = Math.max(...rows.map((a) => a.peakSamples ?? NaN));
       md += `| **${label[w]}: six metrics** | ${int(sum((a) => a.series))} | ${int(points)} | ${fmt(mb, 1)} | ${int(execMs)} | ${int(wallMs)} | ${int(loaded)} | ${int(peak)} (max) |\n`;
       md += `| per server | | ${fmt(points / o.servers, 0)} | ${fmt((mb * 1e3) / o.servers, 1)} KB | ${fmt(execMs / o.servers, 2)} | ${fmt(wallMs / o.servers, 2)} | ${int(loaded / o.servers)} | |\n`;

@@ -91,7 +91,11 @@ parentPort.once('message', () => { polling = false; });
 async function benchOne(instances: number, repoRoot: string, o: BenchOptions, log: (m: string) => void): Promise<BenchRow & { provider: string }> {
   const now = Math.floor(Date.now() / 1000 / 300) * 300 + 60;
   const loaded = await parseConfig(
-    { listen: '127.0.0.1:0', source: { type: 'simulator', interval: '24h', simulator: { servers: instances } }, model: { path: o.modelDir ?? shippedModelDir(repoRoot), device: o.device, batch_size: o.batch } },
+    {
+      listen: '127.0.0.1:0',
+      source: { type: 'simulator', interval: '24h', simulator: { servers: instances } },
+      model: { path: o.modelDir ?? shippedModelDir(repoRoot), device: o.device, batch_size: o.batch },
+    },
     'bench',
   );
   const app = createApp({ loaded, repoRoot, now: () => now, log: () => undefined });
@@ -172,18 +176,29 @@ export interface InferenceRow {
  * what the 100,000-instance GPU figure is measured with; a full cycle at that size would spend
  * its time simulating two days of history for the bench, not forecasting.
  */
-export async function inferenceOnly(repoRoot: string, device: 'cpu' | 'cuda' | 'auto', series: number, batch: number, workers: number, threads = 1, modelDir = shippedModelDir(repoRoot)): Promise<InferenceRow> {
+export async function inferenceOnly(
+  repoRoot: string,
+  device: 'cpu' | 'cuda' | 'auto',
+  series: number,
+  batch: number,
+  workers: number,
+  threads = 1,
+  modelDir = shippedModelDir(repoRoot),
+): Promise<InferenceRow> {
   const { manifest } = await loadModelFiles(modelDir);
   const contract = servingContract(manifest);
   const ln = contract.historyLength;
   const origin = Math.floor(Date.now() / 1000 / 300) * 300;
   // one batch of rows, reused: daily cycles with noise, every profile and metric
-  const wave = (n: number, per: number, k: number, j: number): Float64Array => Float64Array.from({ length: n }, (_, i) => 40 + 20 * Math.sin((2 * Math.PI * (i + k)) / per) + 5 * Math.sin(i * 1.7 + j));
+  const wave = (n: number, per: number, k: number, j: number): Float64Array =>
+    Float64Array.from({ length: n }, (_, i) => 40 + 20 * Math.sin((2 * Math.PI * (i + k)) / per) + 5 * Math.sin(i * 1.7 + j));
   const servers: ServerWindow[] = Array.from({ length: batch }, (_, k) => ({
     profile: PROFILE_NAMES[k % PROFILE_NAMES.length]!,
     origin,
     values: Object.fromEntries(METRIC_NAMES.map((m, j) => [m, wave(ln, 288, k, j)])) as Record<MetricName, Float64Array>,
-    ...(contract.context ? { context: Object.fromEntries(METRIC_NAMES.map((m, j) => [m, wave(contract.context!.length, 24, k, j)])) as Record<MetricName, Float64Array> } : {}),
+    ...(contract.context
+      ? { context: Object.fromEntries(METRIC_NAMES.map((m, j) => [m, wave(contract.context!.length, 24, k, j)])) as Record<MetricName, Float64Array> }
+      : {}),
   }));
   // rotate the metrics so a per-series batch mixes them
   const rows = servers.flatMap((s, k) => contract.rows(s, [...METRIC_NAMES.slice(k % 6), ...METRIC_NAMES.slice(0, k % 6)])).slice(0, batch);
@@ -215,7 +230,16 @@ export async function inferenceOnly(repoRoot: string, device: 'cpu' | 'cuda' | '
     const seconds = (performance.now() - t0) / 1000;
     sampling = false;
     await sampler;
-    return { device, provider: runner.provider, workers: runner.concurrency, batch, series: batches * perCall, seconds, seriesPerSecond: (batches * perCall) / seconds, peakGpuMiB: peakGpu };
+    return {
+      device,
+      provider: runner.provider,
+      workers: runner.concurrency,
+      batch,
+      series: batches * perCall,
+      seconds,
+      seriesPerSecond: (batches * perCall) / seconds,
+      peakGpuMiB: peakGpu,
+    };
   } finally {
     await runner.stop();
   }
@@ -250,7 +274,9 @@ function machine(): string {
 
 function gpuName(): Promise<string> {
   return new Promise((resolve) => {
-    execFile('nvidia-smi', ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader'], { timeout: 5000 }, (err, out) => resolve(err ? 'no nvidia-smi' : out.trim().split('\n').join('; ')));
+    execFile('nvidia-smi', ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader'], { timeout: 5000 }, (err, out) =>
+      resolve(err ? 'no nvidia-smi' : out.trim().split('\n').join('; ')),
+    );
   });
 }
 
@@ -297,7 +323,12 @@ async function runGpuBench(sizes: readonly number[], repoRoot: string, log: (m: 
   return md;
 }
 
-export async function runBench(sizes: readonly number[], repoRoot: string, log: (m: string) => void, o: BenchOptions = { device: 'cpu', batch: 32 }): Promise<string> {
+export async function runBench(
+  sizes: readonly number[],
+  repoRoot: string,
+  log: (m: string) => void,
+  o: BenchOptions = { device: 'cpu', batch: 32 },
+): Promise<string> {
   if (o.device !== 'cpu') return runGpuBench(sizes, repoRoot, log, o);
   const rows: Array<BenchRow & { provider: string }> = [];
   for (const n of sizes) rows.push(await benchOne(n, repoRoot, o, log));
@@ -305,11 +336,12 @@ export async function runBench(sizes: readonly number[], repoRoot: string, log: 
   const etsMs = await autoEtsMs();
   const f = fmt;
   let md = `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}, onnxruntime-node, execution provider ${provider} (2 workers × 1 thread, batch ${o.batch}), simulated fleet as the source.\n\n`;
-  md += '| instances | series | source s | forecast s | cycle s | inference series/s | max event-loop lag ms | max /metrics answer during cycle ms | max /metrics full body ms | /metrics size MB | /metrics KB per server, plain / gzip | peak RSS MB |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
+  md +=
+    '| instances | series | source s | forecast s | cycle s | inference series/s | max event-loop lag ms | max /metrics answer during cycle ms | max /metrics full body ms | /metrics size MB | /metrics KB per server, plain / gzip | peak RSS MB |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
   for (const r of rows) {
     md += `| ${r.instances} | ${r.series} | ${f(r.sourceSeconds, 2)} | ${f(r.forecastSeconds, 1)} | ${f(r.totalSeconds, 1)} | ${f(r.seriesPerSecond, 0)} | ${f(r.maxLoopLagMs, 0)} | ${f(r.maxMetricsMs, 0)} | ${f(r.maxMetricsBodyMs, 0)} | ${f(r.metricsBytes / 1e6, 1)} | ${f(r.metricsBytes / 1e3 / r.instances, 1)} / ${f(r.metricsGzipBytes / 1e3 / r.instances, 1)} | ${f(r.peakRssMb, 0)} |\n`;
   }
-  md += `\nFor comparison, augurs AutoETS (what Grafana's forecasting uses) takes ${f(etsMs, 1)} ms per series here (fit on 2 days + 8 h forecast, one series at a time), so ${f(6000 * etsMs / 1000, 0)} s for 1,000 instances × 6 metrics on one core. "source s" is the read of an in-memory window (the first cycle filled the simulator's cache); against Prometheus add its query time. /metrics is polled every 100 ms from a separate thread during the cycle (the whole body read every 10th time). Peak RSS is the whole process, inference workers included, after the largest size so far.\n`;
+  md += `\nFor comparison, augurs AutoETS (what Grafana's forecasting uses) takes ${f(etsMs, 1)} ms per series here (fit on 2 days + 8 h forecast, one series at a time), so ${f((6000 * etsMs) / 1000, 0)} s for 1,000 instances × 6 metrics on one core. "source s" is the read of an in-memory window (the first cycle filled the simulator's cache); against Prometheus add its query time. /metrics is polled every 100 ms from a separate thread during the cycle (the whole body read every 10th time). Peak RSS is the whole process, inference workers included, after the largest size so far.\n`;
   if (provider === 'cpu' && isShipped(repoRoot, o.modelDir)) log(`wrote the table into ${await writeBlock(repoRoot, 'bench', md)}`);
   return md;
 }

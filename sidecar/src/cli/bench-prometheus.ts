@@ -17,7 +17,9 @@ interface Flags {
 export function addPrometheusBenchCommand(program: Command, ctx: CliContext, repoRoot: string): void {
   program
     .command('bench-prometheus')
-    .description('the sidecar against a real Prometheus backfilled (promtool) with a large fleet: source stage time, scrape duration and samples of the sidecar target, history query cost per server; updates the table in docs/scaling.md')
+    .description(
+      'the sidecar against a real Prometheus backfilled (promtool) with a large fleet: source stage time, scrape duration and samples of the sidecar target, history query cost per server; updates the table in docs/scaling.md',
+    )
     .option('--servers <n>', 'simulated servers backfilled', '2000')
     .option('--hours <n>', 'hours of history at the full scrape interval (the model reads the last 24 h)', '25')
     .option('--days <n>', 'days of history in all; before the last --hours only the hourly samples an hourly read needs', '8')
@@ -35,9 +37,11 @@ export function addPrometheusBenchCommand(program: Command, ctx: CliContext, rep
       if (!(days * 24 >= hours) || !Number.isFinite(days)) throw new UsageError(`--days must be a number of days covering --hours (got "${f.days}")`);
       const scrape = parseDuration(f.scrapeInterval);
       // rate()[5m] needs two samples inside its window
-      if (scrape === undefined || scrape < 1 || scrape > 150) throw new UsageError(`--scrape-interval must be a duration from 1s to 150s (got "${f.scrapeInterval}")`);
+      if (scrape === undefined || scrape < 1 || scrape > 150)
+        throw new UsageError(`--scrape-interval must be a duration from 1s to 150s (got "${f.scrapeInterval}")`);
       const sidecarScrape = parseDuration(f.sidecarScrapeInterval);
-      if (sidecarScrape === undefined || sidecarScrape < 1) throw new UsageError(`--sidecar-scrape-interval must be a duration of at least 1s (got "${f.sidecarScrapeInterval}")`);
+      if (sidecarScrape === undefined || sidecarScrape < 1)
+        throw new UsageError(`--sidecar-scrape-interval must be a duration of at least 1s (got "${f.sidecarScrapeInterval}")`);
       const seed = whole('seed', f.seed, 0);
       const missing = missingBinaries(prometheusBinaries(ctx.env));
       if (missing.length > 0) {

@@ -12,9 +12,16 @@ export function addBenchCommand(program: Command, ctx: CliContext, repoRoot: str
     .command('bench')
     .description('measure cycle time, inference throughput, event-loop lag and memory at 20 / 1,000 / 5,000 instances; updates the table in docs/scaling.md')
     .option('--sizes <list>', 'fleet sizes', '20,1000,5000')
-    .option('--device <device>', 'cpu, cuda or auto (a GPU run writes the GPU table in docs/scaling.md, e.g. --device cuda --sizes 1000,10000,100000 --batch 1024)', 'cpu')
+    .option(
+      '--device <device>',
+      'cpu, cuda or auto (a GPU run writes the GPU table in docs/scaling.md, e.g. --device cuda --sizes 1000,10000,100000 --batch 1024)',
+      'cpu',
+    )
     .option('--batch <n>', 'rows per inference call: series, or servers for a contract-2 model', '32')
-    .option('--model <dir>', 'model directory to measure (default: FORESIGHT_MODEL, else the shipped model); the docs\' tables are written only for the shipped model')
+    .option(
+      '--model <dir>',
+      "model directory to measure (default: FORESIGHT_MODEL, else the shipped model); the docs' tables are written only for the shipped model",
+    )
     .option('--inference', 'only the CPU inference part: series/s on 2 threads at the best batch, and augurs AutoETS on the same cores')
     .action(async (f: { sizes: string; device: string; batch: string; inference?: boolean; model?: string }) => {
       const chosen = f.model ?? process.env['FORESIGHT_MODEL'];
@@ -30,7 +37,9 @@ export function addBenchCommand(program: Command, ctx: CliContext, repoRoot: str
       if (f.device !== 'cpu' && f.device !== 'cuda' && f.device !== 'auto') throw new UsageError(`--device must be cpu, cuda or auto (got "${f.device}")`);
       const batch = Number(f.batch);
       if (!Number.isInteger(batch) || batch < 1 || batch > 65536) throw new UsageError(`--batch must be a whole number from 1 to 65536 (got "${f.batch}")`);
-      ctx.stdout.write(await runBench(sizes, repoRoot, (m) => ctx.stderr.write(`bench: ${m}\n`), { device: f.device, batch, ...(modelDir ? { modelDir } : {}) }));
+      ctx.stdout.write(
+        await runBench(sizes, repoRoot, (m) => ctx.stderr.write(`bench: ${m}\n`), { device: f.device, batch, ...(modelDir ? { modelDir } : {}) }),
+      );
       if (f.device === 'cpu') await inference();
     });
 }

@@ -14,14 +14,23 @@ export function defaultDataDir(repoRoot: string, env: NodeJS.ProcessEnv = proces
 export function addEvalCommand(program: Command, ctx: CliContext, repoRoot: string): void {
   program
     .command('eval')
-    .description('rolling-origin MASE, coverage and pinball of the model on its held-out hosts against last value, seasonal naive, predict_linear and augurs; level-shift and ramp cases; writes EVAL.md')
+    .description(
+      'rolling-origin MASE, coverage and pinball of the model on its held-out hosts against last value, seasonal naive, predict_linear and augurs; level-shift and ramp cases; writes EVAL.md',
+    )
     .option('--model <dir>', 'model directory', path.join(repoRoot, 'models', 'foresight-tft'))
-    .option('--data <dir>', 'real traces, one folder per source (default: $FORESIGHT_DATA, else shared/data beside the checkout, as in training)', defaultDataDir(repoRoot))
+    .option(
+      '--data <dir>',
+      'real traces, one folder per source (default: $FORESIGHT_DATA, else shared/data beside the checkout, as in training)',
+      defaultDataDir(repoRoot),
+    )
     .option('--sources <list>', 'only these real sources (comma-separated; default: every source the model was trained on)')
     .option('--simulator-csv <file>', 'simulator history the model was trained with', path.join(repoRoot, 'models', 'train', '.work', 'simulator-0.csv'))
     .option('--stride <steps>', 'steps between forecast origins on a series (12 = hourly)', '12')
     .option('--shape-cases <n>', 'level-shift and ramp cases each (0: none)', '240')
-    .option('--out <dir>', 'where EVAL.md and its charts go (default: the model directory; model.json, and for the shipped model the summary in docs/model.md, are updated only then)')
+    .option(
+      '--out <dir>',
+      'where EVAL.md and its charts go (default: the model directory; model.json, and for the shipped model the summary in docs/model.md, are updated only then)',
+    )
     .action(async (f: { model: string; data: string; sources?: string; simulatorCsv: string; stride: string; shapeCases: string; out?: string }) => {
       const stride = Number(f.stride);
       const shapeCases = Number(f.shapeCases);

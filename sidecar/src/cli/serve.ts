@@ -16,7 +16,10 @@ export function addServeCommand(program: Command, ctx: CliContext, repoRoot: str
     .command('serve')
     .description('run the sidecar: read history, forecast, publish Prometheus series (no --config: simulated fleet)')
     .option('--config <file>', 'foresight.yml (see provisioning/foresight/ for examples)')
-    .option('--listen <host:port>', `address of the HTTP server (/metrics, /, /api/v1/…); wins over FORESIGHT_LISTEN and the config's listen (default ${DEFAULT_LISTEN})`)
+    .option(
+      '--listen <host:port>',
+      `address of the HTTP server (/metrics, /, /api/v1/…); wins over FORESIGHT_LISTEN and the config's listen (default ${DEFAULT_LISTEN})`,
+    )
     .addHelpText('after', serveHelpText())
     .action(async (f: { config?: string; listen?: string }) => {
       let app;
@@ -80,7 +83,8 @@ export function listenError(e: unknown, listen: string | undefined, fromFlag: bo
   const err = e as NodeJS.ErrnoException | undefined;
   if ((err?.syscall !== 'listen' && err?.syscall !== 'getaddrinfo') || listen === undefined) return undefined;
   const change = fromFlag ? 'choose another with --listen host:port' : 'choose another with --listen host:port, FORESIGHT_LISTEN or listen: in the config';
-  if (err.code === 'EADDRINUSE') return new RunError(`cannot listen on ${listen}: address already in use (another Foresight, or another program, holds the port); stop it or ${change}`);
+  if (err.code === 'EADDRINUSE')
+    return new RunError(`cannot listen on ${listen}: address already in use (another Foresight, or another program, holds the port); stop it or ${change}`);
   if (err.code === 'EACCES') return new RunError(`cannot listen on ${listen}: permission denied (ports below 1024 need privileges); ${change}`);
   if (err.syscall === 'getaddrinfo') return new RunError(`cannot listen on ${listen}: unknown host name; ${change}`);
   if (err.code === 'EADDRNOTAVAIL') return new RunError(`cannot listen on ${listen}: this host has no such address; ${change}`);

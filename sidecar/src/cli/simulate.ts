@@ -75,12 +75,14 @@ function parseTime(text: string, now: number): number {
 
 /** Adds `simulate` to the program (subcommands inherit its output and exit settings). */
 export function addSimulateCommand(program: Command, ctx: CliContext): Command {
-  const simulate = program
-    .command('simulate').description('run the fleet simulator (node_exporter metrics for a simulated fleet)');
+  const simulate = program.command('simulate').description('run the fleet simulator (node_exporter metrics for a simulated fleet)');
 
   fleetOptions(simulate.command('serve', { isDefault: true }).description('serve /metrics for the live fleet (default)'))
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:9100')
-    .option('--continue-from <url>', 'Prometheus holding an earlier run or a backfilled history of this fleet: counters continue from the last values it has (no counter reset at the seam)')
+    .option(
+      '--continue-from <url>',
+      'Prometheus holding an earlier run or a backfilled history of this fleet: counters continue from the last values it has (no counter reset at the seam)',
+    )
     .action(async (f: FleetFlags & { listen: string; continueFrom?: string }) => {
       const sim = simulationFromFlags(f);
       const { host, port } = parseListen(f.listen);
@@ -91,7 +93,9 @@ export function addSimulateCommand(program: Command, ctx: CliContext): Command {
           ctx.stderr.write(`simulator: counters of ${continueFrom.size} of ${sim.servers.length} servers continue from ${f.continueFrom}\n`);
         } catch (e) {
           // a simulator without history is still useful: fresh counters, said plainly
-          ctx.stderr.write(`simulator: could not read the last counter values from ${f.continueFrom} (${e instanceof Error ? e.message : String(e)}); counters start fresh\n`);
+          ctx.stderr.write(
+            `simulator: could not read the last counter values from ${f.continueFrom} (${e instanceof Error ? e.message : String(e)}); counters start fresh\n`,
+          );
         }
       }
       const app = createSimulatorApp({ sim, host, port, ...(continueFrom ? { continueFrom } : {}) });
@@ -113,7 +117,11 @@ export function addSimulateCommand(program: Command, ctx: CliContext): Command {
     .option('--end <time>', 'end of the history: now, unix seconds or ISO 8601', 'now')
     .option('--schedule <list>', 'scenario schedule, e.g. healthy,36h:critical,40h:healthy (overrides --scenario)')
     .option('--incidents <n>', 'number of incidents to inject', '0')
-    .option('--job <name>', 'openmetrics: the job label on every sample, as the Prometheus that scrapes the live simulator adds it (so the live series continue these); empty for none', 'simulator')
+    .option(
+      '--job <name>',
+      'openmetrics: the job label on every sample, as the Prometheus that scrapes the live simulator adds it (so the live series continue these); empty for none',
+      'simulator',
+    )
     .option('--out <file>', 'output file (default: standard output)')
     .option('--incidents-out <file>', 'where to write the incident records as JSON (default: <out>.incidents.json when --out is given)')
     .action(async (f: FleetFlags & HistoryFlags) => {
@@ -166,7 +174,18 @@ async function runHistory(ctx: CliContext, f: FleetFlags & HistoryFlags): Promis
   const bar = ctx.isTTY ? new SingleBar({ format: 'history [{bar}] {percentage}% | ETA {eta}s', stream: ctx.stderr }) : undefined;
   bar?.start(100, 0);
   const started = Date.now();
-  const { samples } = await writeHistory(sim, { start, end, step, format: f.format, ...(f.job !== '' && f.format === 'openmetrics' ? { job: f.job } : {}), onProgress: (p) => bar?.update(Math.round(p * 100)) }, out);
+  const { samples } = await writeHistory(
+    sim,
+    {
+      start,
+      end,
+      step,
+      format: f.format,
+      ...(f.job !== '' && f.format === 'openmetrics' ? { job: f.job } : {}),
+      onProgress: (p) => bar?.update(Math.round(p * 100)),
+    },
+    out,
+  );
   bar?.stop();
   if (f.out !== undefined) await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
   const incidentsOut = f.incidentsOut ?? (f.out === undefined ? undefined : `${f.out}.incidents.json`);

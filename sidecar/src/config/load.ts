@@ -14,7 +14,9 @@ export class ConfigError extends Error {
 }
 
 /** The few keys people change per deployment: the key each variable sets, and what else it implies. */
-const ENV_KEYS: Readonly<Record<string, { readonly path: readonly string[]; readonly implies?: { readonly path: readonly string[]; readonly value: string } }>> = {
+const ENV_KEYS: Readonly<
+  Record<string, { readonly path: readonly string[]; readonly implies?: { readonly path: readonly string[]; readonly value: string } }>
+> = {
   FORESIGHT_PROMETHEUS_URL: { path: ['source', 'prometheus', 'url'], implies: { path: ['source', 'type'], value: 'prometheus' } },
   FORESIGHT_LISTEN: { path: ['listen'] },
   FORESIGHT_MODEL: { path: ['model', 'path'] },
@@ -157,7 +159,8 @@ function describeUnknownKey(path: ReadonlyArray<PropertyKey>, key: string): stri
   if (match !== undefined) return `${where}: unknown key; did you mean ${match}?`;
   const prefix = formatPath(path).replace(/\[\d+\]/g, '[]');
   const elsewhere = allKeyPaths(ConfigSchema, '').filter((p) => p.split('.').pop() === key && p !== (prefix === '(root)' ? key : `${prefix}.${key}`));
-  if (elsewhere.length > 0) return `${where}: unknown key here; ${key} belongs under ${elsewhere.map((p) => p.slice(0, -key.length - 1) || '(root)').join(' or ')}`;
+  if (elsewhere.length > 0)
+    return `${where}: unknown key here; ${key} belongs under ${elsewhere.map((p) => p.slice(0, -key.length - 1) || '(root)').join(' or ')}`;
   return `${where}: unknown key (allowed here: ${allowed.join(', ')})`;
 }
 
@@ -199,7 +202,9 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], obj: unknown): stri
 function describeIssue(issue: Exclude<z.core.$ZodIssue, z.core.$ZodIssueUnrecognizedKeys>, obj: unknown): string {
   const where = formatPath(issue.path);
   if (issue.code === 'invalid_type') {
-    return / received undefined$/.test(issue.message) ? `${where}: required (${issue.expected})` : `${where}: must be a ${issue.expected} (${issue.message.replace(/^Invalid input: /, '')})`;
+    return / received undefined$/.test(issue.message)
+      ? `${where}: required (${issue.expected})`
+      : `${where}: must be a ${issue.expected} (${issue.message.replace(/^Invalid input: /, '')})`;
   }
   if (issue.code === 'invalid_value') {
     const got = valueAt(obj, issue.path);
@@ -267,7 +272,11 @@ export async function parseConfig(raw: unknown, origin: string, env: NodeJS.Proc
   };
   if (p?.basic_auth) secrets.basicAuthPassword = await readSecret('source.prometheus.basic_auth.password_file', p.basic_auth.password_file);
   if (p?.bearer_token_file) secrets.bearerToken = await readSecret('source.prometheus.bearer_token_file', p.bearer_token_file);
-  for (const [key, file] of [['ca_file', p?.tls?.ca_file], ['cert_file', p?.tls?.cert_file], ['key_file', p?.tls?.key_file]] as const) {
+  for (const [key, file] of [
+    ['ca_file', p?.tls?.ca_file],
+    ['cert_file', p?.tls?.cert_file],
+    ['key_file', p?.tls?.key_file],
+  ] as const) {
     if (file) await readSecret(`source.prometheus.tls.${key}`, file);
   }
   return { config: deepFreeze(config), secrets: Object.freeze(secrets), origin };
@@ -289,7 +298,9 @@ export async function loadConfig(file: string | undefined, env: NodeJS.ProcessEn
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
     const line = err.linePos?.[0];
-    throw new ConfigError(`${file}: YAML syntax${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
+    throw new ConfigError(
+      `${file}: YAML syntax${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+    );
   }
   return parseConfig(doc.toJS() as unknown, file, env);
 }

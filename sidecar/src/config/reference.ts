@@ -47,7 +47,8 @@ function unwrap(s: AnySchema): { core: AnySchema; description?: string; dflt?: u
   for (;;) {
     const d = defOf(cur);
     if (d.type === 'optional') optional = true;
-    if ((d.type === 'default' || d.type === 'prefault') && dflt === undefined) dflt = typeof d.defaultValue === 'function' ? (d.defaultValue as () => unknown)() : d.defaultValue;
+    if ((d.type === 'default' || d.type === 'prefault') && dflt === undefined)
+      dflt = typeof d.defaultValue === 'function' ? (d.defaultValue as () => unknown)() : d.defaultValue;
     const next = d.type === 'pipe' ? d.in : d.innerType;
     if (!next || !['optional', 'default', 'prefault', 'pipe', 'nullable', 'readonly'].includes(d.type)) break;
     cur = next;
@@ -105,7 +106,12 @@ export function configReference(): string {
   const esc = (t: string): string => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   return (
     '| key | type | default | description |\n|---|---|---|---|\n' +
-    rows.map((r) => `| \`${r.key}\` | ${r.type.includes('\\|') ? r.type : esc(r.type)} | ${r.default === '' ? '' : `\`${esc(r.default)}\``} | ${esc(r.description)} |`).join('\n') +
+    rows
+      .map(
+        (r) =>
+          `| \`${r.key}\` | ${r.type.includes('\\|') ? r.type : esc(r.type)} | ${r.default === '' ? '' : `\`${esc(r.default)}\``} | ${esc(r.description)} |`,
+      )
+      .join('\n') +
     '\n'
   );
 }

@@ -41,14 +41,22 @@ function maseChart(panels: readonly MasePanel[]): string {
     }
     p.horizons.forEach((hz, i) => (s += `<text x="${x(i)}" y="${oy + h - 30}" font-size="11" text-anchor="middle">${hz}</text>`));
     p.lines.forEach((l, li) => {
-      s += polyline(p.horizons.map((_, i) => x(i)), l.values.map(y), COLORS[li % COLORS.length]!, li === 0 ? 3 : 1.5);
+      s += polyline(
+        p.horizons.map((_, i) => x(i)),
+        l.values.map(y),
+        COLORS[li % COLORS.length]!,
+        li === 0 ? 3 : 1.5,
+      );
     });
     return s;
   });
   const models = panels[0]?.lines.map((l) => l.model) ?? [];
   const ly = rows * h + 4;
   const legend = models
-    .map((m, mi) => `<rect x="${10 + (mi % 4) * 300}" y="${ly + Math.floor(mi / 4) * 16}" width="14" height="4" fill="${COLORS[mi % COLORS.length]}"/><text x="${30 + (mi % 4) * 300}" y="${ly + 6 + Math.floor(mi / 4) * 16}" font-size="11">${esc(m)}</text>`)
+    .map(
+      (m, mi) =>
+        `<rect x="${10 + (mi % 4) * 300}" y="${ly + Math.floor(mi / 4) * 16}" width="14" height="4" fill="${COLORS[mi % COLORS.length]}"/><text x="${30 + (mi % 4) * 300}" y="${ly + 6 + Math.floor(mi / 4) * 16}" font-size="11">${esc(m)}</text>`,
+    )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${cols * w}" height="${rows * h + 44}" font-family="DejaVu Sans, sans-serif"><rect width="100%" height="100%" fill="white"/>${body.join('')}${legend}<text x="10" y="${ly + 38}" font-size="10">mean MASE over series (lower is better; 1 = the error of repeating yesterday, in-sample); values above 4 drawn at the top</text></svg>`;
 }
@@ -75,7 +83,12 @@ function casesChart(cases: readonly PlotCase[]): string {
       const bottom = fut.map((i, j) => `${x(i).toFixed(1)},${y(e.band[0][j]!).toFixed(1)}`).reverse();
       s += `<polygon points="${[...top, ...bottom].join(' ')}" fill="#1f77b4" fill-opacity="0.22"/>`;
     }
-    s += polyline(e.history.map((_, i) => x(i)), e.history.map(y), '#333', 1);
+    s += polyline(
+      e.history.map((_, i) => x(i)),
+      e.history.map(y),
+      '#333',
+      1,
+    );
     s += polyline(fut.map(x), e.actual.map(y), '#333', 1);
     if (e.baseline.values.length) s += polyline(fut.map(x), e.baseline.values.slice(0, fut.length).map(y), '#ff7f0e', 1.5, '5 3');
     s += polyline(fut.map(x), e.p50.slice(0, fut.length).map(y), '#1f77b4', 2);

@@ -26,7 +26,10 @@ function headline(g: Group): string {
   const own = ks.map((k) => summarise(sc, MODEL, k));
   const cmp = ks.map((k) => compare(sc, MODEL, BASELINES, k));
   const sn = ks.map((k) => summarise(sc, 'seasonal naive 1d', k));
-  let md = head('', HORIZONS.map(([h]) => h));
+  let md = head(
+    '',
+    HORIZONS.map(([h]) => h),
+  );
   md += `| model mean MASE | ${own.map((s) => fmt(s.meanMase)).join(' | ')} |\n`;
   md += `| model median MASE | ${own.map((s) => fmt(s.medianMase)).join(' | ')} |\n`;
   md += `| best baseline (lowest mean MASE here) | ${cmp.map((c) => c.bestBaseline).join(' | ')} |\n`;
@@ -43,7 +46,10 @@ function headline(g: Group): string {
 
 function maseTable(g: Group): string {
   const sc = scoresOf(g);
-  let md = head('model: mean / median MASE', HORIZONS.map(([h]) => h));
+  let md = head(
+    'model: mean / median MASE',
+    HORIZONS.map(([h]) => h),
+  );
   for (const m of [MODEL, ...BASELINES]) {
     const rows = ks.map((k) => summarise(sc, m, k));
     const n = rows[0]!.series;
@@ -84,10 +90,16 @@ export function losses(groups: readonly Group[]): string[] {
     if (lost.length) out.push(`**${g.name}**: a baseline has a lower mean MASE at ${lost.join('; ')}.`);
     const cov = ks.map((k) => summarise(sc, MODEL, k).coverage);
     const off = ks.filter((k) => cov[k]! < 0.77 || cov[k]! > 0.83);
-    if (off.length) out.push(`**${g.name}**: p10–p90 coverage outside 0.77–0.83 at ${off.map((k) => `${HORIZONS[k]![0]} (${fmt(cov[k]!)}, band too ${cov[k]! > 0.83 ? 'wide' : 'narrow'})`).join(', ')}.`);
+    if (off.length)
+      out.push(
+        `**${g.name}**: p10–p90 coverage outside 0.77–0.83 at ${off.map((k) => `${HORIZONS[k]![0]} (${fmt(cov[k]!)}, band too ${cov[k]! > 0.83 ? 'wide' : 'narrow'})`).join(', ')}.`,
+      );
     const worse = ks.map((k) => compare(sc, MODEL, BASELINES, k));
     const maxWorse = Math.max(...worse.map((c) => c.worse / Math.max(1, c.series)));
-    if (maxWorse >= 0.03) out.push(`**${g.name}**: ${worse.map((c, k) => `${HORIZONS[k]![0]} ${pct(c.worse, c.series)}`).join(', ')} of series are worse than 1.5 × their best baseline.`);
+    if (maxWorse >= 0.03)
+      out.push(
+        `**${g.name}**: ${worse.map((c, k) => `${HORIZONS[k]![0]} ${pct(c.worse, c.series)}`).join(', ')} of series are worse than 1.5 × their best baseline.`,
+      );
   }
   return out;
 }
@@ -117,17 +129,22 @@ export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> 
   md += `The standard protocol of forecasting benchmarks (M4, Monash, GIFT-Eval), on the hosts the model's by-host split held out (model.json \`training.data.split.hosts.test\`: never seen in training or validation).\n\n`;
   md += `- **Series**: each metric of each held-out host (${r.sources.join(', ')}; and the simulator's held-out servers). ${r.windows} forecast windows from ${r.groups.reduce((a, g) => (g.name.startsWith('pooled') ? a : a + g.series.length), 0)} series.\n`;
   md += `- **Rolling origins**: every ${r.stride} steps (${strideText}) from the first step of the last ${Math.round(100 * (1 - r.timeSplit))} % of each host's time (the period training's time split reserves for evaluation) while 8 h of truth remain; a deterministic subsample of the every-5-minute origins, chosen so that the whole evaluation runs on 2 cores in well under an hour. A window is used when its next 8 h are fully observed and at least 80 % of the model's encoder is.\n`;
-  md += '- **MASE** of a series at horizon H ∈ {30m, 1h, 2h, 4h, 8h} (6, 12, 24, 48, 96 steps): the mean absolute error over steps 1..H of a window, divided by the series\' **scale**, the in-sample mean absolute error of seasonal naive with m = 1 day (288 steps) on the series\' whole history before its first origin; averaged over the series\' origins. Then **mean and median over series**. Below 1: better in the future than repeating yesterday was in the past.\n';
-  md += '- **Best baseline**: per group and horizon, the baseline with the lowest mean MASE over that group\'s series. "Ratio to best baseline, mean" is the model\'s mean MASE ÷ that baseline\'s mean MASE; "median" is the model\'s median ÷ the same baseline\'s median. **Worse than 1.5 ×**: a series whose model MASE exceeds 1.5 × the lowest MASE any baseline reaches on that series at that horizon.\n';
-  md += '- **Coverage**: the share of actuals at steps 1..H inside the p10–p90 band (nominal 0.80), per series, then the mean over series. **Scaled pinball**: the pinball loss ρτ(y − q) averaged over steps 1..H and the model\'s quantiles (the TFT\'s 7; the augurs models\' p10/p50/p90 from their 80 % interval), divided by the series\' scale, then averaged like MASE. The row "Foresight TFT (p10/p50/p90)" scores the TFT on the same three quantiles as augurs, for a like-for-like comparison.\n';
+  md +=
+    "- **MASE** of a series at horizon H ∈ {30m, 1h, 2h, 4h, 8h} (6, 12, 24, 48, 96 steps): the mean absolute error over steps 1..H of a window, divided by the series' **scale**, the in-sample mean absolute error of seasonal naive with m = 1 day (288 steps) on the series' whole history before its first origin; averaged over the series' origins. Then **mean and median over series**. Below 1: better in the future than repeating yesterday was in the past.\n";
+  md +=
+    "- **Best baseline**: per group and horizon, the baseline with the lowest mean MASE over that group's series. \"Ratio to best baseline, mean\" is the model's mean MASE ÷ that baseline's mean MASE; \"median\" is the model's median ÷ the same baseline's median. **Worse than 1.5 ×**: a series whose model MASE exceeds 1.5 × the lowest MASE any baseline reaches on that series at that horizon.\n";
+  md +=
+    "- **Coverage**: the share of actuals at steps 1..H inside the p10–p90 band (nominal 0.80), per series, then the mean over series. **Scaled pinball**: the pinball loss ρτ(y − q) averaged over steps 1..H and the model's quantiles (the TFT's 7; the augurs models' p10/p50/p90 from their 80 % interval), divided by the series' scale, then averaged like MASE. The row \"Foresight TFT (p10/p50/p90)\" scores the TFT on the same three quantiles as augurs, for a like-for-like comparison.\n";
   md += `- **The model** is called through the sidecar's forecast stage (\`forecastWindow\`, as \`foresight serve\` calls it; onnxruntime-node, CPU): the same inputs, the quantile clean-up (monotone, bounded to the metric's range) and the climb continuation of \`forecast/climb.ts\` that are served. Its point forecast is the p50. ${readsText(m)}\n`;
   md += `- **Baselines**, on the same windows, fitted on the history up to the origin (gaps carried forward): last value; seasonal naive 1 day and 1 week (the value one day / one week before each step; where the history holds a whole week); \`predict_linear\` over the last 1 h and 6 h (Prometheus' least-squares line through the window, extrapolated from the origin); augurs AutoETS with spec \`AZN\` (additive errors, automatic trend, no season) fitted on the last ${BASELINE_HISTORY['AutoETS (AZN)'] / 288} days; augurs MSTL with a daily season and an ETS trend on the last ${BASELINE_HISTORY['MSTL (1d)'] / 288} days. Forecasts of percent metrics are clamped to 0–100, others bounded below by 0, for every model.\n`;
   md += `- **Not scored** (${r.skipped.length} series): ${r.skipped.length ? r.skipped.map((s) => `${s.name} (${s.reason})`).join('; ') : 'none'}.`;
   const failed = Object.entries(r.baselineFailures);
-  if (failed.length) md += ` The augurs fit failed on ${failed.map(([b, n]) => `${n} windows for ${b}`).join(', ')}: those windows are not scored for that baseline.`;
+  if (failed.length)
+    md += ` The augurs fit failed on ${failed.map(([b, n]) => `${n} windows for ${b}`).join(', ')}: those windows are not scored for that baseline.`;
   md += r.missingForecasts ? ` The forecast stage returned no forecast for ${r.missingForecasts} windows (not scored for any model).\n` : '\n';
   md += `- Quantiles as the model outputs them cross in ${r.crossedWindows} of the forecast calls' series${r.crossedWindows ? ' (the forecast stage sorts them before serving)' : ''}; climb continuation changed the served forecast in ${r.climbedWindows} of ${r.windows} windows.\n\n`;
-  md += 'Earlier versions of this file scored the single step at each lead time, scaled per window by the previous week and pooled over windows; that table is gone. The numbers below are not comparable with it.\n\n';
+  md +=
+    'Earlier versions of this file scored the single step at each lead time, scaled per window by the previous week and pooled over windows; that table is gone. The numbers below are not comparable with it.\n\n';
 
   md += '## Headline\n\n';
   for (const g of r.groups.filter((x) => x.name.startsWith('pooled') || x.name === 'simulator')) {
@@ -137,13 +154,18 @@ export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> 
 
   md += '## Where the model loses\n\n';
   const l = losses(r.groups);
-  md += l.length ? l.map((x) => `- ${x}`).join('\n') + '\n' : '- No baseline has a lower mean MASE in any group at any horizon, coverage is within 0.77–0.83 everywhere, and fewer than 3 % of series are worse than 1.5 × their best baseline.\n';
+  md += l.length
+    ? l.map((x) => `- ${x}`).join('\n') + '\n'
+    : '- No baseline has a lower mean MASE in any group at any horizon, coverage is within 0.77–0.83 everywhere, and fewer than 3 % of series are worse than 1.5 × their best baseline.\n';
   if (r.worstNames.length) {
     const byBest = new Map<string, number>();
     for (const w of r.worstNames) byBest.set(w.best, (byBest.get(w.best) ?? 0) + 1);
     md += `\nThe worst series (highest mean over horizons of the model's MASE ÷ that series' best baseline), with the baseline that beats it most often there:\n\n| series | source | ratio to its best baseline | best baseline |\n|---|---|---:|---|\n`;
     for (const w of r.worstNames) md += `| ${w.series} | ${w.source} | ${fmt(w.ratio, 2)} | ${w.best} |\n`;
-    md += `\nOn ${[...byBest.entries()].sort((a, b) => b[1] - a[1]).map(([b, n]) => `${n} of these ${r.worstNames.length} the best baseline is ${b}`).join(', ')}. Each is plotted below at the window where the model loses most to the best baseline.`;
+    md += `\nOn ${[...byBest.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([b, n]) => `${n} of these ${r.worstNames.length} the best baseline is ${b}`)
+      .join(', ')}. Each is plotted below at the window where the model loses most to the best baseline.`;
     const seasonal = r.worstNames.filter((w) => w.best.startsWith('seasonal naive')).length;
     const hours = (m.encoder_length * m.step_seconds) / 3600;
     if (2 * seasonal >= r.worstNames.length && servingContract(m).context === undefined) {
@@ -155,12 +177,19 @@ export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> 
 
   if (r.shapes.length) {
     md += '## Level shifts and ramps (synthetic held-out cases)\n\n';
-    md += 'Built deterministically by `sidecar/src/eval/shapes.ts` (fixed seed; not in any training data): a target series with a small daily cycle and noise, and a flat second metric, on every profile.\n\n';
-    md += '- **Level shift**: cpu or memory steps by 20–50 points and has held the new level for 30–60 min at the origin. Passes when the p50 stays within 25 % of the new level at every one of the next 96 steps (8 h).\n';
-    md += '- **Ramp**: cpu, memory or disk has climbed in a straight line for 1–3 h towards the profile\'s critical threshold, which the line crosses 30 min to 6 h after the origin. Passes when the p50 first reaches the threshold no later than 30 min after the line does.\n\n';
-    md += '| case | cases | pass rate (as served) | pass rate (model alone, no climb continuation) | detail (as served / model alone) |\n|---|---:|---:|---:|---|\n';
+    md +=
+      'Built deterministically by `sidecar/src/eval/shapes.ts` (fixed seed; not in any training data): a target series with a small daily cycle and noise, and a flat second metric, on every profile.\n\n';
+    md +=
+      '- **Level shift**: cpu or memory steps by 20–50 points and has held the new level for 30–60 min at the origin. Passes when the p50 stays within 25 % of the new level at every one of the next 96 steps (8 h).\n';
+    md +=
+      "- **Ramp**: cpu, memory or disk has climbed in a straight line for 1–3 h towards the profile's critical threshold, which the line crosses 30 min to 6 h after the origin. Passes when the p50 first reaches the threshold no later than 30 min after the line does.\n\n";
+    md +=
+      '| case | cases | pass rate (as served) | pass rate (model alone, no climb continuation) | detail (as served / model alone) |\n|---|---:|---:|---:|---|\n';
     for (const s of r.shapes) {
-      const detail = s.kind === 'ramp' ? `median lateness of the p50 crossing ${fmt(s.detail, 0)} / ${fmt(s.detailRaw, 0)} min (∞: never crosses in 8 h)` : `mean share of the 96 steps within 25 %: ${fmt(s.detail, 2)} / ${fmt(s.detailRaw, 2)}`;
+      const detail =
+        s.kind === 'ramp'
+          ? `median lateness of the p50 crossing ${fmt(s.detail, 0)} / ${fmt(s.detailRaw, 0)} min (∞: never crosses in 8 h)`
+          : `mean share of the 96 steps within 25 %: ${fmt(s.detail, 2)} / ${fmt(s.detailRaw, 2)}`;
       md += `| ${s.kind} | ${s.cases} | **${pct(s.passed, s.cases)}** | ${pct(s.passedRaw, s.cases)} | ${detail} |\n`;
     }
     if (shapeChart) md += `\nFailed cases, the first of each kind:\n\n![level shift and ramp cases](${shapeChart})\n`;
@@ -173,7 +202,9 @@ export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> 
   }
   md += `## Time\n\nThe whole run: ${(r.seconds / 60).toFixed(1)} min. Per series and origin: ${Object.entries(r.msPerSeries)
     .map(([k, v]) => `${k} ${fmt(v, 1)} ms`)
-    .join(', ')} (the TFT through the forecast stage in batches, the augurs models one series at a time, fit + 8 h forecast). Inference throughput is measured by \`npm run bench\`.\n`;
+    .join(
+      ', ',
+    )} (the TFT through the forecast stage in batches, the augurs models one series at a time, fit + 8 h forecast). Inference throughput is measured by \`npm run bench\`.\n`;
   await writeFile(path.join(dir, 'EVAL.md'), md);
 
   if (o.updateDocs) await writeBlock(o.repoRoot, 'eval', accuracySummary(r));
@@ -211,7 +242,10 @@ function accuracySummary(r: EvalResult): string {
     const cmp = ks.map((k) => compare(sc, MODEL, BASELINES, k));
     const sn = ks.map((k) => summarise(sc, 'seasonal naive 1d', k));
     md += `${g.name}: ${g.series.length} series, ${windowsOf(g)} windows.\n\n`;
-    md += head('', HORIZONS.map(([h]) => h));
+    md += head(
+      '',
+      HORIZONS.map(([h]) => h),
+    );
     md += `| model mean / median MASE | ${own.map((s) => `${fmt(s.meanMase)} / ${fmt(s.medianMase)}`).join(' | ')} |\n`;
     md += `| best baseline | ${cmp.map((c) => c.bestBaseline).join(' | ')} |\n`;
     md += `| ratio to best baseline, mean / median | ${cmp.map((c) => `${fmt(c.meanRatio)} / ${fmt(c.medianRatio)}`).join(' | ')} |\n`;

@@ -142,7 +142,11 @@ function countingRunner(run: (i: ModelInputs) => Promise<ModelOutputs>, nq: numb
  * sampled every `context.stepSeconds` on the same grid, the last at the origin — the point
  * values the source reads at that step (no averaging). Steps before a host's data are NaN.
  */
-function modelReads(contract: ServingContract, end: number, entries: ReadonlyArray<{ name: string; profile: string; values: Partial<Record<MetricName, Float64Array>>; origin: number }>): { window: HistoryWindow; context: HistoryWindow | undefined } {
+function modelReads(
+  contract: ServingContract,
+  end: number,
+  entries: ReadonlyArray<{ name: string; profile: string; values: Partial<Record<MetricName, Float64Array>>; origin: number }>,
+): { window: HistoryWindow; context: HistoryWindow | undefined } {
   const ln = contract.historyLength;
   const window: HistoryWindow = {
     end,
@@ -156,7 +160,14 @@ function modelReads(contract: ServingContract, end: number, entries: ReadonlyArr
   const c = contract.context;
   if (!c) return { window, context: undefined };
   const every = c.stepSeconds / STEP;
-  const context: HistoryWindow = { end, step: c.stepSeconds, length: c.length, instances: new Map(entries.map((e) => [e.name, sample(e.values, e.origin, c.length, every)])), dropped: {}, failed: [] };
+  const context: HistoryWindow = {
+    end,
+    step: c.stepSeconds,
+    length: c.length,
+    instances: new Map(entries.map((e) => [e.name, sample(e.values, e.origin, c.length, every)])),
+    dropped: {},
+    failed: [],
+  };
   return { window, context };
 }
 
@@ -186,7 +197,11 @@ export async function loadAugurs(): Promise<Augurs> {
   const mstlMod = await import('@bsull/augurs/mstl');
   await etsMod.default({ module_or_path: await readFile(path.join(base, 'ets_bg.wasm')) });
   await mstlMod.default({ module_or_path: await readFile(path.join(base, 'mstl_bg.wasm')) });
-  type Model = { fit(y: Float64Array): void; predict(h: number, level?: number): { point: number[]; intervals?: { lower: number[]; upper: number[] } | undefined }; free(): void };
+  type Model = {
+    fit(y: Float64Array): void;
+    predict(h: number, level?: number): { point: number[]; intervals?: { lower: number[]; upper: number[] } | undefined };
+    free(): void;
+  };
   const run = (m: Model, y: Float64Array, h: number): { point: number[]; lower: number[]; upper: number[] } => {
     try {
       m.fit(y);
@@ -216,21 +231,38 @@ function bounded(metric: MetricName, f: ArrayLike<number>): Float64Array {
 }
 
 /** Every baseline's forecast of one window; a baseline whose history is too short is absent. */
-function baselineForecasts(v: Float64Array, origin: number, td: number, metric: MetricName, augurs: Augurs, ms: Record<string, number[]>, failures: Record<string, number> = {}): Partial<Record<Baseline, WindowForecast>> {
+function baselineForecasts(
+  v: Float64Array,
+  origin: number,
+  td: number,
+  metric: MetricName,
+  augurs: Augurs,
+  ms: Record<string, number[]>,
+  failures: Record<string, number> = {},
+): Partial<Record<Baseline, WindowForecast>> {
   const hist = (n: number): Float64Array | undefined => (origin + 1 >= n ? fillGaps(v.subarray(origin + 1 - n, origin + 1)) : undefined);
   const out: Partial<Record<Baseline, WindowForecast>> = {};
   const h1 = hist(1);
   if (h1) out['last value'] = { point: lastValue(h1, td) };
-  for (const [name, season] of [['seasonal naive 1d', DAY], ['seasonal naive 1w', WEEK]] as const) {
+  for (const [name, season] of [
+    ['seasonal naive 1d', DAY],
+    ['seasonal naive 1w', WEEK],
+  ] as const) {
     const h = hist(season);
     const f = h && seasonalNaive(h, td, season);
     if (f) out[name] = { point: f };
   }
-  for (const [name, k] of [['predict_linear 1h', 12], ['predict_linear 6h', 72]] as const) {
+  for (const [name, k] of [
+    ['predict_linear 1h', 12],
+    ['predict_linear 6h', 72],
+  ] as const) {
     const h = hist(k);
     if (h) out[name] = { point: bounded(metric, linearExtrapolation(h, td, k)) };
   }
-  for (const [name, fn] of [['AutoETS (AZN)', augurs.ets], ['MSTL (1d)', augurs.mstl]] as const) {
+  for (const [name, fn] of [
+    ['AutoETS (AZN)', augurs.ets],
+    ['MSTL (1d)', augurs.mstl],
+  ] as const) {
     const h = hist(BASELINE_HISTORY[name]);
     if (!h) continue;
     const t0 = performance.now();
@@ -272,7 +304,12 @@ function candidates(hosts: readonly EvalHost[], te: number, td: number, stride: 
       const name = `${host.name} ${metric}`;
       const scale = seasonalNaiveScale(v.subarray(0, first + 1), DAY);
       if (!(scale > 0)) {
-        skipped.push({ name, reason: Number.isNaN(scale) ? 'no day-apart pairs before the first origin' : 'constant daily pattern before the first origin (seasonal-naive scale 0)' });
+        skipped.push({
+          name,
+          reason: Number.isNaN(scale)
+            ? 'no day-apart pairs before the first origin'
+            : 'constant daily pattern before the first origin (seasonal-naive scale 0)',
+        });
         continue;
       }
       const origins: number[] = [];
@@ -295,7 +332,9 @@ function candidates(hosts: readonly EvalHost[], te: number, td: number, stride: 
 export async function runEval(o: EvalOptions): Promise<EvalResult> {
   const t0 = performance.now();
   const model = await loadModelFiles(o.modelDir);
-  const manifest = model.manifest as ModelManifest & { training?: { data?: { split?: { hosts?: { test?: string[] }; time_split?: number }; real_sources?: string[] } } };
+  const manifest = model.manifest as ModelManifest & {
+    training?: { data?: { split?: { hosts?: { test?: string[] }; time_split?: number }; real_sources?: string[] } };
+  };
   const split = manifest.training?.data?.split;
   const test = new Set(split?.hosts?.test ?? []);
   if (test.size === 0) throw new Error(`${o.modelDir}/model.json: training.data.split.hosts.test is empty; cannot tell held-out hosts`);
@@ -555,7 +594,9 @@ async function evaluateShapes(count: number, options: ForecastOptions, manifest:
     };
     const s = score(shiftServed);
     const r = score(shiftRaw);
-    const ex = s.failed.slice(0, 2).map((c) => plot(c, shiftServed.get(c.name), `${c.name} (${kind}, ${c.metric}, ${c.profile}): new level ${c.level.toFixed(0)} %`));
+    const ex = s.failed
+      .slice(0, 2)
+      .map((c) => plot(c, shiftServed.get(c.name), `${c.name} (${kind}, ${c.metric}, ${c.profile}): new level ${c.level.toFixed(0)} %`));
     results.push({ kind, cases: cases.length, passed: s.passed, passedRaw: r.passed, detail: s.share, detailRaw: r.share, examples: ex });
   }
   const rampScore = (m: Map<string, Float32Array>): { passed: number; lateness: number; failed: ShapeCase[] } => {
@@ -577,7 +618,13 @@ async function evaluateShapes(count: number, options: ForecastOptions, manifest:
   const r = rampScore(rampRaw);
   const ex = s.failed
     .slice(0, 2)
-    .map((c) => plot(c, rampServed.get(c.name), `${c.name} (ramp, ${c.metric}, ${c.profile}): crosses ${c.level} % ${((c.crossingStep! * STEP) / 3600).toFixed(1)} h ahead`));
+    .map((c) =>
+      plot(
+        c,
+        rampServed.get(c.name),
+        `${c.name} (ramp, ${c.metric}, ${c.profile}): crosses ${c.level} % ${((c.crossingStep! * STEP) / 3600).toFixed(1)} h ahead`,
+      ),
+    );
   results.push({ kind: 'ramp', cases: ramps.length, passed: s.passed, passedRaw: r.passed, detail: s.lateness, detailRaw: r.lateness, examples: ex });
   return results;
 }

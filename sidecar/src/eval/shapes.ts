@@ -41,7 +41,9 @@ function noise(...k: number[]): number {
 
 function series(n: number, id: number, channel: number, level: (i: number) => number, cycle: number, sigma: number): Float64Array {
   const phase = 2 * Math.PI * uniform(SEED, id, channel, 99);
-  return Float64Array.from({ length: n }, (_, i) => clamp(level(i) + cycle * Math.sin((2 * Math.PI * i) / DAY + phase) + sigma * noise(id, channel, i), 0, 100));
+  return Float64Array.from({ length: n }, (_, i) =>
+    clamp(level(i) + cycle * Math.sin((2 * Math.PI * i) / DAY + phase) + sigma * noise(id, channel, i), 0, 100),
+  );
 }
 
 /** `count` level-shift cases (two thirds up, one third down), deterministic. */
@@ -61,7 +63,14 @@ export function levelShiftCases(count: number, future: number): ShapeCase[] {
     const at = origin - hold + 1;
     const target = series(n, i, 0, (t) => (t < at ? before : after), 4 * u(4), 1.5);
     const flat = series(n, i, 1, () => 20 + 20 * u(5), 3, 1.5);
-    return { name: `shift-${String(i).padStart(3, '0')}`, kind: up ? 'level shift up' : 'level shift down', profile, metric, values: { [metric]: target, [other]: flat }, level: after };
+    return {
+      name: `shift-${String(i).padStart(3, '0')}`,
+      kind: up ? 'level shift up' : 'level shift down',
+      profile,
+      metric,
+      values: { [metric]: target, [other]: flat },
+      level: after,
+    };
   });
 }
 
@@ -83,7 +92,15 @@ export function rampCases(count: number, future: number): ShapeCase[] {
     const rampStart = origin - before;
     const target = series(n, i, 10, (t) => start + slope * Math.max(0, t - rampStart), 2 * u(4), 1);
     const flat = series(n, i, 11, () => 20 + 20 * u(5), 3, 1.5);
-    return { name: `ramp-${String(i).padStart(3, '0')}`, kind: 'ramp', profile, metric, values: { [metric]: target, [other]: flat }, level: threshold, crossingStep: crossing };
+    return {
+      name: `ramp-${String(i).padStart(3, '0')}`,
+      kind: 'ramp',
+      profile,
+      metric,
+      values: { [metric]: target, [other]: flat },
+      level: threshold,
+      crossingStep: crossing,
+    };
   });
 }
 

@@ -57,7 +57,6 @@ export interface SelfState {
   readonly calibration: ReadonlyArray<{ readonly metric: MetricName; readonly horizon: string; readonly coverage: number; readonly pinball: number }>;
 }
 
-
 function header(d: MetricDef): string {
   return `# HELP ${d.name} ${d.help}\n# TYPE ${d.name} ${d.type}\n`;
 }
@@ -77,7 +76,8 @@ function* forecastLines(s: ForecastSnapshot): Generator<string> {
   const pub = s.publication;
   const stateOf = (i: InstanceForecast): string => s.states?.get(i.instance)?.state ?? 'fresh';
   const labelsOf = (i: InstanceForecast): string => `instance="${escapeLabelValue(i.instance)}",profile="${i.profile}"`;
-  const { instanceReady, instanceStale, instanceUnknown, metricValue, riskScore, severityLevel, predictedRiskScore, riskDriver, timeToBreach, forecast } = SERIES;
+  const { instanceReady, instanceStale, instanceUnknown, metricValue, riskScore, severityLevel, predictedRiskScore, riskDriver, timeToBreach, forecast } =
+    SERIES;
   yield header(instanceReady);
   for (const i of s.instances) if (stateOf(i) !== 'unknown') yield `${instanceReady.name}{${labelsOf(i)}} ${i.ready ? 1 : 0}\n`;
   yield header(instanceStale);
@@ -180,10 +180,13 @@ export async function renderForecastsAsync(s: ForecastSnapshot, sliceMs = 10): P
 
 /** Renders the self-monitoring series. */
 export function renderSelf(st: SelfState): string {
-  const { buildInfo, modelInfo, cycleDuration, lastSuccess, sourceUp, sourceInfo, errors, samplesDropped, forecastsDropped, instances, coverage, pinball } = SERIES;
+  const { buildInfo, modelInfo, cycleDuration, lastSuccess, sourceUp, sourceInfo, errors, samplesDropped, forecastsDropped, instances, coverage, pinball } =
+    SERIES;
   let out = header(buildInfo) + `${buildInfo.name}{version="${escapeLabelValue(st.version)}",nodejs="${process.version}"} 1\n`;
   if (st.model) {
-    out += header(modelInfo) + `${modelInfo.name}{model="${escapeLabelValue(st.model.name)}",version="${escapeLabelValue(st.model.version)}",execution_provider="${st.model.provider}"} 1\n`;
+    out +=
+      header(modelInfo) +
+      `${modelInfo.name}{model="${escapeLabelValue(st.model.name)}",version="${escapeLabelValue(st.model.version)}",execution_provider="${st.model.provider}"} 1\n`;
   }
   out += header(cycleDuration);
   for (const [stage, h] of st.cycleDurations) {

@@ -34,7 +34,10 @@ export function publicationOf(o: Config['exporter'], horizons: readonly Labelled
     return { forecastHorizons: new Set(horizons.map((h) => h.label)), breachPercentiles: new Set(percentiles.map((p) => p.label)), drivers: Infinity };
   }
   // the longest horizon: where the cones end
-  const longest = horizons.reduce<Labelled | undefined>((a, h) => (a === undefined || (parseDuration(h.label) ?? 0) > (parseDuration(a.label) ?? 0) ? h : a), undefined);
+  const longest = horizons.reduce<Labelled | undefined>(
+    (a, h) => (a === undefined || (parseDuration(h.label) ?? 0) > (parseDuration(a.label) ?? 0) ? h : a),
+    undefined,
+  );
   const forecastHorizons = o.forecast_horizons ?? (longest ? [longest.label] : []);
   const published = new Set(percentiles.map((p) => p.label));
   const breach = (o.time_to_breach_percentiles ?? DEFAULT_BREACH_PERCENTILES).map(String).filter((p) => published.has(p));

@@ -44,7 +44,14 @@ export const CLIMB_HORIZON_SECONDS = 4 * 3600;
  * place. `recent`: its values up to the forecast origin, oldest first, one per step; `critical`:
  * the profile's critical threshold for the metric. True when the forecast was raised anywhere.
  */
-export function continueSteadyClimb(q: Float32Array, recent: ArrayLike<number>, metric: MetricName, step: number, quantiles: readonly number[], critical: number): boolean {
+export function continueSteadyClimb(
+  q: Float32Array,
+  recent: ArrayLike<number>,
+  metric: MetricName,
+  step: number,
+  quantiles: readonly number[],
+  critical: number,
+): boolean {
   if (!FILLING_METRICS.has(metric)) return false;
   const p50 = quantiles.indexOf(0.5);
   if (p50 < 0) return false;

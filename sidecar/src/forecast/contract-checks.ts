@@ -10,7 +10,10 @@ import type { ModelManifest } from './manifest';
 export function vocabularyDifferences(m: ModelManifest): string[] {
   const diffs: string[] = [];
   const vocab = (name: string): string[] | undefined => m.features.static.find((s) => s.name === name)?.vocabulary;
-  for (const [name, want] of [['profile', PROFILE_NAMES], ['metric', METRIC_NAMES]] as const) {
+  for (const [name, want] of [
+    ['profile', PROFILE_NAMES],
+    ['metric', METRIC_NAMES],
+  ] as const) {
     const got = vocab(name);
     if (!got || got.join(',') !== want.join(',')) {
       diffs.push(`features.static.${name}.vocabulary: expected [${want.join(', ')}], model has [${(got ?? []).join(', ')}]`);
@@ -28,7 +31,13 @@ export function vocabularyDifferences(m: ModelManifest): string[] {
 }
 
 /** Differences between declared and expected tensor names and shapes. */
-export function tensorDifferences(m: ModelManifest, inputs: readonly string[], outputs: readonly string[], shapes: Record<string, Array<string | number>>, lengths: string): string[] {
+export function tensorDifferences(
+  m: ModelManifest,
+  inputs: readonly string[],
+  outputs: readonly string[],
+  shapes: Record<string, Array<string | number>>,
+  lengths: string,
+): string[] {
   const diffs: string[] = [];
   const names = m.inputs.map((i) => i.name);
   if (names.join(',') !== inputs.join(',')) diffs.push(`inputs: expected [${inputs.join(', ')}] in this order, model has [${names.join(', ')}]`);
@@ -36,7 +45,8 @@ export function tensorDifferences(m: ModelManifest, inputs: readonly string[], o
   for (const needed of outputs) if (!outs.includes(needed)) diffs.push(`outputs: missing "${needed}"`);
   for (const t of [...m.inputs, ...m.outputs]) {
     const want = shapes[t.name];
-    if (want && JSON.stringify(want) !== JSON.stringify(t.shape)) diffs.push(`${t.name}: shape ${JSON.stringify(t.shape)} does not match [${want.join(', ')}] (${lengths})`);
+    if (want && JSON.stringify(want) !== JSON.stringify(t.shape))
+      diffs.push(`${t.name}: shape ${JSON.stringify(t.shape)} does not match [${want.join(', ')}] (${lengths})`);
   }
   return diffs;
 }

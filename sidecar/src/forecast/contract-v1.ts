@@ -109,7 +109,13 @@ export const CONTRACT_V1: ContractModule = {
   version: 1,
   differences(m: ModelManifest): string[] {
     return [
-      ...tensorDifferences(m, CONTRACT_V1_TENSORS.inputs, CONTRACT_V1_TENSORS.outputs, expectedShapes(m), `encoder ${m.encoder_length}, decoder ${m.decoder_length}`),
+      ...tensorDifferences(
+        m,
+        CONTRACT_V1_TENSORS.inputs,
+        CONTRACT_V1_TENSORS.outputs,
+        expectedShapes(m),
+        `encoder ${m.encoder_length}, decoder ${m.decoder_length}`,
+      ),
       ...vocabularyDifferences(m),
     ];
   },

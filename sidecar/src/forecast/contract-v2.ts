@@ -49,7 +49,13 @@ function expectedShapes(m: ModelManifest, v: V2Fields): Record<string, Array<str
 }
 
 /** Writes `rows` × `length` × metrics values and masks from each row's per-metric arrays (oldest first). */
-function writeSeries(values: Float32Array, mask: Float32Array, rows: readonly ModelRow[], length: number, pick: (r: ModelRow) => Readonly<Record<string, ArrayLike<number> | undefined>> | undefined): void {
+function writeSeries(
+  values: Float32Array,
+  mask: Float32Array,
+  rows: readonly ModelRow[],
+  length: number,
+  pick: (r: ModelRow) => Readonly<Record<string, ArrayLike<number> | undefined>> | undefined,
+): void {
   const nm = METRIC_NAMES.length;
   rows.forEach((r, i) => {
     const series = pick(r);
@@ -79,10 +85,17 @@ export const CONTRACT_V2: ContractModule = {
     }
     const v = parsed.data;
     const diffs = [
-      ...tensorDifferences(m, INPUTS, OUTPUTS, expectedShapes(m, v), `history ${v.history_length}, week ${v.week_length}, encoder ${m.encoder_length}, decoder ${m.decoder_length}`),
+      ...tensorDifferences(
+        m,
+        INPUTS,
+        OUTPUTS,
+        expectedShapes(m, v),
+        `history ${v.history_length}, week ${v.week_length}, encoder ${m.encoder_length}, decoder ${m.decoder_length}`,
+      ),
       ...vocabularyDifferences(m),
     ];
-    if (v.metrics.join(',') !== METRIC_NAMES.join(',')) diffs.push(`metrics: expected [${METRIC_NAMES.join(', ')}] (the order of every output's metric axis), model has [${v.metrics.join(', ')}]`);
+    if (v.metrics.join(',') !== METRIC_NAMES.join(','))
+      diffs.push(`metrics: expected [${METRIC_NAMES.join(', ')}] (the order of every output's metric axis), model has [${v.metrics.join(', ')}]`);
     if (v.week_step_seconds % m.step_seconds !== 0) diffs.push(`week_step_seconds: ${v.week_step_seconds} is not a multiple of step_seconds ${m.step_seconds}`);
     if (v.history_length < m.encoder_length) diffs.push(`history_length: ${v.history_length} is shorter than the encoder (${m.encoder_length})`);
     return diffs;

@@ -116,7 +116,14 @@ export async function forecastWindow(window: HistoryWindow, o: ForecastOptions, 
   const errors: Partial<Record<ForecastDropReason, number>> = {};
   const count = (reason: ForecastDropReason, k = 1): void => void (errors[reason] = (errors[reason] ?? 0) + k);
   const rows: Array<{ instance: string; row: ModelRow }> = [];
-  const instances: Array<{ instance: string; profile: ProfileName; current: Record<MetricName, number>; ready: boolean; history: InstanceHistory; forecasts: Partial<Record<MetricName, SeriesForecast>> }> = [];
+  const instances: Array<{
+    instance: string;
+    profile: ProfileName;
+    current: Record<MetricName, number>;
+    ready: boolean;
+    history: InstanceHistory;
+    forecasts: Partial<Record<MetricName, SeriesForecast>>;
+  }> = [];
   let n = 0;
   for (const [instance, metrics] of window.instances) {
     // large fleets: give the event loop back now and then (counting history is ~10 ms per 1,000 instances)

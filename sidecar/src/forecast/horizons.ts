@@ -25,19 +25,25 @@ export interface PercentileSpec {
  */
 export function publicationSpecs(config: Config, manifest: ModelManifest, origin: string): { horizons: HorizonSpec[]; percentiles: PercentileSpec[] } {
   if (manifest.step_seconds !== config.source.step) {
-    throw new ConfigError(`${origin}: source.step: the model works in steps of ${formatDuration(manifest.step_seconds)} (got ${formatDuration(config.source.step)})`);
+    throw new ConfigError(
+      `${origin}: source.step: the model works in steps of ${formatDuration(manifest.step_seconds)} (got ${formatDuration(config.source.step)})`,
+    );
   }
   const horizons = config.forecast.horizons.map((label, i) => {
     const steps = parseDuration(label)! / config.source.step;
     if (steps > manifest.decoder_length) {
-      throw new ConfigError(`${origin}: forecast.horizons[${i}]: ${label} is beyond the model's ${formatDuration(manifest.decoder_length * manifest.step_seconds)} forecast`);
+      throw new ConfigError(
+        `${origin}: forecast.horizons[${i}]: ${label} is beyond the model's ${formatDuration(manifest.decoder_length * manifest.step_seconds)} forecast`,
+      );
     }
     return { label, index: steps - 1 };
   });
   const percentiles = config.forecast.percentiles.map((p, i) => {
     const index = manifest.quantiles.findIndex((q) => Math.abs(q * 100 - p) < 1e-9);
     if (index < 0) {
-      throw new ConfigError(`${origin}: forecast.percentiles[${i}]: ${p} is not a quantile the model produces (${manifest.quantiles.map((q) => +(q * 100).toFixed(6)).join(', ')})`);
+      throw new ConfigError(
+        `${origin}: forecast.percentiles[${i}]: ${p} is not a quantile the model produces (${manifest.quantiles.map((q) => +(q * 100).toFixed(6)).join(', ')})`,
+      );
     }
     return { label: String(p), index };
   });

@@ -44,7 +44,13 @@ class InferenceWorker extends RequestWorker {
 /** The process's workers, created on demand and kept (a crashed one is dropped and replaced on the next load). */
 const pool: InferenceWorker[] = [];
 
-async function load(worker: InferenceWorker, modelDir: string, device: Device, threads: number, cudaDeviceId: number): Promise<{ worker: InferenceWorker; session: number; provider: ExecutionProvider; fallbackReason: string | undefined }> {
+async function load(
+  worker: InferenceWorker,
+  modelDir: string,
+  device: Device,
+  threads: number,
+  cudaDeviceId: number,
+): Promise<{ worker: InferenceWorker; session: number; provider: ExecutionProvider; fallbackReason: string | undefined }> {
   try {
     const r = await worker.request({ type: 'load', modelDir, device, threads, cudaDeviceId });
     return { worker, session: r['session'] as number, provider: r['provider'] as ExecutionProvider, fallbackReason: r['fallbackReason'] as string | undefined };

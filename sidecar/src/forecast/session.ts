@@ -73,7 +73,9 @@ export async function createModelSession(model: LoadedModel, device: Device, thr
       }
       // device auto on a CPU-only install (the usual case) is said briefly; `device: cuda` gives
       // the file and how to install it. A driver or library that fails to load is a problem: in full.
-      fallbackReason = notInstalled ? 'CUDA execution provider unavailable: provider libraries not installed' : `CUDA execution provider unavailable (${reason}); using CPU`;
+      fallbackReason = notInstalled
+        ? 'CUDA execution provider unavailable: provider libraries not installed'
+        : `CUDA execution provider unavailable (${reason}); using CPU`;
     }
   }
   if (!session) {
@@ -95,7 +97,8 @@ export async function createModelSession(model: LoadedModel, device: Device, thr
         const data = i.tensors[t.name];
         const dims = t.shape.map((d) => (d === 'batch' ? b : d));
         const size = dims.reduce((a, d) => a * d, 1);
-        if (!data || data.length !== size) throw new ModelError(`input "${t.name}": expected ${size} values [${dims.join(', ')}], got ${data?.length ?? 'none'}`);
+        if (!data || data.length !== size)
+          throw new ModelError(`input "${t.name}": expected ${size} values [${dims.join(', ')}], got ${data?.length ?? 'none'}`);
         feeds[t.name] = t.dtype === 'int64' ? new ort.Tensor('int64', data as BigInt64Array, dims) : new ort.Tensor('float32', data as Float32Array, dims);
       }
       const out = await s.run(feeds);

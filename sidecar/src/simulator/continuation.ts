@@ -38,7 +38,9 @@ export async function lastCounters(url: string, servers: readonly SimServer[], t
     return r;
   };
   const [cpu, rx, tx] = await Promise.all(
-    ['node_cpu_seconds_total', 'node_network_receive_bytes_total', 'node_network_transmit_bytes_total'].map((m) => instantQuery(url, `max by (instance, mode, device) (last_over_time(${m}[${LOOKBACK}]))`, signal)),
+    ['node_cpu_seconds_total', 'node_network_receive_bytes_total', 'node_network_transmit_bytes_total'].map((m) =>
+      instantQuery(url, `max by (instance, mode, device) (last_over_time(${m}[${LOOKBACK}]))`, signal),
+    ),
   );
   for (const s of cpu!) {
     const instance = s.metric['instance'];

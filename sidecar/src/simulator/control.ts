@@ -40,7 +40,13 @@ export function isControlPath(p: string): p is ControlPath {
 }
 
 /** Answers a GET or POST on one of CONTROL_PATHS (`url` carries ?name=; `req` the body). */
-export async function controlSimulator(o: SimulatorControlOptions, method: 'GET' | 'POST', path: ControlPath, url: URL, req: http.IncomingMessage): Promise<ControlAnswer> {
+export async function controlSimulator(
+  o: SimulatorControlOptions,
+  method: 'GET' | 'POST',
+  path: ControlPath,
+  url: URL,
+  req: http.IncomingMessage,
+): Promise<ControlAnswer> {
   try {
     if (path === '/scenario') {
       if (method === 'GET') return { status: 200, body: scenarioState(o) };
@@ -63,7 +69,12 @@ export async function controlSimulator(o: SimulatorControlOptions, method: 'GET'
       throw new IncidentError(`"rampMinutes" must be a number (got ${JSON.stringify(rampMinutes)})`);
     }
     const at = o.now();
-    const inc = o.sim.injectIncident({ instance, kind: kind as IncidentKind | undefined, rampSeconds: rampMinutes === undefined ? undefined : rampMinutes * 60, onset: at });
+    const inc = o.sim.injectIncident({
+      instance,
+      kind: kind as IncidentKind | undefined,
+      rampSeconds: rampMinutes === undefined ? undefined : rampMinutes * 60,
+      onset: at,
+    });
     o.log?.(`simulator: incident injected on ${instance} at ${clockTime(at)} (simulated clock)`);
     return { status: 201, body: inc };
   } catch (e) {

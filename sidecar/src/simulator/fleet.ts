@@ -72,11 +72,11 @@ export class FleetSpecError extends Error {
  * Throws FleetSpecError naming the bad part.
  */
 export function parseFleetSpec(text: string): FleetSpec {
-  const counts: Record<ProfileName, number> = Object.fromEntries(PROFILE_NAMES.map((p) => [p, 0])) as Record<
-    ProfileName,
-    number
-  >;
-  const parts = text.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const counts: Record<ProfileName, number> = Object.fromEntries(PROFILE_NAMES.map((p) => [p, 0])) as Record<ProfileName, number>;
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   if (parts.length === 0) throw new FleetSpecError(`fleet spec "${text}": empty (expected profile=count,…)`);
   for (const part of parts) {
     const m = /^([a-z_]+)\s*[=:]\s*(\S+)$/.exec(part);

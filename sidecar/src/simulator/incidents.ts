@@ -120,14 +120,7 @@ export class IncidentBook {
  * Plans an incident on `server` starting at `onset` that crosses the profile's critical
  * threshold `rampSeconds` later. `startValue` is the metric's normal value at onset.
  */
-export function planIncident(
-  server: SimServer,
-  id: string,
-  kind: IncidentKind,
-  onset: number,
-  rampSeconds: number,
-  startValue: number,
-): IncidentRecord {
+export function planIncident(server: SimServer, id: string, kind: IncidentKind, onset: number, rampSeconds: number, startValue: number): IncidentRecord {
   if (!(rampSeconds >= 300)) throw new IncidentError(`incident ramp must be at least 5 minutes (got ${rampSeconds} s)`);
   const metric = kind === 'memory_leak' ? 'memory' : 'disk';
   const threshold = DEFAULT_THRESHOLDS[server.profile][metric].critical;

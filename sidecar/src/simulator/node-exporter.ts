@@ -78,14 +78,22 @@ interface Family {
 function filesystems(s: SimServer, g: Gauges): Array<{ labels: Labels; size: number; usedPct: number; reserved: number }> {
   const fs = [
     {
-      labels: [['device', '/dev/sda1'], ['fstype', 'ext4'], ['mountpoint', '/']] as Labels,
+      labels: [
+        ['device', '/dev/sda1'],
+        ['fstype', 'ext4'],
+        ['mountpoint', '/'],
+      ] as Labels,
       size: s.rootSizeBytes,
       usedPct: g.rootDisk,
       reserved: 0.05, // ext4 reserves 5 % for root: free > avail
     },
     {
       // a tmpfs that is nearly full by design; the disk expression must ignore it
-      labels: [['device', 'tmpfs'], ['fstype', 'tmpfs'], ['mountpoint', '/run']] as Labels,
+      labels: [
+        ['device', 'tmpfs'],
+        ['fstype', 'tmpfs'],
+        ['mountpoint', '/run'],
+      ] as Labels,
       size: 1.6e9,
       usedPct: 97,
       reserved: 0,
@@ -93,7 +101,11 @@ function filesystems(s: SimServer, g: Gauges): Array<{ labels: Labels; size: num
   ];
   if (s.dataSizeBytes > 0) {
     fs.push({
-      labels: [['device', '/dev/sdb1'], ['fstype', 'xfs'], ['mountpoint', '/data']] as Labels,
+      labels: [
+        ['device', '/dev/sdb1'],
+        ['fstype', 'xfs'],
+        ['mountpoint', '/data'],
+      ] as Labels,
       size: s.dataSizeBytes,
       usedPct: g.dataDisk,
       reserved: 0,
@@ -115,7 +127,13 @@ const FAMILIES: readonly Family[] = [
       const out: Array<readonly [Labels, number]> = [];
       for (let cpu = 0; cpu < s.cpus; cpu++) {
         for (let m = 0; m < CPU_MODES.length; m++) {
-          out.push([[['cpu', String(cpu)], ['mode', CPU_MODES[m]!]], round3(c.cpuSeconds[m]!)]);
+          out.push([
+            [
+              ['cpu', String(cpu)],
+              ['mode', CPU_MODES[m]!],
+            ],
+            round3(c.cpuSeconds[m]!),
+          ]);
         }
       }
       return out;
@@ -131,8 +149,7 @@ const FAMILIES: readonly Family[] = [
     name: 'node_filesystem_free_bytes',
     type: 'gauge',
     help: 'Filesystem free space in bytes.',
-    samples: (s, g) =>
-      filesystems(s, g).map((f) => [f.labels, availBytes(f.size, f.usedPct, f.reserved) + Math.round(f.size * f.reserved)] as const),
+    samples: (s, g) => filesystems(s, g).map((f) => [f.labels, availBytes(f.size, f.usedPct, f.reserved) + Math.round(f.size * f.reserved)] as const),
   },
   {
     name: 'node_filesystem_size_bytes',

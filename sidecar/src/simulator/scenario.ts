@@ -133,7 +133,10 @@ export class ScenarioTimeline {
  * Offsets take s, m, h or d. Throws ScenarioError naming the bad part.
  */
 export function parseSchedule(text: string): { initial: ScenarioName; switches: Array<{ offsetSeconds: number; scenario: ScenarioName }> } {
-  const parts = text.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   if (parts.length === 0) throw new ScenarioError(`schedule "${text}" is empty`);
   const [first, ...rest] = parts;
   const initial = parseScenario(first!);

@@ -24,7 +24,12 @@ export interface MatrixSeries {
 }
 
 export function unpack(p: PackedMatrix): MatrixSeries[] {
-  return p.labels.map((metric, i) => ({ metric, times: p.times.subarray(p.offsets[i], p.offsets[i + 1]), values: p.values.subarray(p.offsets[i], p.offsets[i + 1]), invalid: p.invalid[i] ?? 0 }));
+  return p.labels.map((metric, i) => ({
+    metric,
+    times: p.times.subarray(p.offsets[i], p.offsets[i + 1]),
+    values: p.values.subarray(p.offsets[i], p.offsets[i + 1]),
+    invalid: p.invalid[i] ?? 0,
+  }));
 }
 
 function workerScript(): string {

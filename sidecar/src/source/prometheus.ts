@@ -29,7 +29,6 @@ export const MAX_POINTS = 11000;
 
 type PrometheusConfig = NonNullable<Config['source']['prometheus']>;
 
-
 export interface PrometheusSourceOptions {
   readonly config: PrometheusConfig;
   readonly secrets: Secrets;
@@ -85,7 +84,8 @@ export class PrometheusSource implements HistorySource {
     const cycle = new AbortController();
     this.inflight.add(cycle);
     const deadline = setTimeout(
-      () => cycle.abort(new SourceError(`${this.base.origin}: no complete answer within the ${formatDuration(this.o.config.deadline)} deadline`, 'timeout', false)),
+      () =>
+        cycle.abort(new SourceError(`${this.base.origin}: no complete answer within the ${formatDuration(this.o.config.deadline)} deadline`, 'timeout', false)),
       this.o.config.deadline * 1000,
     );
     try {
@@ -97,7 +97,11 @@ export class PrometheusSource implements HistorySource {
             const mine = series.filter((s) => s.metric['instance'] !== undefined && (!this.o.accept || this.o.accept(s.metric['instance'])));
             const count = new Set(mine.map((s) => s.metric['instance'])).size;
             if (count > this.o.config.max_instances) {
-              throw new SourceError(`${this.base.origin}: the ${metric} answer has ${count} instances, more than source.prometheus.max_instances (${this.o.config.max_instances})`, 'too_many_instances', false);
+              throw new SourceError(
+                `${this.base.origin}: the ${metric} answer has ${count} instances, more than source.prometheus.max_instances (${this.o.config.max_instances})`,
+                'too_many_instances',
+                false,
+              );
             }
             const drops: Partial<Record<DropReason, number>> = {};
             const drop = (reason: DropReason, n: number): void => {
@@ -174,7 +178,10 @@ export class PrometheusSource implements HistorySource {
       for (const s of await this.request(query, chunkStart, chunkEnd, step, signal)) {
         const key = JSON.stringify(Object.entries(s.metric).sort());
         const prev = merged.get(key);
-        merged.set(key, prev ? { metric: s.metric, times: concat(prev.times, s.times), values: concat(prev.values, s.values), invalid: prev.invalid + s.invalid } : s);
+        merged.set(
+          key,
+          prev ? { metric: s.metric, times: concat(prev.times, s.times), values: concat(prev.values, s.values), invalid: prev.invalid + s.invalid } : s,
+        );
       }
     }
     return [...merged.values()];
@@ -249,10 +256,13 @@ export class PrometheusSource implements HistorySource {
           if (settled) return;
           const bytes = Buffer.concat(chunks);
           const status = res.statusCode ?? 0;
-          const badResponse = (why: string): SourceError => new SourceError(`${url.origin}: unexpected response (not a success ${expected}): ${why}`, 'bad_response', false);
+          const badResponse = (why: string): SourceError =>
+            new SourceError(`${url.origin}: unexpected response (not a success ${expected}): ${why}`, 'bad_response', false);
           if (status >= 200 && status < 300 && expected === 'matrix') {
             // the large answers: parsed in a worker thread (matrix.ts), never on the event loop
-            parseMatrix(bytes).then(resolve, (e: unknown) => reject(badResponse(e instanceof Error ? e.message.replace(/^(not JSON|not a success matrix): /, '') : String(e))));
+            parseMatrix(bytes).then(resolve, (e: unknown) =>
+              reject(badResponse(e instanceof Error ? e.message.replace(/^(not JSON|not a success matrix): /, '') : String(e))),
+            );
             return;
           }
           const text = bytes.toString('utf8');
@@ -266,7 +276,8 @@ export class PrometheusSource implements HistorySource {
           if (status === 401 || status === 403) return reject(new SourceError(`${url.origin}: HTTP ${status} (check credentials): ${detail}`, 'auth', false));
           if (status === 429) return reject(new SourceError(`${url.origin}: HTTP 429 (rate limited): ${detail}`, 'http_429', true));
           if (status >= 500) return reject(new SourceError(`${url.origin}: HTTP ${status}: ${detail}`, 'http_5xx', true));
-          if (status === 400 || status === 422) return reject(new SourceError(`${url.origin}: query rejected (${parsed?.errorType ?? status}): ${detail}`, 'query', false));
+          if (status === 400 || status === 422)
+            return reject(new SourceError(`${url.origin}: query rejected (${parsed?.errorType ?? status}): ${detail}`, 'query', false));
           if (status < 200 || status >= 300) return reject(new SourceError(`${url.origin}: HTTP ${status}: ${detail}`, 'http_4xx', false));
           if (parsed?.status !== 'success' || parsed.data?.resultType !== expected || !Array.isArray(parsed.data.result)) {
             return reject(badResponse(text.slice(0, 200)));
@@ -274,8 +285,12 @@ export class PrometheusSource implements HistorySource {
           resolve(parsed.data.result);
         });
       });
-      const timer = setTimeout(() => fail(new SourceError(`${url.origin}: no complete answer within ${formatDuration(this.o.config.timeout)}`, 'timeout', true)), timeoutMs);
-      const onAbort = (): void => fail(signal!.reason instanceof SourceError ? signal!.reason : new SourceError(`${url.origin}: read aborted`, 'aborted', false));
+      const timer = setTimeout(
+        () => fail(new SourceError(`${url.origin}: no complete answer within ${formatDuration(this.o.config.timeout)}`, 'timeout', true)),
+        timeoutMs,
+      );
+      const onAbort = (): void =>
+        fail(signal!.reason instanceof SourceError ? signal!.reason : new SourceError(`${url.origin}: read aborted`, 'aborted', false));
       req.on('error', (e) => reject(e instanceof SourceError ? e : new SourceError(`${url.origin}: ${e.message}`, 'network', true)));
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -45,9 +45,7 @@ export const METRICS: Readonly<Record<MetricName, MetricDefinition>> = {
     // MemAvailable (kernel ≥ 3.14) counts reclaimable page cache as available, so a database
     // whose RAM is "full" of cache is not reported as out of memory. max by (instance) drops
     // job and other target labels so every expression shares the `instance` key.
-    expr:
-      '100 * (1 - max by (instance) (node_memory_MemAvailable_bytes)' +
-      ' / max by (instance) (node_memory_MemTotal_bytes))',
+    expr: '100 * (1 - max by (instance) (node_memory_MemAvailable_bytes)' + ' / max by (instance) (node_memory_MemTotal_bytes))',
     description: 'Memory used, % of MemTotal (from MemAvailable)',
   },
   disk: {
@@ -56,8 +54,7 @@ export const METRICS: Readonly<Record<MetricName, MetricDefinition>> = {
     // The fullest real filesystem is the one that will stop the host; pseudo filesystems fill
     // by design. avail (not free) is what unprivileged writers can still use.
     expr:
-      `100 * max by (instance) (1 - node_filesystem_avail_bytes{fstype!~"${PSEUDO_FSTYPES}"}` +
-      ` / node_filesystem_size_bytes{fstype!~"${PSEUDO_FSTYPES}"})`,
+      `100 * max by (instance) (1 - node_filesystem_avail_bytes{fstype!~"${PSEUDO_FSTYPES}"}` + ` / node_filesystem_size_bytes{fstype!~"${PSEUDO_FSTYPES}"})`,
     description: 'Disk used, % of the fullest real filesystem',
   },
   iowait: {
@@ -70,9 +67,7 @@ export const METRICS: Readonly<Record<MetricName, MetricDefinition>> = {
     name: 'load',
     unit: 'ratio',
     // load1 per core: 1.0 means the run queue matches the cores, whatever the host's size.
-    expr:
-      'max by (instance) (node_load1)' +
-      ' / count by (instance) (node_cpu_seconds_total{mode="idle"})',
+    expr: 'max by (instance) (node_load1)' + ' / count by (instance) (node_cpu_seconds_total{mode="idle"})',
     description: '1-minute load average per core',
   },
   network: {

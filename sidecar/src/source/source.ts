@@ -21,10 +21,23 @@ export interface HistoryWindow {
   readonly failed: ReadonlyArray<{ readonly metric: MetricName; readonly error: SourceError }>;
 }
 
-export type SourceErrorReason = 'timeout' | 'network' | 'http_5xx' | 'http_429' | 'http_4xx' | 'auth' | 'bad_response' | 'query' | 'too_large' | 'too_many_instances' | 'aborted';
+export type SourceErrorReason =
+  'timeout' | 'network' | 'http_5xx' | 'http_429' | 'http_4xx' | 'auth' | 'bad_response' | 'query' | 'too_large' | 'too_many_instances' | 'aborted';
 
 /** Every reason, for counters that start at zero. */
-export const SOURCE_ERROR_REASONS: readonly SourceErrorReason[] = ['timeout', 'network', 'http_5xx', 'http_429', 'http_4xx', 'auth', 'bad_response', 'query', 'too_large', 'too_many_instances', 'aborted'];
+export const SOURCE_ERROR_REASONS: readonly SourceErrorReason[] = [
+  'timeout',
+  'network',
+  'http_5xx',
+  'http_429',
+  'http_4xx',
+  'auth',
+  'bad_response',
+  'query',
+  'too_large',
+  'too_many_instances',
+  'aborted',
+];
 
 /** A failure to read history, classified where it happens: can a retry help? */
 export class SourceError extends Error {

@@ -55,7 +55,10 @@ export function forEveryRange(fault: Fault): FaultRule {
 }
 
 /** Applies `f` to each sample value of a matrix answer, per series: return the new value (a string, as Prometheus sends) or undefined to drop the sample. */
-export function mapValues(answer: PromAnswer, f: (labels: Record<string, string>, time: number, value: unknown, index: number, count: number) => unknown): PromAnswer {
+export function mapValues(
+  answer: PromAnswer,
+  f: (labels: Record<string, string>, time: number, value: unknown, index: number, count: number) => unknown,
+): PromAnswer {
   return {
     ...answer,
     data: {
@@ -80,7 +83,12 @@ export async function startFaultProxy(upstream: string, opts: { readonly port?: 
   const injected: Record<Fault['kind'], number> = { status: 0, drip: 0, rewrite: 0, oversize: 0 };
   const timers = new Set<NodeJS.Timeout>();
 
-  const forward = async (method: string, path: string, body: string, headers: http.IncomingHttpHeaders): Promise<{ status: number; type: string; body: Buffer }> => {
+  const forward = async (
+    method: string,
+    path: string,
+    body: string,
+    headers: http.IncomingHttpHeaders,
+  ): Promise<{ status: number; type: string; body: Buffer }> => {
     const res = await fetch(new URL(path, base), {
       method,
       headers: { 'content-type': String(headers['content-type'] ?? 'application/x-www-form-urlencoded') },

@@ -19,14 +19,16 @@ export function requireIntegration(): boolean {
 }
 
 function missing(names: readonly BinaryName[]): string[] {
-  return names.filter((n) => {
-    try {
-      accessSync(BINARIES[n], constants.X_OK);
-      return false;
-    } catch {
-      return true;
-    }
-  }).map((n) => `${n} (${BINARIES[n]})`);
+  return names
+    .filter((n) => {
+      try {
+        accessSync(BINARIES[n], constants.X_OK);
+        return false;
+      } catch {
+        return true;
+      }
+    })
+    .map((n) => `${n} (${BINARIES[n]})`);
 }
 
 /**

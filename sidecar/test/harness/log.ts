@@ -8,7 +8,9 @@ export interface LogEntry {
 const VALUE = /([a-z]+)=(?:"((?:[^"\\]|\\.)*)"|(\S*))/g;
 
 function unescape(v: string): string {
-  return v.replace(/\\(u[0-9a-f]{4}|.)/g, (_, c: string) => (c.length === 5 ? String.fromCharCode(parseInt(c.slice(1), 16)) : c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : c));
+  return v.replace(/\\(u[0-9a-f]{4}|.)/g, (_, c: string) =>
+    c.length === 5 ? String.fromCharCode(parseInt(c.slice(1), 16)) : c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : c,
+  );
 }
 
 /** Every logfmt line of `output` (other lines, like the start banner, are skipped). */

@@ -86,8 +86,15 @@ export async function simulatedHistory(o: SimulatedHistoryOptions): Promise<Simu
 
   // the key covers the simulator's code too, so a change in behaviour never reuses stale blocks
   const simDir = path.join(__dirname, '..', '..', 'src', 'simulator');
-  const code = await Promise.all(['behaviour.ts', 'scenario.ts', 'incidents.ts', 'node-exporter.ts', 'fleet.ts', 'history.ts', 'random.ts'].map((f) => readFile(path.join(simDir, f), 'utf8')));
-  const key = createHash('sha256').update(JSON.stringify({ v: 2, o, step, seed, end, code })).digest('hex').slice(0, 16);
+  const code = await Promise.all(
+    ['behaviour.ts', 'scenario.ts', 'incidents.ts', 'node-exporter.ts', 'fleet.ts', 'history.ts', 'random.ts'].map((f) =>
+      readFile(path.join(simDir, f), 'utf8'),
+    ),
+  );
+  const key = createHash('sha256')
+    .update(JSON.stringify({ v: 2, o, step, seed, end, code }))
+    .digest('hex')
+    .slice(0, 16);
   const cacheRoot = path.join(tmpdir(), 'foresight-test-cache');
   const blocksDir = path.join(cacheRoot, key);
   const exists = await access(path.join(blocksDir, 'DONE')).then(
@@ -171,10 +178,7 @@ export async function startPrometheus(o: PrometheusOptions = {}): Promise<Promet
     throw new Error(`prometheus exited (code ${code}) before it was ready:\n${proc.output()}`);
   });
   exitedEarly.catch(() => undefined);
-  await Promise.race([
-    waitFor('prometheus /-/ready', async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), 30000, 100),
-    exitedEarly,
-  ]);
+  await Promise.race([waitFor('prometheus /-/ready', async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), 30000, 100), exitedEarly]);
 
   async function api<T>(pathAndQuery: string, params: Record<string, string>): Promise<T> {
     const res = await fetch(`${url}${pathAndQuery}`, {

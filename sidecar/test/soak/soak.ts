@@ -57,7 +57,9 @@ function parseArgs(argv: readonly string[]): Options {
     if (a === '--minutes') minutes = Number(value());
     else if (a === '--interval') interval = value();
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run soak -- [--minutes N (default 5)] [--interval DURATION (default 5s)]\nRuns for at least N minutes and at least one pass through every fault.\n');
+      process.stdout.write(
+        'usage: npm run soak -- [--minutes N (default 5)] [--interval DURATION (default 5s)]\nRuns for at least N minutes and at least one pass through every fault.\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
@@ -212,14 +214,21 @@ async function main(): Promise<number> {
     let unverified = 0;
     let goneUnknown = 0;
 
-    const check = (missing: { kind: Kind; instances: Set<string> } | undefined, fleet: readonly FleetInstance[], metricsStale: ReadonlyMap<string, number>): void => {
+    const check = (
+      missing: { kind: Kind; instances: Set<string> } | undefined,
+      fleet: readonly FleetInstance[],
+      metricsStale: ReadonlyMap<string, number>,
+    ): void => {
       for (const f of fleet) {
         const byOrigin = good.get(f.instance) ?? new Map<number, Good>();
         good.set(f.instance, byOrigin);
         if (f.state === 'fresh') {
           if (f.dataAt !== null) byOrigin.set(f.dataAt, { score: f.score, level: f.level });
           if (missing?.instances.has(f.instance)) {
-            violate(`${phaseNo}:${f.instance}:fresh`, `${missing.kind}: ${f.instance} shown fresh (score ${f.score}, level ${f.level}) while its data was missing`);
+            violate(
+              `${phaseNo}:${f.instance}:fresh`,
+              `${missing.kind}: ${f.instance} shown fresh (score ${f.score}, level ${f.level}) while its data was missing`,
+            );
           }
           continue;
         }
@@ -227,7 +236,8 @@ async function main(): Promise<number> {
         else {
           stateSeen.unknown++;
           if (f.instance === gone?.instance) goneUnknown++;
-          if (f.score !== undefined) violate(`${phaseNo}:${f.instance}:unknown`, `${missing?.kind ?? 'clean'}: ${f.instance} unknown but a score (${f.score}) is published`);
+          if (f.score !== undefined)
+            violate(`${phaseNo}:${f.instance}:unknown`, `${missing?.kind ?? 'clean'}: ${f.instance} unknown but a score (${f.score}) is published`);
         }
         const was = f.dataAt !== null ? byOrigin.get(f.dataAt) : undefined;
         if (!was) {
@@ -235,16 +245,23 @@ async function main(): Promise<number> {
           continue;
         }
         if (was.level !== undefined && (f.level === undefined || f.level < was.level)) {
-          violate(`${phaseNo}:${f.instance}:level`, `${missing?.kind ?? 'clean'}: ${f.instance} ${f.state} at level ${f.level}, below its last good level ${was.level}`);
+          violate(
+            `${phaseNo}:${f.instance}:level`,
+            `${missing?.kind ?? 'clean'}: ${f.instance} ${f.state} at level ${f.level}, below its last good level ${was.level}`,
+          );
         }
         // (0.05 points of slack: the same data scored in a batch of another size may differ in the last digit)
         if (f.score !== undefined && was.score !== undefined && f.score < was.score - 0.05) {
-          violate(`${phaseNo}:${f.instance}:score`, `${missing?.kind ?? 'clean'}: ${f.instance} ${f.state} with score ${f.score}, below its last good score ${was.score}`);
+          violate(
+            `${phaseNo}:${f.instance}:score`,
+            `${missing?.kind ?? 'clean'}: ${f.instance} ${f.state} with score ${f.score}, below its last good score ${was.score}`,
+          );
         }
       }
       if (missing) {
         for (const i of missing.instances) {
-          if (metricsStale.get(i) === 0) violate(`${phaseNo}:${i}:metrics`, `${missing.kind}: ${i} published foresight_instance_stale 0 while its data was missing`);
+          if (metricsStale.get(i) === 0)
+            violate(`${phaseNo}:${i}:metrics`, `${missing.kind}: ${i} published foresight_instance_stale 0 while its data was missing`);
         }
       }
     };
@@ -254,7 +271,10 @@ async function main(): Promise<number> {
       while (observing) {
         const t = Date.now();
         // the fault as it is when this scrape starts: a check never holds a scrape to a fault applied after it was read
-        const now = gone && cycles >= gone.effective ? { kind: missing?.kind ?? ('vanish' as const), instances: new Set([...(missing?.instances ?? []), gone.instance]) } : missing;
+        const now =
+          gone && cycles >= gone.effective
+            ? { kind: missing?.kind ?? ('vanish' as const), instances: new Set([...(missing?.instances ?? []), gone.instance]) }
+            : missing;
         try {
           const kRss = procKb(pid, 'VmRSS');
           if (kRss !== undefined) rssMaxKb = Math.max(rssMaxKb, kRss);
@@ -270,7 +290,13 @@ async function main(): Promise<number> {
           if (nan > 0) {
             nanSamples += nan;
             nanScrapes++;
-            log(`NaN published: ${samples.filter((s) => Number.isNaN(s.value)).slice(0, 3).map((s) => `${s.name}${JSON.stringify(s.labels)}`).join(', ')}`);
+            log(
+              `NaN published: ${samples
+                .filter((s) => Number.isNaN(s.value))
+                .slice(0, 3)
+                .map((s) => `${s.name}${JSON.stringify(s.labels)}`)
+                .join(', ')}`,
+            );
           }
           const stale = new Map(samples.filter((s) => s.name === 'foresight_instance_stale').map((s) => [s.labels['instance']!, s.value]));
           const fr = await fetch(`${base}/api/v1/fleet`, { signal: AbortSignal.timeout(10_000) });
@@ -294,7 +320,8 @@ async function main(): Promise<number> {
       injected.set(kind, { phases: c.phases + 1, events: c.events + events });
     };
     let hits = 0;
-    const without = (a: PromAnswer): PromAnswer => (gone ? { ...a, data: { ...a.data, result: a.data.result.filter((r) => r.metric['instance'] !== gone!.instance) } } : a);
+    const without = (a: PromAnswer): PromAnswer =>
+      gone ? { ...a, data: { ...a.data, result: a.data.result.filter((r) => r.metric['instance'] !== gone!.instance) } } : a;
     /** The phase's rules (each request one matches counted as injected), composed with the server gone for good. */
     const setRules = (rules: readonly FaultRule[]): void => {
       proxy!.setRules([
@@ -323,13 +350,22 @@ async function main(): Promise<number> {
       const at = cycles;
       try {
         await cyclesAfter(at + 2, 'two cycles on clean data');
-        await waitFor('every server fresh again', () => Promise.resolve(latestFleet.length > 0 && latestFleet.every((f) => f.state === 'fresh' || f.instance === gone?.instance) ? true : undefined), 60_000, 250);
+        await waitFor(
+          'every server fresh again',
+          () => Promise.resolve(latestFleet.length > 0 && latestFleet.every((f) => f.state === 'fresh' || f.instance === gone?.instance) ? true : undefined),
+          60_000,
+          250,
+        );
       } catch (e) {
         notRecovered++;
         log(`not every server came back fresh on clean data: ${e instanceof Error ? e.message : String(e)}`);
       }
     };
-    const ranked = (): string[] => [...latestFleet].filter((f) => f.instance !== gone?.instance).sort((a, b) => (b.score ?? -1) - (a.score ?? -1)).map((f) => f.instance);
+    const ranked = (): string[] =>
+      [...latestFleet]
+        .filter((f) => f.instance !== gone?.instance)
+        .sort((a, b) => (b.score ?? -1) - (a.score ?? -1))
+        .map((f) => f.instance);
 
     /** Applies proxy rules for two whole cycles; `affected` are the servers whose data they remove. */
     const ruled = async (kind: Kind, rules: readonly FaultRule[], affected: Set<string>): Promise<void> => {
@@ -352,7 +388,16 @@ async function main(): Promise<number> {
         run: () => {
           // the riskiest server: the one a gap would most wrongly call healthy
           const worst = ranked()[0]!;
-          return ruled('gap', [forEveryRange({ kind: 'rewrite', rewrite: (a) => mapValues(a, (labels, _t, v, i, n) => (labels['instance'] === worst && i >= n - 3 ? undefined : v)) })], new Set([worst]));
+          return ruled(
+            'gap',
+            [
+              forEveryRange({
+                kind: 'rewrite',
+                rewrite: (a) => mapValues(a, (labels, _t, v, i, n) => (labels['instance'] === worst && i >= n - 3 ? undefined : v)),
+              }),
+            ],
+            new Set([worst]),
+          );
         },
       },
       {
@@ -363,7 +408,16 @@ async function main(): Promise<number> {
           const next = order[1];
           // the next riskiest is gone for good from now on
           if (!gone && next) gone = { instance: next, since: Date.now(), effective: cycles + 2 };
-          return ruled('vanish', [forEveryRange({ kind: 'rewrite', rewrite: (a) => ({ ...a, data: { ...a.data, result: a.data.result.filter((r) => r.metric['instance'] !== worst) } }) })], new Set([worst]));
+          return ruled(
+            'vanish',
+            [
+              forEveryRange({
+                kind: 'rewrite',
+                rewrite: (a) => ({ ...a, data: { ...a.data, result: a.data.result.filter((r) => r.metric['instance'] !== worst) } }),
+              }),
+            ],
+            new Set([worst]),
+          );
         },
       },
       { kind: 'http_500', run: () => ruled('http_500', [forQuery(METRICS.memory.expr, { kind: 'status', status: 500 })], all()) },
@@ -463,7 +517,12 @@ async function main(): Promise<number> {
 
     // ---- still alive and answering? then a clean shutdown ----
     let crashes = exited !== undefined ? 1 : 0;
-    const alive = exited === undefined && (await fetch(`${base}/-/healthy`).then((r) => r.ok, () => false));
+    const alive =
+      exited === undefined &&
+      (await fetch(`${base}/-/healthy`).then(
+        (r) => r.ok,
+        () => false,
+      ));
     if (exited === undefined && !alive) crashes++;
     const hwmKb = procKb(pid, 'VmHWM');
     observing = false;
@@ -504,7 +563,8 @@ async function main(): Promise<number> {
     ];
     process.stdout.write(lines.join('\n') + '\n');
     if (error) process.stdout.write(`stopped early: ${error}\n`);
-    const failed = crashes > 0 || unanswered > 0 || nanSamples > 0 || violations.length > 0 || notRecovered > 0 || reloadAnswers.other > 0 || error !== undefined;
+    const failed =
+      crashes > 0 || unanswered > 0 || nanSamples > 0 || violations.length > 0 || notRecovered > 0 || reloadAnswers.other > 0 || error !== undefined;
     if (failed && sidecar) process.stdout.write(`\nlast sidecar output:\n${sidecar.output().slice(-3000)}\n`);
     process.stdout.write(failed ? 'SOAK FAILED\n' : 'soak passed\n');
     return failed ? 1 : 0;
