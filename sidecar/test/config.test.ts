@@ -42,7 +42,10 @@ describe('foresight.yml', () => {
   test.each([
     ['unknown-key.yml', 'source.bogus: unknown key (allowed here: type, step, interval, delay, staleness, keep_stale, forget_after, prometheus, simulator)'],
     ['horizon-not-multiple.yml', 'forecast.horizons[2]: must be a multiple of source.step (got 7m, step 5m)'],
-    ['missing-prometheus.yml', 'source.prometheus: required when source.type is prometheus'],
+    [
+      'missing-prometheus.yml',
+      'source.prometheus: required when source.type is prometheus (the default in a config file; source.type: simulator for the built-in fleet)',
+    ],
     ['bad-url.yml', 'source.prometheus.url: must be a URL like http://prometheus:9090'],
     ['bad-duration.yml', 'source.prometheus.timeout: must be a duration like 30s, 5m or 1h (got "soon")'],
     ['missing-secret.yml', 'source.prometheus.basic_auth.password_file: cannot read /nonexistent/password (ENOENT)'],

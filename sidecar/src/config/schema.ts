@@ -131,7 +131,12 @@ const source = z
     simulator: simulator.prefault({}),
   })
   .superRefine((s, ctx) => {
-    if (s.type === 'prometheus' && !s.prometheus) ctx.addIssue({ code: 'custom', message: 'required when source.type is prometheus', path: ['prometheus'] });
+    if (s.type === 'prometheus' && !s.prometheus)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'required when source.type is prometheus (the default in a config file; source.type: simulator for the built-in fleet)',
+        path: ['prometheus'],
+      });
     if (s.staleness !== undefined && s.staleness < 2 * s.step) {
       ctx.addIssue({
         code: 'custom',
