@@ -63,10 +63,10 @@ describe('foresight serve --listen', () => {
     });
   });
 
-  test('when the port is in use, then one line names the address and what to do, and it exits 1', () => {
+  test('when the port is in use, then one line names the address and what to do, and it exits 2', () => {
     // --listen wins over FORESIGHT_LISTEN: the message names the flag's address
     const r = foresightWith({ FORESIGHT_LISTEN: '127.0.0.1:0' }, 'serve', '--listen', busy);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines[lines.length - 1]).toBe(
@@ -78,7 +78,7 @@ describe('foresight serve --listen', () => {
 
   test('when the port from the environment is in use, then the line says every way to choose another', () => {
     const r = foresightWith({ FORESIGHT_LISTEN: busy }, 'serve');
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain(
       `foresight: cannot listen on ${busy}: address already in use (another Foresight, or another program, holds the port); stop it or choose another with --listen host:port, FORESIGHT_LISTEN or listen: in the config\n`,
     );

@@ -8,7 +8,7 @@ import { ModelError } from '../forecast/manifest';
 import { createApp } from '../app/app';
 import type { AppDescription } from '../app/app';
 import type { CliContext } from './context';
-import { RunError, UsageError } from './errors';
+import { UsageError } from './errors';
 import { logfmtLogger } from '../app/log';
 
 export function addServeCommand(program: Command, ctx: CliContext, repoRoot: string): void {
@@ -78,17 +78,17 @@ function checkListen(text: string): string {
   return text;
 }
 
-/** A listener that cannot be opened, said in one line with what to do; undefined for other errors. */
-export function listenError(e: unknown, listen: string | undefined, fromFlag: boolean): RunError | undefined {
+/** A listener that cannot be opened, said in one line with what to do (exit status 2, like a config it cannot use); undefined for other errors. */
+export function listenError(e: unknown, listen: string | undefined, fromFlag: boolean): UsageError | undefined {
   const err = e as NodeJS.ErrnoException | undefined;
   if ((err?.syscall !== 'listen' && err?.syscall !== 'getaddrinfo') || listen === undefined) return undefined;
   const change = fromFlag ? 'choose another with --listen host:port' : 'choose another with --listen host:port, FORESIGHT_LISTEN or listen: in the config';
   if (err.code === 'EADDRINUSE')
-    return new RunError(`cannot listen on ${listen}: address already in use (another Foresight, or another program, holds the port); stop it or ${change}`);
-  if (err.code === 'EACCES') return new RunError(`cannot listen on ${listen}: permission denied (ports below 1024 need privileges); ${change}`);
-  if (err.syscall === 'getaddrinfo') return new RunError(`cannot listen on ${listen}: unknown host name; ${change}`);
-  if (err.code === 'EADDRNOTAVAIL') return new RunError(`cannot listen on ${listen}: this host has no such address; ${change}`);
-  return new RunError(`cannot listen on ${listen}: ${err.code ?? err.message}; ${change}`);
+    return new UsageError(`cannot listen on ${listen}: address already in use (another Foresight, or another program, holds the port); stop it or ${change}`);
+  if (err.code === 'EACCES') return new UsageError(`cannot listen on ${listen}: permission denied (ports below 1024 need privileges); ${change}`);
+  if (err.syscall === 'getaddrinfo') return new UsageError(`cannot listen on ${listen}: unknown host name; ${change}`);
+  if (err.code === 'EADDRNOTAVAIL') return new UsageError(`cannot listen on ${listen}: this host has no such address; ${change}`);
+  return new UsageError(`cannot listen on ${listen}: ${err.code ?? err.message}; ${change}`);
 }
 
 /** What is served, and only the commands that work in this mode. */
