@@ -7,29 +7,8 @@
 # taken from where this runs (the repository root under npm).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-py="${FORESIGHT_PYTHON:-/usr/bin/python3}"
-if ! "$py" -c 'import torch, onnx' 2>/dev/null; then
-  echo "train: $py cannot import torch and onnx; apt-get install -y --no-install-recommends python3-torch python3-onnx python3-numpy" >&2
-  exit 2
-fi
-smoke=0
-args=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --smoke) smoke=1; args+=("$1"); shift ;;
-    --data)
-      [ $# -ge 2 ] || { echo "train: --data needs a directory" >&2; exit 2; }
-      args+=(--data "$(realpath -m "$2")"); shift 2 ;;
-    --data=*) args+=(--data "$(realpath -m "${1#--data=}")"); shift ;;
-    *) args+=("$1"); shift ;;
-  esac
-done
-if [ -n "${FORESIGHT_DATA:-}" ]; then
-  FORESIGHT_DATA="$(realpath -m "$FORESIGHT_DATA")"
-  export FORESIGHT_DATA
-fi
-work="${FORESIGHT_TRAIN_WORK:-$root/models/train/.work}"
-mkdir -p "$work"
+# shellcheck source=train-common.sh
+source "$root/models/train/train-common.sh"
 if [ "$smoke" = 1 ]; then
   out="${FORESIGHT_TRAIN_OUT:-$work/smoke}"
 else
