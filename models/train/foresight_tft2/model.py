@@ -131,7 +131,12 @@ class ServerTemporalFusionTransformer(nn.Module):
         is_log = (self.scaler.is_log.reshape(1, m) + 0.0 * history[:, 0, :]).reshape(-1, 1, 1)  # [B,M] -> [B*M,1,1]
         # back to metric units; both maps are monotone, so quantiles stay ordered
         pct = torch.clamp(z * 100.0, 0.0, 100.0)
-        logv = torch.exp(torch.clamp(z, 0.0, LOG_CLAMP)) - 1.0
+        zlog = torch.clamp(z, 0.0, LOG_CLAMP)
+        if self.spec.log_headroom > 0:  # no log-metric quantile above e^headroom x (1 + the history's largest value)
+            seen = self.scaler.transform(history) * history_mask + (history_mask - 1.0) * 1e9  # [B,L,M], unobserved -> -1e9
+            top = seen.max(dim=1).values.clamp(min=0.0).reshape(-1, 1, 1)  # [B*M,1,1]
+            zlog = torch.minimum(zlog, top + self.spec.log_headroom)
+        logv = torch.exp(zlog) - 1.0
         quantiles = is_log * logv + (1.0 - is_log) * pct
         td, nq = self.spec.decoder_length, len(self.spec.quantiles)
         return (
@@ -154,7 +159,7 @@ class ServerTemporalFusionTransformer(nn.Module):
         td = lag_day.shape[1]
         cands, avail = [last.expand(-1, td)], [has_last.expand(-1, td)]
         if self.spec.smooth_candidates:
-            for n in (HOUR_STEPS, te):
+            for n in (HOUR_STEPS, te) + ((DAY_STEPS,) if self.spec.day_mean_candidate else ()):
                 seen = observed[:, -n:].sum(dim=1, keepdim=True)  # [R,1]
                 mean = (values[:, -n:] * observed[:, -n:]).sum(dim=1, keepdim=True) / seen.clamp(min=1.0)
                 cands.append(mean.expand(-1, td))

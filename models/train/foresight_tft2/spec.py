@@ -48,6 +48,17 @@ class ModelSpecV2:
     # the hourly week, each with its availability): fed to the naive mix and the week embedding, so the
     # network can tell a daily on/off or cron host (day lag exact) from a noisy one (a level wins)
     regime_features: bool = True
+    # a fifth smoothed candidate, the mean of the last day (masked): on noisy hosts whose level drifts
+    # back over hours, the day's mean is the better long-horizon anchor than the encoder's 6 h
+    day_mean_candidate: bool = True
+    # training loss weights per decoder step that match the evaluation: MASE is scored over steps 1..H for
+    # H = 30m, 1h, 2h, 4h and 8h, so step k counts in every horizon H >= k with weight 1/H; half of that
+    # weighting, half uniform (so the far steps still learn); training only, the graph does not change
+    horizon_weighted_loss: bool = True
+    # log-scale metrics (load, network): no quantile above e^log_headroom x (1 + the largest value in the
+    # history). Without a cap a flat series' small scale times a wide upper quantile exponentiates into
+    # bands of 10^5 x the history (seen on Bitbrains network series). 0 = no cap (models before it).
+    log_headroom: float = 1.0
     quantiles: List[float] = field(default_factory=lambda: list(QUANTILES))
     profiles: List[str] = field(default_factory=lambda: list(PROFILES))
     metrics: List[str] = field(default_factory=lambda: list(METRICS))
@@ -77,7 +88,18 @@ class ModelSpecV2:
 
     @property
     def naive_candidates(self) -> List[str]:
-        return ["last", "mean_1h", "mean_encoder", "lag_day", "lag_week"] if self.smooth_candidates else ["last", "lag_day", "lag_week"]
+        smooth = (["mean_1h", "mean_encoder"] + (["mean_day"] if self.day_mean_candidate else [])) if self.smooth_candidates else []
+        return ["last", *smooth, "lag_day", "lag_week"]
+
+    def step_weights(self) -> List[float]:
+        """Loss weight of each decoder step (mean 1): see horizon_weighted_loss."""
+        td = self.decoder_length
+        if not self.horizon_weighted_loss:
+            return [1.0] * td
+        horizons = [h for h in (6, 12, 24, 48, 96) if h <= td] or [td]
+        mase = [sum(1.0 / h for h in horizons if h >= k) for k in range(1, td + 1)]
+        total = sum(mase)
+        return [0.5 + 0.5 * w * td / total for w in mase]
 
     @property
     def regime_width(self) -> int:
@@ -108,7 +130,14 @@ class ModelSpecV2:
 
 
 # fields added after a model was exported, with the value that model was trained with
-ADDED_FIELDS = {"naive_skip": False, "smooth_candidates": False, "regime_features": False}
+ADDED_FIELDS = {
+    "naive_skip": False,
+    "smooth_candidates": False,
+    "regime_features": False,
+    "day_mean_candidate": False,
+    "horizon_weighted_loss": False,
+    "log_headroom": 0.0,
+}
 
 
 def spec_from_json(d: dict) -> ModelSpecV2:

@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -20,20 +20,26 @@ from foresight_tft.data import REAL_SOURCES
 from foresight_tft.train import add_optimiser_args, log, seed_everything
 
 from .data import make_batch, split_names, window_index
+from .calibrate import fit_band_scale
 from .export import export
 from .model import INPUT_NAMES, ServerTemporalFusionTransformer
 from .spec import ModelSpecV2, smoke_spec
 from .synthetic import SHAPES, synthetic_hosts
 
 # share of every epoch per source; the synthetic failure shapes get more than one real source
-SOURCE_WEIGHTS = {"synthetic": 0.25, "simulator": 0.15}
+# (run 5 gave them 0.25 and 0.15 and lost to v1 on the real test hosts; the shapes were learnt)
+SOURCE_WEIGHTS = {"synthetic": 0.15, "simulator": 0.10}
 
 
-def pinball(q: torch.Tensor, y: torch.Tensor, quantiles: List[float]) -> torch.Tensor:
-    """Mean pinball loss: q [R,Td,Q] and y [R,Td] in the same (scaled) units, on q's device."""
+def pinball(q: torch.Tensor, y: torch.Tensor, quantiles: List[float], step_weights: Optional[List[float]] = None) -> torch.Tensor:
+    """Mean pinball loss: q [R,Td,Q] and y [R,Td] in the same (scaled) units, on q's device; each
+    decoder step weighted by step_weights (mean 1) when given."""
     levels = torch.tensor(quantiles, dtype=q.dtype, device=q.device).view(1, 1, -1)
     diff = y.unsqueeze(-1) - q  # [R,Td,Q]
-    return torch.maximum(levels * diff, (levels - 1) * diff).mean()
+    loss = torch.maximum(levels * diff, (levels - 1) * diff)
+    if step_weights is not None:
+        loss = loss * torch.tensor(step_weights, dtype=q.dtype, device=q.device).view(1, -1, 1)
+    return loss.mean()
 
 
 def batch_loss(model: ServerTemporalFusionTransformer, batch: Dict[str, np.ndarray], device: torch.device = torch.device("cpu")) -> torch.Tensor:
@@ -47,7 +53,7 @@ def batch_loss(model: ServerTemporalFusionTransformer, batch: Dict[str, np.ndarr
     is_log = model.scaler.is_log.reshape(m).repeat(t["future"].shape[0])[rows].unsqueeze(1)  # [R,1]
     z = is_log * torch.log1p(torch.relu(future)) + (1.0 - is_log) * (future / 100.0)
     y = (z - loc.unsqueeze(1)) / scale.unsqueeze(1)
-    return pinball(q, y, model.spec.quantiles)
+    return pinball(q, y, model.spec.quantiles, model.spec.step_weights())
 
 
 def learning_rate(peak: float, progress: float) -> float:
@@ -77,7 +83,7 @@ def main(argv: List[str]) -> int:
     p.add_argument("--smoke", action="store_true", help="tiny model and data: about a minute, for the test suite")
     p.add_argument("--synthetic-per-shape", type=int, default=40)
     p.add_argument("--synthetic-days", type=int, default=21)
-    add_optimiser_args(p, epochs=12, windows_per_epoch=8000, lr=3e-3, seed=42)
+    add_optimiser_args(p, epochs=16, windows_per_epoch=8000, lr=3e-3, seed=42)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (cuda when available); export always runs on CPU")
     p.add_argument("--max-minutes", type=float, default=70.0, help="time budget of the whole run; the learning-rate schedule anneals within it")
@@ -168,6 +174,7 @@ def main(argv: List[str]) -> int:
     model = model.cpu()
     model.load_state_dict(best[1])
 
+    training_calibration = fit_band_scale(model, hosts, split["val"], spec, 16 if a.smoke else 48, log)
     fixture_idx = val_idx[np.linspace(0, len(val_idx) - 1, 3).astype(int)]
     fixture = make_batch(hosts, fixture_idx, spec)
     for k in ("future", "valid"):
@@ -196,6 +203,7 @@ def main(argv: List[str]) -> int:
         "epochs": history,
         "best_epoch": best[2],
         "best_val_loss": round(best[0], 5),
+        "calibration": training_calibration,
         "minutes": round((time.time() - started) / 60, 1),
     }
     export(model, spec, a.out, fixture, training, "foresight-tft2-smoke" if a.smoke else "foresight-tft2")
