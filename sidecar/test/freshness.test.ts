@@ -31,7 +31,7 @@ function windowOf(end: number, byInstance: Record<string, Values>, failed: Metri
 }
 
 function forecastOf(instance: string, v: Values, score: number): CycleResult {
-  const forecasts = Object.fromEntries(Object.keys(v).map((m) => [m, { quantiles: new Float32Array([score]), encoderWeights: new Float32Array() }]));
+  const forecasts = Object.fromEntries(Object.keys(v).map((m) => [m, { quantiles: new Float32Array([score]) }]));
   const forecast: InstanceForecast = {
     instance,
     profile: 'generic',

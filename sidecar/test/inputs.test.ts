@@ -46,4 +46,14 @@ describe('model inputs', () => {
     expect(t['static_metric']).toEqual(BigInt64Array.from([1n]));
     expect(t['known']).toHaveLength(5 * 4);
   });
+
+  test("when a batch is written into an earlier batch's tensors, then it is exactly what a fresh build gives, with none of the earlier values left", () => {
+    const shape = { encoderLength: 3, decoderLength: 2, stepSeconds: 300 };
+    const earlier = buildModelInputs([{ profile: 'ml_compute', metric: 'cpu', origin: 600, values: { cpu: [90, 91, 92], disk: [50, 51, 52] } }], shape);
+    const next = [{ profile: 'database' as const, metric: 'memory' as const, origin: 0, values: { memory: [95, NaN, 96], cpu: [10, 11, NaN] } }];
+    const reused = buildModelInputs(next, shape, earlier.tensors);
+    // the same buffers (nothing allocated), holding the new batch only
+    expect(reused.tensors['past_observed']).toBe(earlier.tensors['past_observed']);
+    expect(reused).toEqual(buildModelInputs(next, shape));
+  });
 });

@@ -194,6 +194,9 @@ describe('v2 model served: the committed smoke model', () => {
       differing[name] = got.length === want.data.length ? want.data.filter((w, i) => !(Math.abs(got[i]! - w) <= 1e-4)).length : Infinity;
     }
     expect(differing).toEqual({ history: 0, history_mask: 0, week: 0, week_mask: 0, known: 0, static_profile: 0 });
+    // written into an earlier batch's tensors (the same servers in another order), the same tensors
+    const earlier = c.buildInputs([...rows].reverse());
+    expect(c.buildInputs(rows, earlier.tensors)).toEqual(built);
   });
 
   test("when the forecast stage runs a window of the fixture's servers, then each series gets the model's forecast of that metric of that server", async () => {
@@ -235,12 +238,13 @@ describe('v2 model served: the committed smoke model', () => {
         // already is both); batches of one and of two differ only by float rounding
         const worst = Math.max(...Array.from(f.quantiles, (x, i) => Math.abs(x - Math.max(0, want[i]!)) / Math.max(1, Math.abs(x))));
         expect([inst.instance, m, worst < 1e-5]).toEqual([inst.instance, m, true]);
-        expect(f.encoderWeights).toHaveLength(model.manifest.features.past_variables.length);
         compared++;
       });
     });
     expect(compared).toBe(r.instances.reduce((a, i) => a + Object.keys(i.forecasts).length, 0));
     expect(compared).toBeGreaterThanOrEqual(6);
+    // the variable-selection weights are read per series as well
+    expect(servingContract(model.manifest).output(direct, 1, 'memory').encoderWeights).toHaveLength(model.manifest.features.past_variables.length);
     // the history the model saw: the fixture windows' oldest observed value, in hours before the origin
     expect(r.instances[0]!.history!.modelHours).toBe(171);
   });

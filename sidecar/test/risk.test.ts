@@ -119,7 +119,7 @@ describe('risk scoring: behaviour cases', () => {
       quantiles: Q,
       horizons: HORIZONS,
     });
-    const ttb = r.timeToBreach.memory!['50']!;
+    const ttb = r.timeToBreach.memory![Q.indexOf(0.5)]!;
     expect(ttb).toBeGreaterThan(3 * 3600);
     expect(ttb).toBeLessThan(3.5 * 3600);
     const lvl = (h: string): string => LEVELS[levelOf(r.predicted[h]!)]!.name;

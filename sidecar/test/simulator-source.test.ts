@@ -34,4 +34,25 @@ describe('simulator source', () => {
     for (const [instance, metrics] of fresh.instances)
       for (const m of METRIC_NAMES) expect([instance, m, Array.from(later.instances.get(instance)![m]!)]).toEqual([instance, m, Array.from(metrics[m]!)]);
   });
+
+  test('when the scenario switches after a read, then the next read gives what a fresh source with that switch reads', async () => {
+    const sim = new Simulation({ fleet: DEFAULT_FLEET, seed: 3, scenario: 'healthy' });
+    const s = new SimulatorSource(sim, END - 10 * 86400);
+    await s.fetch(END, 289, 300);
+    // the switch takes effect two hours before the next read's end: inside what the first read holds
+    sim.switchScenario('critical', END - 7200);
+    const later = await s.fetch(END + 300, 289, 300);
+    const other = new Simulation({ fleet: DEFAULT_FLEET, seed: 3, scenario: 'healthy' });
+    other.switchScenario('critical', END - 7200);
+    const fresh = await new SimulatorSource(other, END - 10 * 86400).fetch(END + 300, 289, 300);
+    const healthy = await source().fetch(END + 300, 1, 300);
+    let changed = 0;
+    for (const [instance, metrics] of fresh.instances)
+      for (const m of METRIC_NAMES) {
+        expect([instance, m, Array.from(later.instances.get(instance)![m]!)]).toEqual([instance, m, Array.from(metrics[m]!)]);
+        if (metrics[m]![288] !== healthy.instances.get(instance)![m]![0]) changed++;
+      }
+    // the switch shows in the values at all (else this test could not fail)
+    expect(changed).toBeGreaterThan(0);
+  });
 });

@@ -247,7 +247,7 @@ class Sidecar {
       metricsGzip: () => (c.forecastGzip && c.forecastGzip.text === c.forecastText ? [c.forecastGzip.gz, gzipSync(renderSelf(this.selfState()))] : undefined),
       ready: () => c.snapshot !== undefined,
       reload: () => this.reloads.now(),
-      fleet: () => fleetJson(c.snapshot, c.lastWindow, this.sourceState(), c.recent.byInstance),
+      fleet: () => fleetJson(c.snapshot, c.lastWindow, this.sourceState(), (instance) => c.recent.of(instance)),
       forecast: (instance) => forecastJson(instance, c.snapshot, c.lastWindow, this.runtime),
       subscribe: (l) => {
         this.listeners.add(l);

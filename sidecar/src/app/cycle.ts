@@ -275,6 +275,8 @@ export class Cycles {
   private setSnapshot(next: ForecastSnapshot, text: readonly Buffer[]): void {
     this.snapshot = next;
     this.forecastText = text;
+    // the previous encoding no longer matches what is served: released now, not when the new one is done
+    this.forecastGzip = undefined;
     gzipChunks(text, (gz) => {
       if (this.forecastText === text) this.forecastGzip = { text, gz };
     });

@@ -21,12 +21,34 @@ export interface PastToFill {
   readonly gapFrom: ReadonlyMap<string, number>;
 }
 
-export class RecentRisk {
-  private readonly scores = new Map<string, Array<[number, number]>>();
+/** [unix seconds, score] pairs, oldest first. */
+type Pairs = Array<[number, number]>;
 
-  /** instance → [unix seconds, score] pairs, oldest first. */
-  get byInstance(): ReadonlyMap<string, ReadonlyArray<[number, number]>> {
-    return this.scores;
+/**
+ * One instance's scores packed as [t0, score0, t1, score1, …], oldest first: a tenth of the
+ * memory of 72 two-element arrays, which at 10,000 instances is tens of MB.
+ */
+function pack(list: Pairs): Float64Array {
+  const kept = list.slice(Math.max(0, list.length - RECENT_CYCLES));
+  const out = new Float64Array(kept.length * 2);
+  kept.forEach(([t, score], k) => {
+    out[2 * k] = t;
+    out[2 * k + 1] = score;
+  });
+  return out;
+}
+
+function unpack(a: Float64Array): Pairs {
+  return Array.from({ length: a.length / 2 }, (_, k): [number, number] => [a[2 * k]!, a[2 * k + 1]!]);
+}
+
+export class RecentRisk {
+  private readonly scores = new Map<string, Float64Array>();
+
+  /** An instance's scores, [unix seconds, score] pairs, oldest first (empty when it has none). */
+  of(instance: string): Pairs {
+    const a = this.scores.get(instance);
+    return a ? unpack(a) : [];
   }
 
   /**
@@ -38,8 +60,8 @@ export class RecentRisk {
     const fresh = instances.filter((i) => !this.scores.has(i.instance));
     const gapFrom = new Map<string, number>();
     for (const i of instances) {
-      const list = this.scores.get(i.instance);
-      const last = list?.[list.length - 1]?.[0];
+      const a = this.scores.get(i.instance);
+      const last = a && a.length > 0 ? a[a.length - 2]! : undefined;
       if (last !== undefined && origin - last > step) gapFrom.set(i.instance, last);
     }
     return { fresh, gapped: instances.filter((i) => gapFrom.has(i.instance)), gapFrom };
@@ -49,12 +71,18 @@ export class RecentRisk {
   record(s: ForecastSnapshot): void {
     for (const i of s.instances) {
       const r = s.risk.get(i.instance);
-      const list = this.scores.get(i.instance) ?? [];
-      if (r && s.states?.get(i.instance)?.state === 'fresh' && (list.length === 0 || list[list.length - 1]![0] < s.origin))
-        list.push([s.origin, Math.round(r.score * 100) / 100]);
-      if (list.length > RECENT_CYCLES) list.splice(0, list.length - RECENT_CYCLES);
+      const a = this.scores.get(i.instance);
+      const n = a ? a.length / 2 : 0;
+      if (r && s.states?.get(i.instance)?.state === 'fresh' && (n === 0 || a![a!.length - 2]! < s.origin)) {
+        // appended, the oldest dropped beyond RECENT_CYCLES
+        const keep = Math.min(n, RECENT_CYCLES - 1);
+        const next = new Float64Array((keep + 1) * 2);
+        if (a) next.set(a.subarray((n - keep) * 2));
+        next[keep * 2] = s.origin;
+        next[keep * 2 + 1] = Math.round(r.score * 100) / 100;
+        this.scores.set(i.instance, next);
+      }
       // a server never scored yet stays out, so its past is filled from history once it is
-      if (list.length > 0) this.scores.set(i.instance, list);
     }
     this.forgetMissing(s);
   }
@@ -73,8 +101,11 @@ export class RecentRisk {
     if (p.fresh.length > 0) {
       const past = await pastRisk(window, p.fresh, thresholds, RECENT_CYCLES - 1);
       for (const [instance, older] of past) {
-        const list = this.scores.get(instance);
-        if (list) list.unshift(...older.filter(([t]) => t < (list[0]?.[0] ?? Infinity)));
+        const a = this.scores.get(instance);
+        if (!a) continue;
+        const list = unpack(a);
+        list.unshift(...older.filter(([t]) => t < (list[0]?.[0] ?? Infinity)));
+        this.scores.set(instance, pack(list));
       }
     }
     if (p.gapFrom.size > 0) {
@@ -82,13 +113,14 @@ export class RecentRisk {
       const steps = Math.min(RECENT_CYCLES - 1, Math.round((origin - oldest) / step) - 1);
       const past = await pastRisk(window, p.gapped, thresholds, steps);
       for (const [instance, missed] of past) {
-        const list = this.scores.get(instance);
+        const a = this.scores.get(instance);
         const after = p.gapFrom.get(instance)!;
         const fill = missed.filter(([t]) => t > after && t < origin);
-        if (!list || fill.length === 0) continue;
+        if (!a || fill.length === 0) continue;
+        const list = unpack(a);
         const at = list.findIndex(([t]) => t > after);
         list.splice(at < 0 ? list.length : at, 0, ...fill);
-        if (list.length > RECENT_CYCLES) list.splice(0, list.length - RECENT_CYCLES);
+        this.scores.set(instance, pack(list));
       }
     }
   }

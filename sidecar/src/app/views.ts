@@ -25,7 +25,8 @@ export function fleetJson(
   s: ForecastSnapshot | undefined,
   w: HistoryWindow | undefined,
   source: SourceState,
-  recent: ReadonlyMap<string, ReadonlyArray<[number, number]>>,
+  /** An instance's recent scores, [unix seconds, score] pairs, oldest first. */
+  recent: (instance: string) => ReadonlyArray<[number, number]>,
 ): unknown {
   return {
     origin: s?.origin ?? null,
@@ -40,7 +41,7 @@ export function fleetJson(
       ...stateJson(s?.states?.get(i.instance)),
       history: i.history ?? null,
       ...riskJson(s?.risk.get(i.instance), s?.states?.get(i.instance)),
-      recent: recent.get(i.instance) ?? [],
+      recent: recent(i.instance),
       current: Object.fromEntries(Object.entries(i.current).map(([k, v]) => [k, Number.isFinite(v) ? v : null])),
     })),
   };

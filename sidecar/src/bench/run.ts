@@ -10,8 +10,7 @@ import { writeBlock } from '../docs/blocks';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { parseConfig } from '../config/load';
 import { createApp } from '../app/app';
 import { loadModelFiles } from '../forecast/manifest';
@@ -44,6 +43,9 @@ export interface BenchRow {
   readonly peakRssMb: number;
 }
 
+/** The cycle stages whose time the bench reports. */
+const STAGES = ['source', 'forecast', 'total'] as const;
+
 function histogramSum(text: string, stage: string): number {
   const m = new RegExp(`^foresight_cycle_duration_seconds_sum\\{stage="${stage}"\\} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
@@ -62,18 +64,23 @@ export interface BenchOptions {
  * The scraper: every 100 ms asks for /metrics and times the answer (status and headers); reads
  * the whole body on every 10th poll only, as reading a large fleet's body each time would keep
  * a core busy as no real scraper (every 15-60 s) does, and slow the cycle being measured.
+ * A child process, as Prometheus is: the bodies it reads (tens of MB each at 10,000 servers)
+ * are not counted in the sidecar's peak RSS. Prints a line once it has warmed up, polls until
+ * its stdin closes, then prints its maxima as JSON.
  */
 const POLLER = `
-const { parentPort, workerData } = require('node:worker_threads');
+const url = process.argv[1];
 let polling = true;
-parentPort.once('message', () => { polling = false; });
+process.stdin.resume();
+process.stdin.on('end', () => { polling = false; });
 (async () => {
   let maxMetricsMs = 0, maxMetricsBodyMs = 0;
-  await (await fetch(workerData.url)).arrayBuffer(); // warm up: connection and fetch's own start-up
+  await (await fetch(url)).arrayBuffer(); // warm up: connection and fetch's own start-up
+  process.stdout.write('ready\\n');
   for (let i = 0; polling; i++) {
     const t0 = performance.now();
     const abort = new AbortController();
-    const res = await fetch(workerData.url, { signal: abort.signal });
+    const res = await fetch(url, { signal: abort.signal });
     maxMetricsMs = Math.max(maxMetricsMs, performance.now() - t0);
     if (i % 10 === 0) {
       await res.arrayBuffer();
@@ -84,9 +91,34 @@ parentPort.once('message', () => { polling = false; });
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  parentPort.postMessage({ maxMetricsMs, maxMetricsBodyMs });
+  process.stdout.write(JSON.stringify({ maxMetricsMs, maxMetricsBodyMs }));
 })();
 `;
+
+/** Starts the scraper process on `url`, resolving once it polls; `stop()` ends it and resolves with its maxima. */
+async function startPoller(url: string): Promise<{ stop: () => Promise<{ maxMetricsMs: number; maxMetricsBodyMs: number }> }> {
+  const child = spawn(process.execPath, ['-e', POLLER, url], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  let ready: () => void = () => undefined;
+  const warm = new Promise<void>((resolve) => (ready = resolve));
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    if (out.includes('ready\n')) ready();
+  });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('exit', resolve);
+    child.once('error', reject);
+  });
+  await Promise.race([warm, exited.then((code) => Promise.reject(new Error(`the /metrics poller exited with ${code} before polling`)))]);
+  return {
+    stop: async () => {
+      child.stdin.end();
+      const code = await exited;
+      if (code !== 0) throw new Error(`the /metrics poller exited with ${code}`);
+      return JSON.parse(out.slice(out.indexOf('ready\n') + 'ready\n'.length)) as { maxMetricsMs: number; maxMetricsBodyMs: number };
+    },
+  };
+}
 
 async function benchOne(instances: number, repoRoot: string, o: BenchOptions, log: (m: string) => void): Promise<BenchRow & { provider: string }> {
   const now = Math.floor(Date.now() / 1000 / 300) * 300 + 60;
@@ -102,25 +134,22 @@ async function benchOne(instances: number, repoRoot: string, o: BenchOptions, lo
   // start() runs a first cycle, which also fills the simulator's cache: the measured cycle
   // below reads the same window, so its source stage is the in-memory read, not simulation
   await app.start();
-  const before = await (await fetch(`${app.address()}/metrics`)).text();
-  // the scraper is a worker thread: reading a 95 MB body in this thread would stall the very
-  // event loop being measured
-  const poller = new Worker(POLLER, { eval: true, workerData: { url: `${app.address()}/metrics` } });
-  const polled = new Promise<{ maxMetricsMs: number; maxMetricsBodyMs: number }>((resolve, reject) => {
-    poller.once('message', resolve);
-    poller.once('error', reject);
-  });
-  // measured from here: starting the scraper thread is the instrument, not the sidecar
+  // the stage sums before the measured cycle; the body itself is not kept through it
+  const sumsBefore = ((text: string) => new Map(STAGES.map((st) => [st, histogramSum(text, st)])))(await (await fetch(`${app.address()}/metrics`)).text());
+  // the scraper is another process: reading a 95 MB body in this thread would stall the very
+  // event loop being measured, and its memory is not the sidecar's
+  const poller = await startPoller(`${app.address()}/metrics`);
+  // measured from here: starting the scraper is the instrument, not the sidecar
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   await app.runCycle();
-  poller.postMessage('stop');
-  const { maxMetricsMs, maxMetricsBodyMs } = await polled;
-  await poller.terminate();
+  const { maxMetricsMs, maxMetricsBodyMs } = await poller.stop();
   lag.disable();
+  // the sidecar's peak, before this process reads the body below to measure it
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
   const after = await (await fetch(`${app.address()}/metrics`)).text();
   await app.stop();
-  const delta = (stage: string): number => histogramSum(after, stage) - histogramSum(before, stage);
+  const delta = (stage: (typeof STAGES)[number]): number => histogramSum(after, stage) - sumsBefore.get(stage)!;
   const series = instances * 6;
   const provider = /foresight_model_info\{[^}]*execution_provider="([^"]+)"/.exec(after)?.[1] ?? 'unknown';
   const row: BenchRow & { provider: string } = {
@@ -136,7 +165,7 @@ async function benchOne(instances: number, repoRoot: string, o: BenchOptions, lo
     maxMetricsBodyMs,
     metricsBytes: Buffer.byteLength(after),
     metricsGzipBytes: gzipSync(after, { level: 6 }).length,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakRssMb,
   };
   log(`${instances} instances: ${JSON.stringify(row)}`);
   return row;
@@ -341,7 +370,7 @@ export async function runBench(
   for (const r of rows) {
     md += `| ${r.instances} | ${r.series} | ${f(r.sourceSeconds, 2)} | ${f(r.forecastSeconds, 1)} | ${f(r.totalSeconds, 1)} | ${f(r.seriesPerSecond, 0)} | ${f(r.maxLoopLagMs, 0)} | ${f(r.maxMetricsMs, 0)} | ${f(r.maxMetricsBodyMs, 0)} | ${f(r.metricsBytes / 1e6, 1)} | ${f(r.metricsBytes / 1e3 / r.instances, 1)} / ${f(r.metricsGzipBytes / 1e3 / r.instances, 1)} | ${f(r.peakRssMb, 0)} |\n`;
   }
-  md += `\nFor comparison, augurs AutoETS (what Grafana's forecasting uses) takes ${f(etsMs, 1)} ms per series here (fit on 2 days + 8 h forecast, one series at a time), so ${f((6000 * etsMs) / 1000, 0)} s for 1,000 instances × 6 metrics on one core. "source s" is the read of an in-memory window (the first cycle filled the simulator's cache); against Prometheus add its query time. /metrics is polled every 100 ms from a separate thread during the cycle (the whole body read every 10th time). Peak RSS is the whole process, inference workers included, after the largest size so far.\n`;
+  md += `\nFor comparison, augurs AutoETS (what Grafana's forecasting uses) takes ${f(etsMs, 1)} ms per series here (fit on 2 days + 8 h forecast, one series at a time), so ${f((6000 * etsMs) / 1000, 0)} s for 1,000 instances × 6 metrics on one core. "source s" is the read of an in-memory window (the simulator source copies the window the first cycle read); against Prometheus add its query time. /metrics is polled every 100 ms from a separate process during the cycle (the whole body read every 10th time). Peak RSS is the whole sidecar process, inference workers included (not the poller, nor the bench reading the body afterwards), after the largest size so far.\n`;
   if (provider === 'cpu' && isShipped(repoRoot, o.modelDir)) log(`wrote the table into ${await writeBlock(repoRoot, 'bench', md)}`);
   return md;
 }

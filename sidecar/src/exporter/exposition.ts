@@ -127,7 +127,7 @@ function* forecastLines(s: ForecastSnapshot): Generator<string> {
     const base = labelsOf(i);
     for (const [metric, byP] of Object.entries(r.timeToBreach)) {
       for (const p of breachPercentiles) {
-        const v = byP?.[p.label];
+        const v = byP?.[p.index];
         if (v !== undefined && !Number.isNaN(v)) yield `${timeToBreach.name}{${base},metric="${metric}",percentile="${p.label}"} ${fmt(Math.round(v))}\n`;
       }
     }

@@ -8,7 +8,8 @@ import { METRIC_NAMES, PROFILE_NAMES } from '../profiles/profiles';
 import type { MetricName, ProfileName } from '../profiles/profiles';
 import type { ContractModule, ModelRow, RowForecast, ServingContract } from './contract';
 import { tensorDifferences, vocabularyDifferences } from './contract-checks';
-import { KNOWN_FEATURES, writeKnownFeatures } from './inputs';
+import { KNOWN_FEATURES, reusable, writeKnownFeatures } from './inputs';
+import type { SpareTensors } from './inputs';
 import type { ModelManifest } from './manifest';
 import type { ModelInputs, ModelOutputs } from './session';
 
@@ -52,20 +53,20 @@ export interface InputShape {
   readonly stepSeconds: number;
 }
 
-/** Packs series windows into one batch of version-1 model inputs. */
-export function buildModelInputs(windows: readonly SeriesWindow[], shape: InputShape): ModelInputs {
+/** Packs series windows into one batch of version-1 model inputs (written into `spare`'s buffers where their sizes fit). */
+export function buildModelInputs(windows: readonly SeriesWindow[], shape: InputShape, spare?: SpareTensors): ModelInputs {
   const b = windows.length;
   const te = shape.encoderLength;
   const t = te + shape.decoderLength;
   const nm = METRIC_NAMES.length;
   const nk = KNOWN_FEATURES.length;
-  const pastTarget = new Float32Array(b * te);
-  const pastTargetMask = new Float32Array(b * te);
-  const pastObserved = new Float32Array(b * te * nm);
-  const pastObservedMask = new Float32Array(b * te * nm);
-  const known = new Float32Array(b * t * nk);
-  const staticProfile = new BigInt64Array(b);
-  const staticMetric = new BigInt64Array(b);
+  const pastTarget = reusable(spare, 'past_target', b * te, 'float32');
+  const pastTargetMask = reusable(spare, 'past_target_mask', b * te, 'float32');
+  const pastObserved = reusable(spare, 'past_observed', b * te * nm, 'float32');
+  const pastObservedMask = reusable(spare, 'past_observed_mask', b * te * nm, 'float32');
+  const known = reusable(spare, 'known', b * t * nk, 'float32');
+  const staticProfile = reusable(spare, 'static_profile', b, 'int64');
+  const staticMetric = reusable(spare, 'static_metric', b, 'int64');
   windows.forEach((w, i) => {
     const target = w.values[w.metric];
     for (let k = 0; k < te; k++) {
@@ -130,13 +131,14 @@ export const CONTRACT_V1: ContractModule = {
       context: undefined,
       seriesPerRow: 1,
       rows: (server, ready) => ready.map((metric) => ({ server, metrics: [metric] })),
-      buildInputs: (rows: readonly ModelRow[]) =>
+      buildInputs: (rows: readonly ModelRow[], spare?: SpareTensors) =>
         buildModelInputs(
           rows.map((r) => ({ profile: r.server.profile, metric: r.metrics[0]!, origin: r.server.origin, values: r.server.values })),
           shape,
+          spare,
         ),
       output(out: ModelOutputs, k: number): RowForecast {
-        return { quantiles: out['quantiles'].slice(k * td * nq, (k + 1) * td * nq), encoderWeights: out['encoder_weights']!.slice(k * nv, (k + 1) * nv) };
+        return { quantiles: out['quantiles'].subarray(k * td * nq, (k + 1) * td * nq), encoderWeights: out['encoder_weights']!.subarray(k * nv, (k + 1) * nv) };
       },
     };
   },

@@ -18,7 +18,8 @@ import { z } from 'zod';
 import { METRIC_NAMES, PROFILE_NAMES } from '../profiles/profiles';
 import type { ContractModule, ModelRow, RowForecast, ServingContract } from './contract';
 import { tensorDifferences, vocabularyDifferences } from './contract-checks';
-import { KNOWN_FEATURES, writeKnownFeatures } from './inputs';
+import { KNOWN_FEATURES, reusable, writeKnownFeatures } from './inputs';
+import type { SpareTensors } from './inputs';
 import type { ModelManifest } from './manifest';
 import type { ModelInputs, ModelOutputs } from './session';
 
@@ -117,14 +118,14 @@ export const CONTRACT_V2: ContractModule = {
       context: { length: wn, stepSeconds: v.week_step_seconds },
       seriesPerRow: nm,
       rows: (server, ready) => (ready.length > 0 ? [{ server, metrics: ready }] : []),
-      buildInputs(rows: readonly ModelRow[]): ModelInputs {
+      buildInputs(rows: readonly ModelRow[], spare?: SpareTensors): ModelInputs {
         const b = rows.length;
-        const history = new Float32Array(b * ln * nm);
-        const historyMask = new Float32Array(b * ln * nm);
-        const week = new Float32Array(b * wn * nm);
-        const weekMask = new Float32Array(b * wn * nm);
-        const known = new Float32Array(b * t * nk);
-        const profile = new BigInt64Array(b);
+        const history = reusable(spare, 'history', b * ln * nm, 'float32');
+        const historyMask = reusable(spare, 'history_mask', b * ln * nm, 'float32');
+        const week = reusable(spare, 'week', b * wn * nm, 'float32');
+        const weekMask = reusable(spare, 'week_mask', b * wn * nm, 'float32');
+        const known = reusable(spare, 'known', b * t * nk, 'float32');
+        const profile = reusable(spare, 'static_profile', b, 'int64');
         writeSeries(history, historyMask, rows, ln, (r) => r.server.values);
         writeSeries(week, weekMask, rows, wn, (r) => r.server.context);
         rows.forEach((r, i) => {
@@ -137,7 +138,7 @@ export const CONTRACT_V2: ContractModule = {
         const j = METRIC_NAMES.indexOf(metric);
         const q = (k * nm + j) * td * nq;
         const w = (k * nm + j) * nv;
-        return { quantiles: out['quantiles'].slice(q, q + td * nq), encoderWeights: out['encoder_weights']!.slice(w, w + nv) };
+        return { quantiles: out['quantiles'].subarray(q, q + td * nq), encoderWeights: out['encoder_weights']!.subarray(w, w + nv) };
       },
     };
   },

@@ -11,6 +11,7 @@
 import type { MetricName, ProfileName } from '../profiles/profiles';
 import type { ModelManifest } from './manifest';
 import type { ModelInputs, ModelOutputs } from './session';
+import type { SpareTensors } from './inputs';
 import { CONTRACT_V1 } from './contract-v1';
 import { CONTRACT_V2 } from './contract-v2';
 
@@ -31,9 +32,9 @@ export interface ModelRow {
   readonly metrics: readonly MetricName[];
 }
 
-/** A series' forecast read from a batch's outputs. */
+/** A series' forecast read from a batch's outputs: views into them (copy what is kept). */
 export interface RowForecast {
-  /** [decoder_length × quantiles], metric units, as the model gave them (a copy). */
+  /** [decoder_length × quantiles], metric units, as the model gave them. */
   readonly quantiles: Float32Array;
   /** Past-variable importances of this series (model.json features.past_variables order). */
   readonly encoderWeights: Float32Array;
@@ -50,7 +51,8 @@ export interface ServingContract {
   readonly seriesPerRow: number;
   /** The batch rows that forecast a server's `ready` metrics. */
   rows(server: ServerWindow, ready: readonly MetricName[]): ModelRow[];
-  buildInputs(rows: readonly ModelRow[]): ModelInputs;
+  /** The batch's inputs; written into `spare` (an earlier batch's tensors, no longer in use) where its buffers have the sizes needed. */
+  buildInputs(rows: readonly ModelRow[], spare?: SpareTensors): ModelInputs;
   /** `metric` of batch row `k`. */
   output(out: ModelOutputs, k: number, metric: MetricName): RowForecast;
 }

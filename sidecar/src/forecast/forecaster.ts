@@ -16,16 +16,22 @@ import { continueSteadyClimb } from './climb';
 
 /** Something that runs the model on a batch (the worker runner; tests hand in an object literal). */
 export interface BatchRunner {
-  run(inputs: ModelInputs): Promise<ModelOutputs>;
+  /**
+   * `transfer`: the inputs are the runner's to keep (the forecast stage builds each batch once and
+   * never reads it again); `recycle`: where the runner may hand the input tensors back once the
+   * run is done with them, for a later batch to be written into.
+   */
+  run(inputs: ModelInputs, options?: { readonly transfer?: boolean; readonly recycle?: (tensors: ModelInputs['tensors']) => void }): Promise<ModelOutputs>;
   /** Batches it can run at once (inference workers); 1 when absent. */
   readonly concurrency?: number;
 }
 
 export interface SeriesForecast {
-  /** [decoder_length × quantiles], metric units, monotone in quantile. */
+  /**
+   * [decoder_length × quantiles], metric units, monotone in quantile. A view into one buffer per
+   * server (all its metrics' forecasts): one allocation per server instead of one per series.
+   */
   readonly quantiles: Float32Array;
-  /** Past-variable importances from the model's variable selection (model.json features.past_variables order). */
-  readonly encoderWeights: Float32Array;
 }
 
 /** How much history the model saw for an instance: with less than it can read, the rest is masked as missing. */
@@ -115,7 +121,8 @@ export async function forecastWindow(window: HistoryWindow, o: ForecastOptions, 
   const modelHours = Math.max((ln - 1) * window.step, contract.context ? (contract.context.length - 1) * contract.context.stepSeconds : 0) / 3600;
   const errors: Partial<Record<ForecastDropReason, number>> = {};
   const count = (reason: ForecastDropReason, k = 1): void => void (errors[reason] = (errors[reason] ?? 0) + k);
-  const rows: Array<{ instance: string; row: ModelRow }> = [];
+  // per row, its server's result and where the row's first metric's quantiles go in the server's buffer
+  const rows: Array<{ instance: string; row: ModelRow; quantiles: Float32Array; offset: number }> = [];
   const instances: Array<{
     instance: string;
     profile: ProfileName;
@@ -173,33 +180,49 @@ export async function forecastWindow(window: HistoryWindow, o: ForecastOptions, 
       else forecastable.push(m);
     }
     const server: ServerWindow = { profile, origin: window.end, values, ...(contextValues ? { context: contextValues } : {}) };
-    for (const row of contract.rows(server, forecastable)) rows.push({ instance, row });
+    // one buffer for all of the server's forecasts, each metric's a view into it
+    const quantiles = new Float32Array(forecastable.length * td * nq);
+    let offset = 0;
+    for (const row of contract.rows(server, forecastable)) {
+      rows.push({ instance, row, quantiles, offset });
+      offset += row.metrics.length * td * nq;
+    }
     const history = { hours: Number.isFinite(reach) ? Math.round((reach / 3600) * 10) / 10 : 0, modelHours: Math.round(modelHours * 10) / 10 };
     instances.push({ instance, profile, current, ready: ready && Object.keys(values).length > 0, history, forecasts: {} });
   }
   const byInstance = new Map(instances.map((i) => [i.instance, i]));
+  // input tensors of finished batches, written into by the next ones (a batch's inputs are ~0.7 MB)
+  const spare: Array<ModelInputs['tensors']> = [];
+  const recycle = (tensors: ModelInputs['tensors']): void => void spare.push(tensors);
   const runBatch = async (start: number): Promise<void> => {
     const chunk = rows.slice(start, start + o.batchSize);
     let out: ModelOutputs;
     try {
-      out = await o.runner.run(contract.buildInputs(chunk.map((j) => j.row)));
+      out = await o.runner.run(
+        contract.buildInputs(
+          chunk.map((j) => j.row),
+          spare.pop(),
+        ),
+        { transfer: true, recycle },
+      );
     } catch {
       // one failed batch never stops the cycle: its series keep their last forecast
       chunk.forEach((j) => count('inference', j.row.metrics.length));
       return;
     }
     chunk.forEach((job, k) => {
-      for (const metric of job.row.metrics) {
-        const f = contract.output(out, k, metric);
-        const q = f.quantiles;
+      job.row.metrics.forEach((metric, j) => {
+        const at = job.offset + j * td * nq;
+        const q = job.quantiles.subarray(at, at + td * nq);
+        q.set(contract.output(out, k, metric).quantiles);
         if (!sanitiseQuantiles(q, td, nq, metric)) {
           count('nan_output');
-          continue;
+          return;
         }
         const recent = job.row.server.values[metric];
         if (recent && o.criticalOf) continueSteadyClimb(q, recent, metric, window.step, o.manifest.quantiles, o.criticalOf(job.row.server.profile, metric));
-        byInstance.get(job.instance)!.forecasts[metric] = { quantiles: q, encoderWeights: f.encoderWeights };
-      }
+        byInstance.get(job.instance)!.forecasts[metric] = { quantiles: q };
+      });
     });
   };
   // every worker busy plus one batch queued behind them, so none waits for the main thread to

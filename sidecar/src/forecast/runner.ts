@@ -15,12 +15,24 @@ import { RequestWorker, workerScriptPath } from '../threads';
 import type { Device, ExecutionProvider, ModelInputs, ModelOutputs } from './session';
 import { ModelError } from './manifest';
 
+export interface RunOptions {
+  /** Move the input tensors' buffers to the worker instead of copying them (default false). */
+  readonly transfer?: boolean;
+  /** With `transfer`: called with the input tensors once the run is done with them, for the next batch to be written into. */
+  readonly recycle?: (tensors: ModelInputs['tensors']) => void;
+}
+
 export interface InferenceRunner {
   readonly provider: ExecutionProvider;
   readonly fallbackReason: string | undefined;
   /** Batches that can run at once (one per worker in use). */
   readonly concurrency: number;
-  run(inputs: ModelInputs): Promise<ModelOutputs>;
+  /**
+   * Runs one batch on the least busy worker. `transfer`: the inputs' buffers move to the worker
+   * instead of being copied (they are unusable here afterwards): a cycle builds each batch once,
+   * and a copy per batch would leave hundreds of MB of dead buffers per cycle for the collector.
+   */
+  run(inputs: ModelInputs, options?: RunOptions): Promise<ModelOutputs>;
   /** Releases the session (the worker stays for the next one). Idempotent. */
   stop(): Promise<void>;
 }
@@ -91,11 +103,15 @@ export async function startInferenceRunner(modelDir: string, o: RunnerOptions): 
     provider: first.provider,
     fallbackReason: first.fallbackReason,
     concurrency: loaded.length,
-    async run(inputs: ModelInputs): Promise<ModelOutputs> {
+    async run(inputs: ModelInputs, options?: RunOptions): Promise<ModelOutputs> {
       // the least busy worker takes the batch
       let best = loaded[0]!;
       for (const l of loaded) if (l.worker.pending.size < best.worker.pending.size) best = l;
-      const r = await best.worker.request({ type: 'run', session: best.session, inputs });
+      // each buffer once: two tensors may share one
+      const transfer = options?.transfer ? [...new Set(Object.values(inputs.tensors).map((t) => t.buffer as ArrayBuffer))] : [];
+      const recycle = options?.transfer === true ? options.recycle : undefined;
+      const r = await best.worker.request({ type: 'run', session: best.session, inputs, giveBack: recycle !== undefined }, transfer);
+      if (recycle && r['inputs']) recycle((r['inputs'] as ModelInputs).tensors);
       return r['outputs'] as ModelOutputs;
     },
     stop(): Promise<void> {

@@ -54,7 +54,17 @@ export async function createModelSession(model: LoadedModel, device: Device, thr
     ort.env.logLevel = 'fatal';
     logLevelSet = true;
   }
-  const base: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  const base: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    // Measured on the 2-core machine, 2 workers × 1 thread, batch 32 (inference alone): without
+    // the memory pattern (ORT's plan of one block for every intermediate tensor of a run) peak
+    // RSS is ~60 MB lower at the same series/s; without the CPU memory arena inference is ~4×
+    // slower and peak RSS no lower, so the arena stays.
+    enableCpuMemArena: true,
+    enableMemPattern: false,
+  };
   let session: ort.InferenceSession | undefined;
   let provider: ExecutionProvider = 'cpu';
   let fallbackReason: string | undefined;

@@ -6,8 +6,11 @@
  * again in another thread once loaded ("Module did not self-register"), so reloads add a session
  * here and release the old one instead of starting a new worker.
  *
- * Messages in:  { type: 'load', id, modelDir, device, threads, cudaDeviceId } | { type: 'run', id, session, inputs } | { type: 'release', id, session }
- * Messages out: { id, provider, fallbackReason, session } | { id, outputs } | { id, released } | { id, error }
+ * Messages in:  { type: 'load', id, modelDir, device, threads, cudaDeviceId } | { type: 'run', id, session, inputs, giveBack? } | { type: 'release', id, session }
+ * Messages out: { id, provider, fallbackReason, session } | { id, outputs, inputs? } | { id, released } | { id, error }
+ *
+ * `giveBack`: the run's input tensors go back with the outputs (moved, not copied), so the main
+ * thread writes the next batch into them instead of this thread collecting a dead copy per batch.
  */
 import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
@@ -17,7 +20,7 @@ import type { Device, ModelInputs, ModelSession } from './session';
 
 type Message =
   | { type: 'load'; id: number; modelDir: string; device: Device; threads: number; cudaDeviceId: number }
-  | { type: 'run'; id: number; session: number; inputs: ModelInputs }
+  | { type: 'run'; id: number; session: number; inputs: ModelInputs; giveBack?: boolean }
   | { type: 'release'; id: number; session: number };
 
 // Inference runs below the main thread's priority, so when workers keep every core busy the
@@ -46,7 +49,8 @@ async function handle(msg: Message): Promise<unknown> {
     case 'run': {
       const s = sessions.get(msg.session);
       if (!s) throw new Error(`no session ${msg.session}`);
-      return { id: msg.id, outputs: await s.run(msg.inputs) };
+      const outputs = await s.run(msg.inputs);
+      return msg.giveBack ? { id: msg.id, outputs, inputs: msg.inputs } : { id: msg.id, outputs };
     }
     case 'release': {
       await sessions.get(msg.session)?.release();
@@ -59,9 +63,10 @@ async function handle(msg: Message): Promise<unknown> {
 parentPort?.on('message', (msg: Message) => {
   handle(msg).then(
     (reply) => {
-      const r = reply as { outputs?: Record<string, Float32Array> };
-      // each buffer once: two outputs may share one
-      const transfer = r.outputs ? [...new Set(Object.values(r.outputs).map((o) => o.buffer as ArrayBuffer))] : [];
+      const r = reply as { outputs?: Record<string, Float32Array>; inputs?: ModelInputs };
+      // each buffer once: two outputs (or inputs) may share one
+      const arrays = [...Object.values(r.outputs ?? {}), ...Object.values(r.inputs?.tensors ?? {})];
+      const transfer = [...new Set(arrays.map((o) => o.buffer as ArrayBuffer))];
       parentPort!.postMessage(reply, transfer);
     },
     (e: unknown) => parentPort!.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) }),

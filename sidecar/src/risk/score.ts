@@ -48,8 +48,12 @@ export interface RiskResult {
   readonly topDriver: string | undefined;
   /** Risk computed on the p50 forecast at each horizon label. */
   readonly predicted: Readonly<Record<string, number>>;
-  /** Seconds until each percentile crosses the metric's critical threshold, +Inf if not within the forecast; keyed by metric then percentile label ("50"). */
-  readonly timeToBreach: Readonly<Partial<Record<MetricName, Readonly<Record<string, number>>>>>;
+  /**
+   * Seconds until each quantile crosses the metric's critical threshold, +Inf if not within the
+   * forecast; by metric, then in the order of `quantiles` (an array, not an object keyed "50",
+   * "90": integer-like keys would give each object a ~1 KB elements store, 6 per server).
+   */
+  readonly timeToBreach: Readonly<Partial<Record<MetricName, readonly number[]>>>;
 }
 
 const HOUR = 3600;
@@ -147,7 +151,7 @@ export function scoreRisk(input: RiskInput): RiskResult {
   const p50 = input.quantiles.indexOf(0.5);
   const p90 = input.quantiles.indexOf(0.9);
   const per: Array<{ metric: MetricName; level: number; trend: number }> = [];
-  const timeToBreach: Partial<Record<MetricName, Record<string, number>>> = {};
+  const timeToBreach: Partial<Record<MetricName, number[]>> = {};
   const predicted: Record<string, number> = Object.fromEntries(input.horizons.map((h) => [h.label, 0]));
   let predictedWorst = 0;
   let predictedMetric: MetricName | undefined;
@@ -170,8 +174,7 @@ export function scoreRisk(input: RiskInput): RiskResult {
       }
     }
     if (!m.forecast) continue;
-    const ttb: Record<string, number> = {};
-    input.quantiles.forEach((q, k) => (ttb[String(+(q * 100).toFixed(6))] = timeToCross(now, m.forecast!, nq, k, t.critical, input.step)));
+    const ttb = input.quantiles.map((_, k) => timeToCross(now, m.forecast!, nq, k, t.critical, input.step));
     timeToBreach[metric] = ttb;
     if (w === 0) continue;
     for (const h of input.horizons) {
@@ -188,12 +191,15 @@ export function scoreRisk(input: RiskInput): RiskResult {
       // for a breach at 2 h reads warning at +30m and danger at +1h, never "healthy" before it)
       for (const h of input.horizons) {
         const at = (h.index + 1) * input.step;
-        const ahead = (q: number): number => (ttb[String(q)] ?? Infinity) - at;
-        const f = Math.max(p50 >= 0 && ahead(50) > 0 ? leadTimeFloor(ahead(50), 'p50') : 0, p90 >= 0 && ahead(90) > 0 ? leadTimeFloor(ahead(90), 'p90') : 0);
+        const ahead = (k: number): number => ttb[k]! - at;
+        const f = Math.max(
+          p50 >= 0 && ahead(p50) > 0 ? leadTimeFloor(ahead(p50), 'p50') : 0,
+          p90 >= 0 && ahead(p90) > 0 ? leadTimeFloor(ahead(p90), 'p90') : 0,
+        );
         if (f > predicted[h.label]!) predicted[h.label] = f;
       }
-      const f50 = p50 >= 0 ? leadTimeFloor(ttb[String(50)] ?? Infinity, 'p50') : 0;
-      const f90 = p90 >= 0 ? leadTimeFloor(ttb[String(90)] ?? Infinity, 'p90') : 0;
+      const f50 = p50 >= 0 ? leadTimeFloor(ttb[p50]!, 'p50') : 0;
+      const f90 = p90 >= 0 ? leadTimeFloor(ttb[p90]!, 'p90') : 0;
       if (Math.max(f50, f90) > floor) {
         floor = Math.max(f50, f90);
         floorDriver = `${metric}_forecast`;
