@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# npm run train [-- --smoke] [-- --data DIR] [-- extra flags for foresight_tft.train]
+# npm run train:v1 [-- --smoke] [-- --data DIR] [-- extra flags for foresight_tft.train]
+# The previous model (contract version 1, one forward pass per series), kept to compare against and
+# for deployments that pin it; exports into models/foresight-tft-v1 (FORESIGHT_TRAIN_OUT overrides).
 # Generates the simulator's training history, then trains and exports the TFT with Debian's
 # Python (python3-torch 1.13, CPU). Reproducible: fixed seeds for the simulator and training.
 # The public real traces (docs/model.md, "Training data") are read from --data DIR, else
@@ -12,7 +14,7 @@ source "$root/models/train/train-common.sh"
 if [ "$smoke" = 1 ]; then
   out="${FORESIGHT_TRAIN_OUT:-$work/smoke}"
 else
-  out="${FORESIGHT_TRAIN_OUT:-$root/models/foresight-tft}"
+  out="${FORESIGHT_TRAIN_OUT:-$root/models/foresight-tft-v1}"
 fi
 # shellcheck source=simulator-args.sh
 source "$root/models/train/simulator-args.sh"

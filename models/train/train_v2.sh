@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# bash models/train/train_v2.sh [--smoke] [--data DIR] [extra flags for foresight_tft2.train]
-# Trains and exports Foresight TFT v2 (in development, not shipped: one pass per server, seasonal
-# lags, a week of hourly context) into models/foresight-tft2 (FORESIGHT_TRAIN_OUT overrides): generates the
+# npm run train [-- --smoke] [-- --data DIR] [-- extra flags for foresight_tft2.train]
+# Trains and exports the shipped model, Foresight TFT v2 (one pass per server, seasonal lags, a week
+# of hourly context), into models/foresight-tft (FORESIGHT_TRAIN_OUT overrides): generates the
 # simulator's training history (deterministic), adds the synthetic failure shapes, trains with
 # Debian's Python (python3-torch 1.13, CPU) and exports. Reproducible: fixed seeds; the schedule
 # anneals within --max-minutes (default 70), so a slower machine takes fewer steps.
@@ -15,7 +15,7 @@ source "$root/models/train/train-common.sh"
 if [ "$smoke" = 1 ]; then
   out="${FORESIGHT_TRAIN_OUT:-$work/smoke-v2}"
 else
-  out="${FORESIGHT_TRAIN_OUT:-$root/models/foresight-tft2}"
+  out="${FORESIGHT_TRAIN_OUT:-$root/models/foresight-tft}"
 fi
 # shellcheck source=simulator-args.sh
 source "$root/models/train/simulator-args.sh"

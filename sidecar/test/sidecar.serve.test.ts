@@ -235,7 +235,7 @@ describe('reload', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
-  test("when the model is swapped for a contract-2 model on reload, then it serves that model's forecasts and says how much week context each server had; a model of an unknown contract version is refused", async () => {
+  test("when a contract-1 model (the previous one, v1) is swapped for a contract-2 model on reload, then it serves that model's forecasts and says how much week context each server had; a model of an unknown contract version is refused", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'foresight-reload-v2-'));
     const file = path.join(dir, 'foresight.yml');
     const port = await freePort();
@@ -243,13 +243,14 @@ describe('reload', () => {
     // the smoke model forecasts 1 h: the published horizons stay within it
     const config = (model: string): string =>
       `listen: 127.0.0.1:${port}\nsource:\n  type: simulator\n  simulator:\n    history: 3d\nforecast:\n  horizons: [30m, 1h]\nmodel:\n  path: ${model}\n`;
-    await writeFile(file, config(path.join(REPO, 'models', 'foresight-tft')));
+    await writeFile(file, config(path.join(REPO, 'models', 'foresight-tft-v1')));
     const app = createApp({ loaded: await loadConfig(file, {}), configFile: file, repoRoot: REPO, log: () => undefined, env: {} });
     await app.start();
     try {
       const scrape = async (): Promise<ReturnType<typeof parseExposition>> => parseExposition(await (await fetch(`${app.address()}/metrics`)).text());
       const modelName = async (): Promise<string | undefined> => (await scrape()).find((s) => s.name === 'foresight_model_info')?.labels['model'];
-      const shipped = (JSON.parse(await readFile(path.join(REPO, 'models', 'foresight-tft', 'model.json'), 'utf8')) as { name: string }).name;
+      const shipped = (JSON.parse(await readFile(path.join(REPO, 'models', 'foresight-tft-v1', 'model.json'), 'utf8')) as { name: string }).name;
+      expect(shipped).toBe('foresight-tft');
       expect(await modelName()).toBe(shipped);
 
       const v3 = path.join(dir, 'v3');

@@ -7,7 +7,7 @@ p50 in units of the p10-p90 half-band, and choose the scale that puts `target` o
 The graph then multiplies every quantile's distance from p50 by that scale (model.band_scale),
 so the fix ships inside model.onnx and serving needs nothing new.
 
-    /usr/bin/python3 -m foresight_tft.calibrate --model models/foresight-tft --simulator-csv sim.csv
+    /usr/bin/python3 -m foresight_tft.calibrate --model models/foresight-tft-v1 --simulator-csv sim.csv
 
 re-calibrates an existing weights.pt and re-exports model.onnx, model.json and fixture.json.
 """

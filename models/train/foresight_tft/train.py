@@ -1,6 +1,6 @@
 """`npm run train`: trains the shipped TFT reproducibly and exports it.
 
-    /usr/bin/python3 -m foresight_tft.train --out models/foresight-tft --simulator-csv sim.csv
+    /usr/bin/python3 -m foresight_tft.train --out models/foresight-tft-v1 --simulator-csv sim.csv
     /usr/bin/python3 -m foresight_tft.train --smoke --out /tmp/smoke --simulator-csv tiny.csv
 """
 from __future__ import annotations

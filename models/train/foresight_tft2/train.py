@@ -1,6 +1,6 @@
 """Trains and exports Foresight TFT v2 reproducibly (models/train/train_v2.sh runs it).
 
-    /usr/bin/python3 -m foresight_tft2.train --out models/foresight-tft2 --simulator-csv sim.csv
+    /usr/bin/python3 -m foresight_tft2.train --out models/foresight-tft --simulator-csv sim.csv
     /usr/bin/python3 -m foresight_tft2.train --smoke --out /tmp/smoke2 --simulator-csv tiny.csv
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Validation of v2 against the shipped v1 model on the same windows of the VALIDATION hosts (never
 the test hosts), per source and per synthetic failure shape, plus the level-shift and ramp rates.
 
-    /usr/bin/python3 -m foresight_tft2.validate --model2 .work/v2-run1 --model1 ../foresight-tft --simulator-csv .work/simulator-0.csv
+    /usr/bin/python3 -m foresight_tft2.validate --model2 .work/v2-run1 --model1 ../foresight-tft-v1 --simulator-csv .work/simulator-0.csv
 
 Metric (per the field's convention, on validation windows): for each series window and horizon H,
 MASE = mean |forecast - actual| over steps 1..H divided by the series' in-sample MAE of seasonal

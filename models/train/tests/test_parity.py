@@ -1,7 +1,7 @@
 """Export boundary, Python side: PyTorch with the exported weights reproduces fixture.json's
 expected outputs within the parity tolerance (the sidecar asserts the same for onnxruntime-node).
 
-    FORESIGHT_MODEL_DIR=models/foresight-tft /usr/bin/python3 -m unittest discover -s models/train/tests
+    FORESIGHT_MODEL_DIR=models/foresight-tft-v1 /usr/bin/python3 -m unittest discover -s models/train/tests
 """
 import json
 import os
@@ -15,7 +15,7 @@ from foresight_tft.export import PARITY_ATOL, PARITY_RTOL
 from foresight_tft.model import INPUT_NAMES, OUTPUT_NAMES, TemporalFusionTransformer
 from foresight_tft.spec import ModelSpec
 
-MODEL_DIR = Path(os.environ.get("FORESIGHT_MODEL_DIR", Path(__file__).resolve().parents[2] / "foresight-tft"))
+MODEL_DIR = Path(os.environ.get("FORESIGHT_MODEL_DIR", Path(__file__).resolve().parents[2] / "foresight-tft-v1"))
 SPEC_FIELDS = {f for f in ModelSpec.__dataclass_fields__}
 
 

@@ -3,7 +3,7 @@ expected outputs within the parity tolerance (sidecar/test/model-v2.test.ts asse
 onnxruntime-node), quantiles never cross, and a server's forecast does not depend on the other
 servers in its batch.
 
-    FORESIGHT_MODEL_DIR=models/foresight-tft2 /usr/bin/python3 -m unittest discover -s tests_v2 -t .   (in models/train)
+    FORESIGHT_MODEL_DIR=models/foresight-tft /usr/bin/python3 -m unittest discover -s tests_v2 -t .   (in models/train)
 
 Kept apart from tests/ (version 1 models): each folder runs against its own contract.
 """
@@ -19,7 +19,7 @@ from foresight_tft.export import PARITY_ATOL, PARITY_RTOL
 from foresight_tft2.model import INPUT_NAMES, OUTPUT_NAMES, ServerTemporalFusionTransformer
 from foresight_tft2.spec import CONTRACT_VERSION, spec_from_json
 
-MODEL_DIR = Path(os.environ.get("FORESIGHT_MODEL_DIR", Path(__file__).resolve().parents[2] / "foresight-tft2"))
+MODEL_DIR = Path(os.environ.get("FORESIGHT_MODEL_DIR", Path(__file__).resolve().parents[2] / "foresight-tft"))
 
 
 def _manifest():

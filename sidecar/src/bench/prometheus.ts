@@ -5,7 +5,7 @@
  * sidecar's source stage (its own foresight_cycle_duration_seconds), Prometheus' own
  * scrape_duration_seconds and scrape_samples_scraped for the sidecar target, and the cost of the
  * history queries per query and per server: the 5-minute window the model reads, and one
- * query_range at a 1 h step over 8 days (the week of context model v2 reads).
+ * query_range at a 1 h step over 8 days (the week of context the shipped model, contract version 2, reads).
  * Writes the table into docs/scaling.md between the bench-prometheus markers (see docs/blocks.ts).
  */
 import { createHash } from 'node:crypto';
@@ -525,7 +525,7 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
       md += `| **${label[w]}: six metrics** | ${int(sum((a) => a.series))} | ${int(points)} | ${fmt(mb, 1)} | ${int(execMs)} | ${int(wallMs)} | ${int(loaded)} | ${int(peak)} (max) |\n`;
       md += `| per server | | ${fmt(points / o.servers, 0)} | ${fmt((mb * 1e3) / o.servers, 1)} KB | ${fmt(execMs / o.servers, 2)} | ${fmt(wallMs / o.servers, 2)} | ${int(loaded / o.servers)} | |\n`;
     }
-    md += `\n"source s" is the sidecar's own \`foresight_cycle_duration_seconds{stage="source"}\`: its six \`query_range\` reads in parallel, answers parsed in a worker thread. The query table runs the same default expressions one at a time after the cycles (each run twice, the second reported), without gzip, as the sidecar asks; "samples loaded" and "peak samples" are Prometheus' own \`stats=all\` figures (the peak is what \`--query.max-samples\`, 50 M by default, limits). The 8-day hourly read is model v2's week of context; before the last ${fmt(dense, 0)} h the backfill holds only the samples such a read touches, so its Prometheus time is a lower bound for a fully scraped week (answer size and points are exact). Scrape figures are Prometheus' own \`scrape_duration_seconds\` and \`scrape_samples_scraped\` for the sidecar target (\`honor_labels: true\`).\n`;
+    md += `\n"source s" is the sidecar's own \`foresight_cycle_duration_seconds{stage="source"}\`: its six \`query_range\` reads in parallel, answers parsed in a worker thread. The query table runs the same default expressions one at a time after the cycles (each run twice, the second reported), without gzip, as the sidecar asks; "samples loaded" and "peak samples" are Prometheus' own \`stats=all\` figures (the peak is what \`--query.max-samples\`, 50 M by default, limits). The 8-day hourly read is the shipped model's week of context (contract version 2); before the last ${fmt(dense, 0)} h the backfill holds only the samples such a read touches, so its Prometheus time is a lower bound for a fully scraped week (answer size and points are exact). Scrape figures are Prometheus' own \`scrape_duration_seconds\` and \`scrape_samples_scraped\` for the sidecar target (\`honor_labels: true\`).\n`;
     log(`wrote the table into ${await writeBlock(repoRoot, 'bench-prometheus', md)}`);
     return { markdown: md };
   } finally {
