@@ -16,7 +16,7 @@ describe('foresight.yml', () => {
     expect(config.source.step).toBe(300);
     expect(config.source.prometheus).toMatchObject({ url: 'http://prometheus:9090', timeout: 10, retries: 2 });
     expect(config.forecast).toEqual({ horizons: ['30m', '1h', '8h'], percentiles: [10, 50, 90], min_history: 19 * 3600, calibration_series: 500 });
-    expect(config.model).toEqual({ path: 'models/foresight-tft', device: 'auto', workers: 2, threads: 1, cuda: { device_id: 0 }, batch_size: 32 });
+    expect(config.model).toEqual({ path: 'models/foresight-tft', device: 'auto', workers: 2, threads: 1, cuda: { device_id: 0 }, batch_size: 8 });
     expect(Object.isFrozen(config.forecast.horizons)).toBe(true);
   });
 

@@ -40,7 +40,7 @@ export interface InferenceBench {
   readonly markdown: string;
 }
 
-export const INFERENCE_BATCHES = [16, 32, 64, 128, 256];
+export const INFERENCE_BATCHES = [4, 8, 16, 32, 64, 128];
 
 /** CPU seconds (user + system, every thread of this process) since `from`. */
 function cpuSeconds(from: NodeJS.CpuUsage): number {

@@ -10,14 +10,16 @@ import { UsageError } from './errors';
 export function addBenchCommand(program: Command, ctx: CliContext, repoRoot: string): void {
   program
     .command('bench')
-    .description('measure cycle time, inference throughput, event-loop lag and memory at 20 / 1,000 / 5,000 instances; updates the table in docs/scaling.md')
-    .option('--sizes <list>', 'fleet sizes', '20,1000,5000')
+    .description(
+      'measure cycle time, inference throughput, event-loop lag and memory at 1,000 / 5,000 / 10,000 instances; updates the table in docs/scaling.md',
+    )
+    .option('--sizes <list>', 'fleet sizes', '1000,5000,10000')
     .option(
       '--device <device>',
       'cpu, cuda or auto (a GPU run writes the GPU table in docs/scaling.md, e.g. --device cuda --sizes 1000,10000,100000 --batch 1024)',
       'cpu',
     )
-    .option('--batch <n>', 'rows per inference call: series, or servers for a contract-2 model', '32')
+    .option('--batch <n>', 'rows per inference call: series, or servers for a contract-2 model', '8')
     .option(
       '--model <dir>',
       "model directory to measure (default: FORESIGHT_MODEL, else the shipped model); the docs' tables are written only for the shipped model",

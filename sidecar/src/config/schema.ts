@@ -197,9 +197,9 @@ const model = z
       .int()
       .min(1)
       .max(65536)
-      .default(32)
+      .default(8)
       .describe(
-        'Rows per inference call: series for a contract-1 model, servers (all six series in one pass) for a contract-2 model (CPU: 32 balances speed and memory; a GPU wants hundreds or thousands).',
+        'Rows per inference call: series for a contract-1 model, servers (all six series in one pass) for a contract-2 model (CPU: the shipped contract-2 model is fastest at 4-8 servers per call, see npm run bench -- --inference; a contract-1 model at 16-32 series; a GPU wants hundreds or thousands).',
       ),
   })
   .describe('The forecasting model.');
