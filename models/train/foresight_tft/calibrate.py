@@ -43,6 +43,17 @@ def _needed_scale(q: np.ndarray, y: np.ndarray, quantiles: Sequence[float]) -> n
     return np.where(y >= mid, up, down)
 
 
+def smooth_scale(scale: np.ndarray) -> np.ndarray:
+    """[Td] -> [Td]: a +-SMOOTH_STEPS moving average over decoder steps, bounded to SCALE_BOUNDS."""
+    kernel = np.ones(2 * SMOOTH_STEPS + 1) / (2 * SMOOTH_STEPS + 1)
+    return np.clip(np.convolve(np.pad(scale, SMOOTH_STEPS, mode="edge"), kernel, mode="valid"), *SCALE_BOUNDS)
+
+
+def scale_at(scale: np.ndarray, td: int) -> Dict[str, float]:
+    """The fitted scale at the published horizons (what model.json records)."""
+    return {f"{m}m": round(float(scale[m // 5 - 1]), 3) for m in (30, 60, 120, 240, 480) if m // 5 <= td}
+
+
 def fit_band_scale(model: TemporalFusionTransformer, hosts: List[Host], val_names: Sequence[str], spec: ModelSpec, stride: int, log=print) -> Dict:
     """Fits model.band_scale in place on the validation hosts' held-out windows and returns
     what model.json records about it."""
@@ -72,10 +83,7 @@ def fit_band_scale(model: TemporalFusionTransformer, hosts: List[Host], val_name
         n = len(rows)
         raw = np.quantile(rows, TARGET_COVERAGE, axis=0) if n else everyone
         w = n / (n + PRIOR_WINDOWS)
-        scale = w * raw + (1 - w) * everyone  # shrink sparse profiles toward the pooled fit
-        kernel = np.ones(2 * SMOOTH_STEPS + 1) / (2 * SMOOTH_STEPS + 1)
-        padded = np.pad(scale, SMOOTH_STEPS, mode="edge")
-        scale = np.clip(np.convolve(padded, kernel, mode="valid"), *SCALE_BOUNDS)
+        scale = smooth_scale(w * raw + (1 - w) * everyone)  # shrink sparse profiles toward the pooled fit
         result[p] = scale
         before = float((rows <= 1.0).mean()) if n else None
         after = float((rows <= scale[None, :]).mean()) if n else None
@@ -83,7 +91,7 @@ def fit_band_scale(model: TemporalFusionTransformer, hosts: List[Host], val_name
             "windows": int(n),
             "coverage_before": None if before is None else round(before, 3),
             "coverage_after": None if after is None else round(after, 3),
-            "scale_at": {f"{m}m": round(float(scale[m // 5 - 1]), 3) for m in (30, 60, 120, 240, 480) if m // 5 <= td},
+            "scale_at": scale_at(scale, td),
         }
         if n:
             log(f"calibration {name}: {n} validation windows, p10-p90 coverage {before:.3f} -> {after:.3f}")

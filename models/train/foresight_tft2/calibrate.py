@@ -23,7 +23,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 import torch
 
-from foresight_tft.calibrate import PRIOR_WINDOWS, SCALE_BOUNDS, SMOOTH_STEPS, TARGET_COVERAGE, _needed_scale
+from foresight_tft.calibrate import PRIOR_WINDOWS, SCALE_BOUNDS, SMOOTH_STEPS, TARGET_COVERAGE, _needed_scale, scale_at, smooth_scale
 from foresight_tft.data import DEFAULT_DATA, REAL_SOURCES, Host, load_all
 
 from .data import make_batch, window_index
@@ -39,11 +39,6 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> np.ndarray:
     cw = np.cumsum(w[order], axis=0)  # [N,Td]
     pos = (cw >= q * cw[-1:]).argmax(axis=0)  # first row whose cumulative weight reaches q
     return xs[pos, np.arange(x.shape[1])]
-
-
-def smooth(scale: np.ndarray) -> np.ndarray:
-    kernel = np.ones(2 * SMOOTH_STEPS + 1) / (2 * SMOOTH_STEPS + 1)
-    return np.clip(np.convolve(np.pad(scale, SMOOTH_STEPS, mode="edge"), kernel, mode="valid"), *SCALE_BOUNDS)
 
 
 def fit_band_scale(model: ServerTemporalFusionTransformer, hosts: Sequence[Host], val_names: Sequence[str], spec: ModelSpecV2, stride: int, log=print) -> Dict:
@@ -91,7 +86,7 @@ def fit_band_scale(model: ServerTemporalFusionTransformer, hosts: Sequence[Host]
         n = int(sel.sum())
         raw = weighted_quantile(s_needed[sel], weight[sel], TARGET_COVERAGE) if n else everyone
         w = n / (n + PRIOR_WINDOWS)
-        result[k] = smooth(w * raw + (1 - w) * everyone)
+        result[k] = smooth_scale(w * raw + (1 - w) * everyone)
         if n:
             wk = weight[sel] / weight[sel].sum()
             before = float((wk[:, None] * (s_needed[sel] <= 1.0)).sum(axis=0).mean())
@@ -100,7 +95,7 @@ def fit_band_scale(model: ServerTemporalFusionTransformer, hosts: Sequence[Host]
                 "series_windows": n,
                 "coverage_before": round(before, 3),
                 "coverage_after": round(after, 3),
-                "scale_at": {f"{mm}m": round(float(result[k][mm // 5 - 1]), 3) for mm in (30, 60, 120, 240, 480) if mm // 5 <= td},
+                "scale_at": scale_at(result[k], td),
             }
             log(f"calibration {name}: {n} validation series-windows, p10-p90 coverage (sources weighted equally) {before:.3f} -> {after:.3f}")
     model.band_scale.copy_(torch.from_numpy(result))
