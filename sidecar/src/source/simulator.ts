@@ -16,6 +16,8 @@ import type { HistorySource, HistoryWindow } from './source';
 const INNER = 60;
 /** The rate window of the default expressions (RATE_WINDOW, 5m). */
 const RATE_SECONDS = 300;
+/** Servers per block of window buffers (each block is allocated, filled and copied between pauses of the event loop). */
+const BLOCK = 512;
 
 /** The last window read at one step, kept so the next read at that step copies the instants it shares. */
 interface LastRead {
@@ -96,14 +98,11 @@ export class SimulatorSource implements HistorySource {
         t0 = performance.now();
       }
     };
-    // one buffer per metric for the whole fleet, each server's window a view into it: tens of
-    // thousands of small typed arrays per cycle cost more in allocation and GC than the copy
+    // one buffer per metric for each block of BLOCK servers, each server's window a view into it:
+    // tens of thousands of small typed arrays per cycle cost more in allocation and GC than the
+    // copy, and one buffer for the whole fleet (170 MB at 10,000 servers) is allocated and zeroed
+    // in one go, holding the event loop
     const mine = this.mine;
-    const buffers = names.map(() => new Float64Array(mine.length * length));
-    for (let i = 0; i < mine.length; i++) {
-      const o = i * length;
-      instances.set(mine[i]!.instance, Object.fromEntries(names.map((m, j) => [m, buffers[j]!.subarray(o, o + length)])));
-    }
     const start = end - (length - 1) * step;
     // the instants the last read at this step holds (and that no change has touched since): copied, k in [from, to)
     const prev = this.last.get(step);
@@ -115,23 +114,27 @@ export class SimulatorSource implements HistorySource {
       from = Math.max(0, -shift);
       to = Math.min(length, prev.window.length - shift, Math.ceil((prev.validBefore - start) / step));
     }
-    if (to > from) {
-      const old = prev!.window;
-      for (let i = 0; i < mine.length; i++) {
-        if (i % 1024 === 0) await pause();
+    if (to <= from) from = to = 0;
+    for (let b = 0; b < mine.length; b += BLOCK) {
+      await pause();
+      const n = Math.min(BLOCK, mine.length - b);
+      const buffers = names.map(() => new Float64Array(n * length));
+      for (let i = 0; i < n; i++) {
         const o = i * length;
-        const was = old.instances.get(mine[i]!.instance)!;
-        for (let j = 0; j < 6; j++) buffers[j]!.set(was[names[j]!]!.subarray(from + shift, to + shift), o + from);
+        const views = Object.fromEntries(names.map((m, j) => [m, buffers[j]!.subarray(o, o + length)])) as Record<MetricName, Float64Array>;
+        instances.set(mine[b + i]!.instance, views);
+        if (to > from) {
+          const was = prev!.window.instances.get(mine[b + i]!.instance)!;
+          for (let j = 0; j < 6; j++) views[names[j]!].set(was[names[j]!]!.subarray(from + shift, to + shift), from);
+        }
       }
-    } else {
-      from = to = 0;
-    }
-    for (let k = 0; k < length; k++) {
-      if (k >= from && k < to) continue;
-      const t = start + k * step;
-      for (let i = 0; i < mine.length; i++) {
-        if (i % 256 === 0) await pause();
-        this.simulate(mine[i]!, t, buffers, i * length + k);
+      for (let k = 0; k < length; k++) {
+        if (k >= from && k < to) continue;
+        const t = start + k * step;
+        for (let i = 0; i < n; i++) {
+          if (i % 256 === 0) await pause();
+          this.simulate(mine[b + i]!, t, buffers, i * length + k);
+        }
       }
     }
     // the simulated servers carry their profile as a label, as a scrape config's target label would
