@@ -9,7 +9,7 @@ Data flow of one forward pass (B servers, M metrics, Te encoder, Td decoder, T =
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -26,7 +26,33 @@ from foresight_tft.modules import (
     VariableSelectionNetwork,
 )
 
-from .spec import DAY_STEPS, HOUR_STEPS, LOG_METRICS, REGIME_LAGS_HOURS, ModelSpecV2
+from .spec import DAY_STEPS, HOUR_STEPS, LOG_METRICS, REGIME_LAGS_HOURS, TREND_CLAMP, ModelSpecV2
+
+HALF_HOUR = HOUR_STEPS // 2
+
+
+def masked_mean(values: torch.Tensor, observed: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """[R,1] mean of the observed values of each row, and [R,1] how many were observed."""
+    n = observed.sum(dim=1, keepdim=True)
+    return (values * observed).sum(dim=1, keepdim=True) / n.clamp(min=1.0), n
+
+
+def last_hour_line(values: torch.Tensor, observed: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The least-squares line through the observed values of the last hour of each row ([R,Te] in):
+    its slope per step, its value at the origin (the last step), the residuals' root mean square
+    ([R,1] each) and whether at least three samples were observed ([R,1], 0 or 1)."""
+    v, o = values[:, -HOUR_STEPS:], observed[:, -HOUR_STEPS:]  # [R,12]
+    x = torch.arange(HOUR_STEPS, dtype=v.dtype, device=v.device).unsqueeze(0)  # [1,12]
+    xm, n = masked_mean(x + 0.0 * v, o)
+    ym, _ = masked_mean(v, o)
+    dx = (x - xm) * o
+    sxx = (dx * dx).sum(dim=1, keepdim=True)
+    slope = (dx * (v - ym)).sum(dim=1, keepdim=True) / sxx.clamp(min=1e-6)
+    at_origin = ym + slope * (HOUR_STEPS - 1 - xm)
+    resid = (v - ym - slope * (x - xm)) * o
+    rms = torch.sqrt((resid * resid).sum(dim=1, keepdim=True) / n.clamp(min=1.0) + 1e-8)
+    ok = (n >= 3).to(v.dtype)
+    return slope * ok, at_origin, rms, ok
 
 # Input and output names, in order: the export contract (model.json repeats them).
 INPUT_NAMES = ["history", "history_mask", "week", "week_mask", "known", "static_profile"]
@@ -164,6 +190,14 @@ class ServerTemporalFusionTransformer(nn.Module):
                 mean = (values[:, -n:] * observed[:, -n:]).sum(dim=1, keepdim=True) / seen.clamp(min=1.0)
                 cands.append(mean.expand(-1, td))
                 avail.append((seen > 0).to(values.dtype).expand(-1, td))
+        if self.spec.change_candidates:
+            mean, seen = masked_mean(values[:, -HALF_HOUR:], observed[:, -HALF_HOUR:])
+            cands.append(mean.expand(-1, td))
+            avail.append((seen > 0).to(values.dtype).expand(-1, td))
+            slope, at_origin, _, ok = last_hour_line(values, observed)
+            ahead = torch.arange(1, td + 1, dtype=values.dtype, device=values.device).unsqueeze(0)  # [1,Td]
+            cands.append(at_origin + torch.clamp(slope * ahead, -TREND_CLAMP, TREND_CLAMP))  # [R,Td]
+            avail.append(ok.expand(-1, td))
         cands += [lag_day[..., 0], lag_week[..., 0]]
         avail += [lag_day[..., 1], lag_week[..., 1]]
         candidates, available = torch.stack(cands, dim=-1), torch.stack(avail, dim=-1)  # [R,Td,C] x2
@@ -171,11 +205,11 @@ class ServerTemporalFusionTransformer(nn.Module):
         w = torch.softmax(self.naive_mix(x) + (available - 1.0) * 1e9, dim=-1) * available  # [R,Td,C]
         return (w * candidates).sum(dim=-1)  # [R,Td,C] -> [R,Td]
 
-    @staticmethod
-    def regime(y: torch.Tensor, ym: torch.Tensor, w: torch.Tensor, wm: torch.Tensor, te: int) -> torch.Tensor:
+    def regime(self, y: torch.Tensor, ym: torch.Tensor, w: torch.Tensor, wm: torch.Tensor, te: int) -> torch.Tensor:
         """[R,F]: per series (scaled units), log mean absolute error of the naive forecasts on the series'
         own history, each followed by its availability (0 when no pair of observed samples exists):
-        5-minute persistence and the day lag over the encoder, the REGIME_LAGS_HOURS lags over the week."""
+        5-minute persistence and the day lag over the encoder, the REGIME_LAGS_HOURS lags over the week;
+        then (spec.change_features) the shape of the last hour, see change_features."""
 
         def err(a, am, b, bm):
             both = am * bm
@@ -188,7 +222,28 @@ class ServerTemporalFusionTransformer(nn.Module):
         feats += err(y[:, -te:], ym[:, -te:], y[:, :te], ym[:, :te])  # the day lag over the encoder
         for k in REGIME_LAGS_HOURS:
             feats += err(w[:, k:], wm[:, k:], w[:, :-k], wm[:, :-k])
+        if self.spec.change_features:
+            feats += self.change_features(y[:, -te:], ym[:, -te:], feats[0])
         return torch.cat(feats, dim=1)
+
+    @staticmethod
+    def change_features(v: torch.Tensor, o: torch.Tensor, log_noise: torch.Tensor) -> List[torch.Tensor]:
+        """[R,1] x5 of the encoder ([R,Te] in, scaled units): the last hour's line (slope per hour and
+        residual spread), the step from the encoder before the last hour to the last 30 minutes in units
+        of the 5-minute noise (log_noise: log(persistence error + 0.05)), the spread of the last 30
+        minutes, and their availability. Signed magnitudes go through sign(x) log(1 + |x|)."""
+
+        def slog(x: torch.Tensor) -> torch.Tensor:
+            return torch.sign(x) * torch.log1p(torch.abs(x))
+
+        slope, _, rms, ok = last_hour_line(v, o)
+        recent, n_recent = masked_mean(v[:, -HALF_HOUR:], o[:, -HALF_HOUR:])
+        before, n_before = masked_mean(v[:, :-HOUR_STEPS], o[:, :-HOUR_STEPS])
+        dev = (v[:, -HALF_HOUR:] - recent) * o[:, -HALF_HOUR:]
+        spread = torch.sqrt((dev * dev).sum(dim=1, keepdim=True) / n_recent.clamp(min=1.0) + 1e-8)
+        has = ok * (n_recent > 0).to(v.dtype) * (n_before > 0).to(v.dtype)
+        step = (recent - before) / torch.exp(log_noise)  # exp(log(noise + 0.05)) = noise + 0.05
+        return [slog(slope * HOUR_STEPS) * has, torch.log(rms + 0.05) * has, slog(step) * has, torch.log(spread + 0.05) * has, has]
 
     def metric_rows(self, history: torch.Tensor) -> torch.Tensor:
         """[B*M] int64: the metric index of each series row. Built from a tensor of the batch so the

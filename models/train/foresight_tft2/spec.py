@@ -24,6 +24,8 @@ DAY_STEPS = 288  # 24 h of 5-minute steps
 WEEK_HOURS = 168
 HOUR_STEPS = 12
 REGIME_LAGS_HOURS = [1, 4, 8, 24, 168]  # lags of the hourly week whose errors describe a series' regime
+CHANGE_FEATURES = 5  # columns of the last hour's shape (spec.change_features)
+TREND_CLAMP = 30.0  # the trend candidate stays within this many scaled units of the line's last value
 
 
 @dataclass
@@ -59,6 +61,16 @@ class ModelSpecV2:
     # history). Without a cap a flat series' small scale times a wide upper quantile exponentiates into
     # bands of 10^5 x the history (seen on Bitbrains network series). 0 = no cap (models before it).
     log_headroom: float = 1.0
+    # two more naive candidates for changes that persist: the mean of the last 30 minutes (after a step
+    # held 30 min it is all new level, where the hour's mean still mixes in the old one) and the least-squares
+    # line of the last hour continued over the decoder (a ramp towards a threshold); without them the mix can
+    # only revert to a smoothed level or copy a lag, and a held step or a climb is forecast to fade
+    change_candidates: bool = True
+    # per series, what the last hour looks like (scaled units): the slope of its least-squares line, the
+    # line's residual spread, the step between the last 30 minutes and the encoder before the last hour
+    # relative to the series' 5-minute noise, and the spread of the last 30 minutes; with an availability
+    # flag. Fed with the regime errors, so the mix can tell a clean step or ramp from a noisy excursion
+    change_features: bool = True
     quantiles: List[float] = field(default_factory=lambda: list(QUANTILES))
     profiles: List[str] = field(default_factory=lambda: list(PROFILES))
     metrics: List[str] = field(default_factory=lambda: list(METRICS))
@@ -89,7 +101,8 @@ class ModelSpecV2:
     @property
     def naive_candidates(self) -> List[str]:
         smooth = (["mean_1h", "mean_encoder"] + (["mean_day"] if self.day_mean_candidate else [])) if self.smooth_candidates else []
-        return ["last", *smooth, "lag_day", "lag_week"]
+        change = ["mean_30m", "trend_1h"] if self.change_candidates else []
+        return ["last", *smooth, *change, "lag_day", "lag_week"]
 
     def step_weights(self) -> List[float]:
         """Loss weight of each decoder step (mean 1): see horizon_weighted_loss."""
@@ -104,7 +117,9 @@ class ModelSpecV2:
     @property
     def regime_width(self) -> int:
         """Columns of the regime features: a value and an availability flag per error."""
-        return 2 * len(REGIME_LAGS_HOURS) + 4 if self.regime_features else 0
+        if not self.regime_features:
+            return 0
+        return 2 * len(REGIME_LAGS_HOURS) + 4 + (CHANGE_FEATURES if self.change_features else 0)
 
     @property
     def past_variables(self) -> List[str]:
@@ -137,6 +152,8 @@ ADDED_FIELDS = {
     "day_mean_candidate": False,
     "horizon_weighted_loss": False,
     "log_headroom": 0.0,
+    "change_candidates": False,
+    "change_features": False,
 }
 
 
