@@ -2,7 +2,7 @@
  * Stages import forward only. The sidecar's folders follow the data, and a module may import
  * from its own stage or an earlier one, never from a later one:
  *
- *   (profiles, docs) → config → (series, http, threads, processes) → simulator → source
+ *   (profiles, docs) → config → (series, http, threads, processes, pause) → simulator → source
  *   → forecast → risk → exporter → api → app → bench → eval → cli → main
  *
  * `profiles`, `config` and the shared helpers come first because every stage reads them; the
@@ -19,7 +19,7 @@ const STAGES: readonly (readonly string[])[] = [
   // docs: the generated-block writer (config/reference.ts and the bench and eval reports use it)
   ['profiles', 'docs'],
   ['config'],
-  ['series', 'http', 'threads', 'processes'],
+  ['series', 'http', 'threads', 'processes', 'pause'],
   ['simulator'],
   ['source'],
   ['forecast'],
