@@ -12,11 +12,11 @@ const STEP = 300;
 const LEN = 12;
 const OPTIONS = { step: STEP, staleness: 2 * STEP, keepStale: 1800, forgetAfter: 7200 };
 
-type Values = Partial<Record<MetricName, Float64Array>>;
+type Values = Partial<Record<MetricName, Float32Array>>;
 
 /** A full window of `v` for every metric, with the last `gap` points missing for the listed ones. */
 function values(v: number, gap = 0, gapped: readonly MetricName[] = METRIC_NAMES): Values {
-  return Object.fromEntries(METRIC_NAMES.map((m) => [m, Float64Array.from({ length: LEN }, (_, i) => (gapped.includes(m) && i >= LEN - gap ? NaN : v))]));
+  return Object.fromEntries(METRIC_NAMES.map((m) => [m, Float32Array.from({ length: LEN }, (_, i) => (gapped.includes(m) && i >= LEN - gap ? NaN : v))]));
 }
 
 function windowOf(end: number, byInstance: Record<string, Values>, failed: MetricName[] = []): HistoryWindow {

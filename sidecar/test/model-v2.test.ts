@@ -138,13 +138,13 @@ describeWithTorch()('v2 model: smoke training run and parity', () => {
 
 /** Server `b` of the fixture as the forecast stage gets it: raw values, NaN where the mask is 0. */
 function fixtureServer(f: Fixture, b: number, origin: number): ServerWindow {
-  const series = (name: 'history' | 'week'): Record<MetricName, Float64Array> => {
+  const series = (name: 'history' | 'week'): Record<MetricName, Float32Array> => {
     const [, n, m] = f.inputs[name]!.shape as [number, number, number];
     const v = f.inputs[name]!.data;
     const mask = f.inputs[`${name}_mask`]!.data;
     return Object.fromEntries(
-      METRIC_NAMES.map((metric, j) => [metric, Float64Array.from({ length: n }, (_, k) => (mask[(b * n + k) * m + j] ? v[(b * n + k) * m + j]! : NaN))]),
-    ) as Record<MetricName, Float64Array>;
+      METRIC_NAMES.map((metric, j) => [metric, Float32Array.from({ length: n }, (_, k) => (mask[(b * n + k) * m + j] ? v[(b * n + k) * m + j]! : NaN))]),
+    ) as Record<MetricName, Float32Array>;
   };
   return { profile: PROFILE_NAMES[f.inputs['static_profile']!.data[b]!]!, origin, values: series('history'), context: series('week') };
 }
@@ -208,7 +208,7 @@ describe('v2 model served: the committed smoke model', () => {
       end: origin,
       step: 300,
       length: ln,
-      instances: new Map(servers.map((s, k) => [`host${k}`, s.values as Record<MetricName, Float64Array>])),
+      instances: new Map(servers.map((s, k) => [`host${k}`, s.values as Record<MetricName, Float32Array>])),
       profiles: new Map(servers.map((s, k) => [`host${k}`, s.profile])),
       dropped: {},
       failed: [],
@@ -217,7 +217,7 @@ describe('v2 model served: the committed smoke model', () => {
       end: origin,
       step: 3600,
       length: 172,
-      instances: new Map(servers.map((s, k) => [`host${k}`, s.context as Record<MetricName, Float64Array>])),
+      instances: new Map(servers.map((s, k) => [`host${k}`, s.context as Record<MetricName, Float32Array>])),
       dropped: {},
       failed: [],
     };

@@ -7,7 +7,7 @@
  */
 import type { ProfileName, ProfileThresholds } from '../profiles/profiles';
 import { METRIC_NAMES } from '../profiles/profiles';
-import type { HistoryWindow } from '../source/source';
+import type { HistoryWindow, SeriesValues } from '../source/source';
 import type { InstanceForecast } from '../forecast/forecaster';
 import { assessFleet } from '../risk/assess';
 
@@ -35,11 +35,11 @@ export async function pastRisk(
     // a slice of the fleet at a time, the event loop given back in between: a step over
     // 10,000 instances in one go would hold /metrics for hundreds of milliseconds
     for (let from = 0; from < stateOnly.length; from += SLICE) {
-      const upTo = new Map<string, Partial<Record<(typeof METRIC_NAMES)[number], Float64Array>>>();
+      const upTo = new Map<string, Partial<Record<(typeof METRIC_NAMES)[number], SeriesValues>>>();
       const scored: InstanceForecast[] = [];
       for (const inst of stateOnly.slice(from, from + SLICE)) {
         const values = window.instances.get(inst.instance) ?? {};
-        const cut: Partial<Record<(typeof METRIC_NAMES)[number], Float64Array>> = {};
+        const cut: Partial<Record<(typeof METRIC_NAMES)[number], SeriesValues>> = {};
         let seen = false;
         for (const m of METRIC_NAMES) {
           const v = values[m];

@@ -7,6 +7,7 @@ import type { ForecastSnapshot, InstanceState } from '../exporter/exposition';
 import { METRIC_NAMES } from '../profiles/profiles';
 import type { InstanceRisk } from '../risk/assess';
 import { LEVELS } from '../risk/levels';
+import { single } from '../series/precision';
 import type { FleetSourceJson } from '@foresight/contract';
 import type { HistoryWindow } from '../source/source';
 import type { Runtime } from './runtime';
@@ -42,7 +43,7 @@ export function fleetJson(
       history: i.history ?? null,
       ...riskJson(s?.risk.get(i.instance), s?.states?.get(i.instance)),
       recent: recent(i.instance),
-      current: Object.fromEntries(Object.entries(i.current).map(([k, v]) => [k, Number.isFinite(v) ? v : null])),
+      current: Object.fromEntries(Object.entries(i.current).map(([k, v]) => [k, Number.isFinite(v) ? single(v) : null])),
     })),
   };
 }
@@ -93,12 +94,15 @@ export function forecastJson(instance: string, s: ForecastSnapshot | undefined, 
         return [
           m,
           {
-            history: Array.from(hist[m]!.subarray(hist[m]!.length - shown), (v, k) => [start + k * w.step, Number.isFinite(v) ? v : null]),
+            history: Array.from(hist[m]!.subarray(hist[m]!.length - shown), (v, k) => [start + k * w.step, Number.isFinite(v) ? single(v) : null]),
             forecast: f
               ? {
                   times: Array.from({ length: td }, (_, h) => origin + (h + 1) * w.step),
                   quantiles: Object.fromEntries(
-                    rt.manifest.quantiles.map((q, k) => [String(+(q * 100).toFixed(6)), Array.from({ length: td }, (_, h) => f.quantiles[h * nq + k])]),
+                    rt.manifest.quantiles.map((q, k) => [
+                      String(+(q * 100).toFixed(6)),
+                      Array.from({ length: td }, (_, h) => single(f.quantiles[h * nq + k]!)),
+                    ]),
                   ),
                 }
               : null,

@@ -20,7 +20,7 @@ import type { ModelInputs, ModelOutputs } from '../forecast/session';
 import { profileMatcher } from '../profiles/match';
 import { DEFAULT_THRESHOLDS, PERCENT_METRICS } from '../profiles/profiles';
 import type { MetricName } from '../profiles/profiles';
-import type { HistoryWindow } from '../source/source';
+import type { HistoryWindow, SeriesValues } from '../source/source';
 import { fillGaps, lastValue, linearExtrapolation, seasonalNaive } from './baselines';
 import { readRealSource, readSimulatorCsv, STEP } from './data';
 import type { EvalHost } from './data';
@@ -172,10 +172,10 @@ function modelReads(
 }
 
 /** Every metric's `length` values `every` steps apart, the last at row `origin`; NaN before the series starts. */
-function sample(values: Partial<Record<MetricName, Float64Array>>, origin: number, length: number, every: number): Partial<Record<MetricName, Float64Array>> {
-  const out: Partial<Record<MetricName, Float64Array>> = {};
+function sample(values: Partial<Record<MetricName, Float64Array>>, origin: number, length: number, every: number): Partial<Record<MetricName, SeriesValues>> {
+  const out: Partial<Record<MetricName, SeriesValues>> = {};
   for (const [m, v] of Object.entries(values) as Array<[MetricName, Float64Array]>) {
-    const w = new Float64Array(length);
+    const w = new Float32Array(length);
     for (let k = 0; k < length; k++) {
       const i = origin - (length - 1 - k) * every;
       w[k] = i >= 0 && i < v.length ? v[i]! : NaN;

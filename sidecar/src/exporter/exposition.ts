@@ -11,6 +11,7 @@ import type { InstanceForecast } from '../forecast/forecaster';
 import type { InstanceRisk } from '../risk/assess';
 import type { HorizonSpec, PercentileSpec } from '../forecast/horizons';
 import { escapeLabelValue } from '@foresight/contract';
+import { single } from '../series/precision';
 
 /** Whether a server's published values are this cycle's (see app/freshness.ts). */
 export interface InstanceState {
@@ -68,7 +69,7 @@ function round(v: number): number {
 function fmt(v: number): string {
   if (v === Infinity) return '+Inf';
   if (v === -Infinity) return '-Inf';
-  return String(v);
+  return String(single(v));
 }
 
 /** The forecast series of a snapshot, a line (or header) at a time. */

@@ -7,7 +7,7 @@
 import type { MetricName, ProfileName } from '../profiles/profiles';
 import type { ProfileOf } from '../profiles/match';
 import { METRIC_NAMES, PERCENT_METRICS } from '../profiles/profiles';
-import type { HistoryWindow } from '../source/source';
+import type { HistoryWindow, SeriesValues } from '../source/source';
 import type { ModelManifest } from './manifest';
 import type { ModelInputs, ModelOutputs } from './session';
 import type { ModelRow, ServerWindow } from './contract';
@@ -78,7 +78,7 @@ export interface ForecastOptions {
   readonly criticalOf?: (profile: ProfileName, metric: MetricName) => number;
 }
 
-function latest(values: Float64Array | undefined): number {
+function latest(values: SeriesValues | undefined): number {
   if (!values) return NaN;
   for (let i = values.length - 1; i >= Math.max(0, values.length - 3); i--) if (Number.isFinite(values[i]!)) return values[i]!;
   return NaN;
@@ -102,9 +102,9 @@ export function sanitiseQuantiles(q: Float32Array, steps: number, nq: number, me
 }
 
 /** The last `n` values of `v`, NaN-padded at the front when it holds fewer. */
-function tail(v: Float64Array, n: number): Float64Array {
+function tail(v: SeriesValues, n: number): SeriesValues {
   if (v.length >= n) return v.length === n ? v : v.subarray(v.length - n);
-  const out = new Float64Array(n).fill(NaN);
+  const out = new Float32Array(n).fill(NaN);
   out.set(v, n - v.length);
   return out;
 }
@@ -138,7 +138,7 @@ export async function forecastWindow(window: HistoryWindow, o: ForecastOptions, 
     await pause();
     const profile = o.profileOf(instance, window.profiles?.get(instance));
     const current = Object.fromEntries(METRIC_NAMES.map((m) => [m, latest(metrics[m])])) as Record<MetricName, number>;
-    const values: Partial<Record<MetricName, Float64Array>> = {};
+    const values: Partial<Record<MetricName, SeriesValues>> = {};
     // seconds from the oldest observed value read (any metric, either read) to the origin
     let reach = -Infinity;
     for (const m of METRIC_NAMES) {
@@ -152,7 +152,7 @@ export async function forecastWindow(window: HistoryWindow, o: ForecastOptions, 
         }
       }
     }
-    let contextValues: Partial<Record<MetricName, Float64Array>> | undefined;
+    let contextValues: Partial<Record<MetricName, SeriesValues>> | undefined;
     if (contract.context && context) {
       const c = context.instances.get(instance);
       if (c) {

@@ -22,7 +22,7 @@ import { parseMatrix } from './matrix';
 import { checkValue } from './validate';
 import type { DropReason } from './validate';
 import type { MatrixSeries } from './matrix';
-import type { FetchOptions, HistorySource, HistoryWindow } from './source';
+import type { FetchOptions, HistorySource, HistoryWindow, SeriesValues } from './source';
 
 /** Prometheus refuses query_range results of more than 11,000 points per series. */
 export const MAX_POINTS = 11000;
@@ -77,7 +77,7 @@ export class PrometheusSource implements HistorySource {
 
   async fetch(end: number, length: number, step: number, options: FetchOptions = {}): Promise<HistoryWindow> {
     const start = end - (length - 1) * step;
-    const instances = new Map<string, Partial<Record<MetricName, Float64Array>>>();
+    const instances = new Map<string, Partial<Record<MetricName, SeriesValues>>>();
     const dropped: Partial<Record<MetricName, Partial<Record<DropReason, number>>>> = {};
     const failed: Array<{ metric: MetricName; error: SourceError }> = [];
     // one wall-clock deadline for the whole read: every query, retry and answer body
@@ -111,7 +111,7 @@ export class PrometheusSource implements HistorySource {
               const instance = s.metric['instance']!;
               let row = instances.get(instance);
               if (!row) instances.set(instance, (row = {}));
-              const values = row[metric] ?? new Float64Array(length).fill(NaN);
+              const values = row[metric] ?? new Float32Array(length).fill(NaN);
               row[metric] = values;
               let nonFinite = 0;
               for (let j = 0; j < s.times.length; j++) {

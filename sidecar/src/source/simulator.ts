@@ -10,7 +10,7 @@ import type { MetricName } from '../profiles/profiles';
 import type { SimServer } from '../simulator/fleet';
 import type { Simulation } from '../simulator/simulation';
 import { metricsFromGauges } from '../simulator/simulation';
-import type { HistorySource, HistoryWindow } from './source';
+import type { HistorySource, HistoryWindow, SeriesValues } from './source';
 import { loopPauser } from '../pause';
 
 /** Rates are averaged over RATE_SECONDS at this resolution (seconds). */
@@ -64,7 +64,7 @@ export class SimulatorSource implements HistorySource {
   }
 
   /** The six metrics of server `s` at instant `t`, written at `o` of each buffer (NaN before the history starts). */
-  private simulate(s: SimServer, t: number, buffers: readonly Float64Array[], o: number): void {
+  private simulate(s: SimServer, t: number, buffers: readonly SeriesValues[], o: number): void {
     if (t < this.historyStart) {
       for (let j = 0; j < 6; j++) buffers[j]![o] = NaN;
       return;
@@ -90,7 +90,7 @@ export class SimulatorSource implements HistorySource {
 
   async fetch(end: number, length: number, step: number): Promise<HistoryWindow> {
     const names: MetricName[] = ['cpu', 'memory', 'disk', 'iowait', 'load', 'network'];
-    const instances = new Map<string, Partial<Record<MetricName, Float64Array>>>();
+    const instances = new Map<string, Partial<Record<MetricName, SeriesValues>>>();
     // large simulated fleets: the event loop is given back every few ms so the HTTP API keeps answering
     const pause = loopPauser();
     // one buffer per metric for each block of BLOCK servers, each server's window a view into it:
@@ -113,11 +113,11 @@ export class SimulatorSource implements HistorySource {
     for (let b = 0; b < mine.length; b += BLOCK) {
       await pause();
       const n = Math.min(BLOCK, mine.length - b);
-      const buffers = names.map(() => new Float64Array(n * length));
+      const buffers = names.map(() => new Float32Array(n * length));
       for (let i = 0; i < n; i++) {
         if (i % 32 === 0) await pause();
         const o = i * length;
-        const views = Object.fromEntries(names.map((m, j) => [m, buffers[j]!.subarray(o, o + length)])) as Record<MetricName, Float64Array>;
+        const views = Object.fromEntries(names.map((m, j) => [m, buffers[j]!.subarray(o, o + length)])) as Record<MetricName, SeriesValues>;
         instances.set(mine[b + i]!.instance, views);
         if (to > from) {
           const was = prev!.window.instances.get(mine[b + i]!.instance)!;
