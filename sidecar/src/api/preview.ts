@@ -8,13 +8,13 @@
 export function renderPreviewPage(withViews: boolean): string {
   if (withViews) {
     return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Foresight preview</title>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Foresight preview</title>
 <style>body{font:14px/1.4 system-ui,sans-serif;margin:12px 16px;color:#24292e}h1{font-size:18px;margin:0}</style></head>
 <body><h1>Foresight</h1><div id="root"></div><script src="preview.js"></script></body></html>
 `;
   }
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Foresight preview</title>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Foresight preview</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
 table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}
