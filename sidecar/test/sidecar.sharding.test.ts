@@ -158,6 +158,7 @@ describeWith(['prometheus', 'promtool'])('two sharded replicas against one real 
       30_000,
       200,
     );
+    // once the encoded copy is ready the rendered text is released: a plain scrape is decoded from that copy
     const plain = await getMetrics(app, false);
     expect(plain.encoding).toBeUndefined();
     const forecasts = (text: string): string[] =>

@@ -5,6 +5,7 @@
  * The handlers only read what the app hands them; nothing here computes forecasts.
  */
 import http from 'node:http';
+import { Readable, pipeline } from 'node:stream';
 import type { Simulation } from '../simulator/simulation';
 import { CONTROL_PATHS, controlSimulator } from '../simulator/control';
 import type { ControlPath } from '../simulator/control';
@@ -21,8 +22,11 @@ export class ReloadInProgressError extends Error {
 
 export interface ApiDeps {
   readonly listen: string;
-  /** The exposition in parts, written one after another (a large fleet's text is never copied into one string). */
-  readonly metrics: () => ReadonlyArray<string | Buffer>;
+  /**
+   * The exposition in parts, written one after another (a large fleet's text is never copied into
+   * one string); a stream part is piped in its turn (a body decoded as it is sent).
+   */
+  readonly metrics: () => ReadonlyArray<string | Buffer | Readable>;
   /**
    * The same body gzip-encoded, as gzip members to send one after another (a multi-member gzip
    * stream decodes to the concatenation), or undefined when no encoded copy is ready: the
@@ -176,8 +180,22 @@ function sendMetrics(d: ApiDeps, req: http.IncomingMessage, res: http.ServerResp
     vary: 'Accept-Encoding',
     ...(gz ? { 'content-encoding': 'gzip' } : {}),
   });
-  for (const part of parts.slice(0, -1)) res.write(part);
-  res.end(parts[parts.length - 1] ?? '');
+  if (parts.every((p): p is string | Buffer => !(p instanceof Readable))) {
+    for (const part of parts.slice(0, -1)) res.write(part);
+    res.end(parts[parts.length - 1] ?? '');
+    return;
+  }
+  // with a stream among the parts: one body, written as the client reads it
+  const body = Readable.from(
+    (async function* () {
+      for (const p of parts) {
+        if (p instanceof Readable) yield* p;
+        else yield p;
+      }
+    })(),
+    { objectMode: false },
+  );
+  pipeline(body, res, () => undefined);
 }
 
 /** /-/reload: 200 once reloaded, 409 while another reload runs, 500 with the reason when the new config or model is broken. */

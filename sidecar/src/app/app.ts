@@ -243,8 +243,8 @@ class Sidecar {
     const c = this.cycles;
     return startApiServer({
       listen: rt.config.listen,
-      metrics: () => [...c.forecastText, renderSelf(this.selfState())],
-      metricsGzip: () => (c.forecastGzip && c.forecastGzip.text === c.forecastText ? [c.forecastGzip.gz, gzipSync(renderSelf(this.selfState()))] : undefined),
+      metrics: () => [...c.forecastPlain(), renderSelf(this.selfState())],
+      metricsGzip: () => (c.forecastGzip ? [c.forecastGzip, gzipSync(renderSelf(this.selfState()))] : undefined),
       ready: () => c.snapshot !== undefined,
       reload: () => this.reloads.now(),
       fleet: () => fleetJson(c.snapshot, c.lastWindow, this.sourceState(), (instance) => c.recent.of(instance)),

@@ -5,7 +5,8 @@
  * that fails keeps the last good forecasts published. What the last cycle published is held
  * here, swapped as a whole so /metrics and the API never mix two cycles.
  */
-import { createGzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { createGunzip, createGzip } from 'node:zlib';
 import { formatDuration } from '@foresight/contract';
 import type { ForecastResult } from '../forecast/forecaster';
 import { forecastWindow } from '../forecast/forecaster';
@@ -53,10 +54,14 @@ const RISK_SLICE = 100;
 export class Cycles {
   /** The last snapshot published; undefined until a first cycle succeeded. */
   snapshot: ForecastSnapshot | undefined;
-  /** The snapshot rendered once per cycle: /metrics only concatenates, so it stays fast while a cycle runs. */
-  forecastText: readonly Buffer[] = [];
-  /** forecastText gzip-encoded once per cycle (off the event loop), for the scrapes that ask for gzip. */
-  forecastGzip: { readonly text: readonly Buffer[]; readonly gz: Buffer } | undefined;
+  /**
+   * The snapshot rendered once per cycle: /metrics only concatenates, so it stays fast while a
+   * cycle runs. Held until its gzip copy is ready, then released (53 MB at 10,000 servers):
+   * scrapes that do not ask for gzip are then answered by decoding that copy as they read.
+   */
+  private forecastText: readonly Buffer[] | undefined = [];
+  /** The snapshot's exposition gzip-encoded once per cycle (off the event loop); undefined until it is ready. */
+  forecastGzip: Buffer | undefined;
   /** The history the snapshot was made from. */
   lastWindow: HistoryWindow | undefined;
   /** Unix seconds (wall clock, as alerts compare it with Prometheus' time()) of the last successful cycle. */
@@ -271,6 +276,12 @@ export class Cycles {
     this.recent.forgetMissing(next);
   }
 
+  /** The forecast part of /metrics, uncompressed: the rendered text, or its gzip copy decoded as it is read. */
+  forecastPlain(): ReadonlyArray<Buffer | Readable> {
+    if (this.forecastText) return this.forecastText;
+    return this.forecastGzip ? [Readable.from([this.forecastGzip]).pipe(createGunzip())] : [];
+  }
+
   /** Swaps in a snapshot and its exposition, and starts gzip-encoding that (off the event loop). */
   private setSnapshot(next: ForecastSnapshot, text: readonly Buffer[]): void {
     this.snapshot = next;
@@ -278,7 +289,9 @@ export class Cycles {
     // the previous encoding no longer matches what is served: released now, not when the new one is done
     this.forecastGzip = undefined;
     gzipChunks(text, (gz) => {
-      if (this.forecastText === text) this.forecastGzip = { text, gz };
+      if (this.forecastText !== text) return;
+      this.forecastGzip = gz;
+      this.forecastText = undefined;
     });
   }
 
