@@ -9,7 +9,7 @@ less than a day or a week of history are part of training.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
@@ -22,10 +22,13 @@ WindowIndex = np.ndarray  # [N, 2] int64: host index, origin row (the last encod
 TRUNCATE_PROBABILITY = 0.1  # training: share of windows whose older history is hidden (new hosts)
 
 
-def window_index(hosts: Sequence[Host], names: Iterable[str], spec: ModelSpecV2, part: str, stride: int) -> WindowIndex:
+def window_index(
+    hosts: Sequence[Host], names: Iterable[str], spec: ModelSpecV2, part: str, stride: int, origins_of: Optional[Callable[[Host], np.ndarray]] = None
+) -> WindowIndex:
     """Origins of usable windows of the named hosts. part="train": the decoder ends in the first
     TIME_SPLIT of the host's time; "holdout": the decoder starts in the last part. A window is
-    usable when at least one metric has a fully observed decoder and an 80 % observed encoder."""
+    usable when at least one metric has a fully observed decoder and an 80 % observed encoder.
+    `origins_of` (part="train" only): the candidate origins of a host, instead of every stride-th."""
     wanted = set(names)
     te, td = spec.encoder_length, spec.decoder_length
     rows = []
@@ -33,7 +36,11 @@ def window_index(hosts: Sequence[Host], names: Iterable[str], spec: ModelSpecV2,
         if h.name not in wanted:
             continue
         cut = int(h.length * TIME_SPLIT)
-        origins = np.arange(te - 1, cut - td, stride) if part == "train" else np.arange(cut - 1, h.length - td, stride)
+        if origins_of is not None:
+            origins = origins_of(h)
+            origins = origins[(origins >= te - 1) & (origins + td < cut)]
+        else:
+            origins = np.arange(te - 1, cut - td, stride) if part == "train" else np.arange(cut - 1, h.length - td, stride)
         if len(origins) == 0:
             continue
         ok = series_valid(h, origins, spec).any(axis=1)

@@ -19,7 +19,7 @@ from foresight_tft.data import DEFAULT_DATA, STEP, TIME_SPLIT, Host, load_all
 from foresight_tft.data import REAL_SOURCES
 from foresight_tft.train import add_optimiser_args, log, seed_everything
 
-from .data import make_batch, series_valid, split_names, window_index
+from .data import make_batch, split_names, window_index
 from .calibrate import fit_band_scale
 from .export import export
 from .model import INPUT_NAMES, ServerTemporalFusionTransformer
@@ -34,24 +34,11 @@ from .synthetic import EVENTS, SHAPES, synthetic_hosts
 SOURCE_WEIGHTS = {"synthetic": 0.10, "events": 0.06, "simulator": 0.10}
 
 
-def event_windows(hosts: List[Host], names: List[str], spec: ModelSpecV2) -> np.ndarray:
-    """[N,2] training windows (host index, origin) of the named synthetic hosts whose origin is 15 min
-    to 2 h after a level shift, or 1 h into a climb up to 30 min before it reaches 100 %; the decoder
-    ends in the training part of the host's time (as window_index's "train")."""
-    wanted = set(names)
-    te, td = spec.encoder_length, spec.decoder_length
-    rows = []
-    for hi, h in enumerate(hosts):
-        if h.name not in wanted:
-            continue
-        cut = int(h.length * TIME_SPLIT)
-        for e in EVENTS.get(h.name, []):
-            origins = np.arange(e[2] + 3, e[2] + 25, 3) if e[0] == "shift" else np.arange(e[2] + 12, e[3] - 5, 6)
-            origins = origins[(origins >= te - 1) & (origins + td < cut)]
-            if len(origins):
-                ok = series_valid(h, origins, spec).any(axis=1)
-                rows += [(hi, int(o)) for o in origins[ok]]
-    return np.array(rows, dtype=np.int64).reshape(-1, 2)
+def event_origins(h: Host) -> np.ndarray:
+    """Origins of a synthetic host 15 min to 2 h after each of its level shifts, and from 1 h into
+    each climb up to 30 min before it reaches 100 % (none for other hosts)."""
+    spans = [np.arange(e[2] + 3, e[2] + 25, 3) if e[0] == "shift" else np.arange(e[2] + 12, e[3] - 5, 6) for e in EVENTS.get(h.name, [])]
+    return np.concatenate(spans).astype(np.int64) if spans else np.zeros(0, dtype=np.int64)
 
 
 def pinball(q: torch.Tensor, y: torch.Tensor, quantiles: List[float], step_weights: Optional[List[float]] = None) -> torch.Tensor:
@@ -133,7 +120,7 @@ def main(argv: List[str]) -> int:
 
     rng = np.random.default_rng(a.seed)
     by_source = source_shares(hosts, train_idx)
-    events = event_windows(hosts, split["train"], spec)
+    events = window_index(hosts, split["train"], spec, "train", stride, event_origins)
     if len(events):
         by_source["events"] = events
     log(f"{len(events)} event windows (just after a level shift or on a climb)")
