@@ -171,6 +171,33 @@ async function benchOne(instances: number, repoRoot: string, o: BenchOptions, lo
   return row;
 }
 
+/**
+ * One size's row, measured in a fresh process (this CLI's `bench --one N`): a process that
+ * measured a smaller fleet before holds memory from it, which the larger fleet's peak RSS would count.
+ */
+function benchInChild(instances: number, o: BenchOptions): Promise<BenchRow & { provider: string }> {
+  const args = [process.argv[1]!, 'bench', '--one', String(instances), '--batch', String(o.batch), ...(o.modelDir ? ['--model', o.modelDir] : [])];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`bench --one ${instances} exited with ${code}`));
+      try {
+        resolve(JSON.parse(out) as BenchRow & { provider: string });
+      } catch {
+        reject(new Error(`bench --one ${instances} printed no row: ${out.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+/** One size measured in this process (`bench --one N`), the row as JSON. */
+export async function benchSize(instances: number, repoRoot: string, o: BenchOptions, log: (m: string) => void): Promise<string> {
+  return JSON.stringify(await benchOne(instances, repoRoot, o, log));
+}
+
 /** GPU memory this process holds (MiB), from nvidia-smi; undefined where there is none. */
 function gpuMemoryMiB(): Promise<number | undefined> {
   return new Promise((resolve) => {
@@ -360,7 +387,7 @@ export async function runBench(
 ): Promise<string> {
   if (o.device !== 'cpu') return runGpuBench(sizes, repoRoot, log, o);
   const rows: Array<BenchRow & { provider: string }> = [];
-  for (const n of sizes) rows.push(await benchOne(n, repoRoot, o, log));
+  for (const n of sizes) rows.push(await benchInChild(n, o));
   const provider = rows[0]?.provider ?? 'unknown';
   const etsMs = await autoEtsMs();
   const f = fmt;
@@ -370,7 +397,7 @@ export async function runBench(
   for (const r of rows) {
     md += `| ${r.instances} | ${r.series} | ${f(r.sourceSeconds, 2)} | ${f(r.forecastSeconds, 1)} | ${f(r.totalSeconds, 1)} | ${f(r.seriesPerSecond, 0)} | ${f(r.maxLoopLagMs, 0)} | ${f(r.maxMetricsMs, 0)} | ${f(r.maxMetricsBodyMs, 0)} | ${f(r.metricsBytes / 1e6, 1)} | ${f(r.metricsBytes / 1e3 / r.instances, 1)} / ${f(r.metricsGzipBytes / 1e3 / r.instances, 1)} | ${f(r.peakRssMb, 0)} |\n`;
   }
-  md += `\nFor comparison, augurs AutoETS (what Grafana's forecasting uses) takes ${f(etsMs, 1)} ms per series here (fit on 2 days + 8 h forecast, one series at a time), so ${f((6000 * etsMs) / 1000, 0)} s for 1,000 instances × 6 metrics on one core. "source s" is the read of an in-memory window (the simulator source copies the window the first cycle read); against Prometheus add its query time. /metrics is polled every 100 ms from a separate process during the cycle (the whole body read every 10th time). Peak RSS is the whole sidecar process, inference workers included (not the poller, nor the bench reading the body afterwards), after the largest size so far.\n`;
+  md += `\nFor comparison, augurs AutoETS (what Grafana's forecasting uses) takes ${f(etsMs, 1)} ms per series here (fit on 2 days + 8 h forecast, one series at a time), so ${f((6000 * etsMs) / 1000, 0)} s for 1,000 instances × 6 metrics on one core. "source s" is the read of an in-memory window (the simulator source copies the window the first cycle read); against Prometheus add its query time. /metrics is polled every 100 ms from a separate process during the cycle (the whole body read every 10th time). Each size runs in a fresh process; its peak RSS is the whole sidecar process over its first two cycles, inference workers included (not the poller, nor the bench reading the body afterwards).\n`;
   if (provider === 'cpu' && isShipped(repoRoot, o.modelDir)) log(`wrote the table into ${await writeBlock(repoRoot, 'bench', md)}`);
   return md;
 }

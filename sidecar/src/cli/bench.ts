@@ -1,8 +1,9 @@
 /** `foresight bench` (npm run bench): see bench/run.ts. */
+import { Option } from 'commander';
 import type { Command } from 'commander';
 import { runInferenceBench } from '../bench/inference';
 import path from 'node:path';
-import { isShipped, runBench } from '../bench/run';
+import { benchSize, isShipped, runBench } from '../bench/run';
 import { writeBlock } from '../docs/blocks';
 import type { CliContext } from './context';
 import { UsageError } from './errors';
@@ -25,7 +26,9 @@ export function addBenchCommand(program: Command, ctx: CliContext, repoRoot: str
       "model directory to measure (default: FORESIGHT_MODEL, else the shipped model); the docs' tables are written only for the shipped model",
     )
     .option('--inference', 'only the CPU inference part: series/s on 2 threads at the best batch, and augurs AutoETS on the same cores')
-    .action(async (f: { sizes: string; device: string; batch: string; inference?: boolean; model?: string }) => {
+    // internal: one size in this process, its row as JSON on stdout (the bench runs each size so)
+    .addOption(new Option('--one <n>').hideHelp())
+    .action(async (f: { sizes: string; device: string; batch: string; inference?: boolean; model?: string; one?: string }) => {
       const chosen = f.model ?? process.env['FORESIGHT_MODEL'];
       const modelDir = chosen === undefined ? undefined : path.resolve(chosen);
       const inference = async (): Promise<void> => {
@@ -34,6 +37,13 @@ export function addBenchCommand(program: Command, ctx: CliContext, repoRoot: str
         ctx.stdout.write(r.markdown);
       };
       if (f.inference) return inference();
+      if (f.one !== undefined) {
+        const batch = Number(f.batch);
+        const log = (m: string): void => void ctx.stderr.write(`bench: ${m}\n`);
+        const row = await benchSize(Number(f.one), repoRoot, { device: 'cpu', batch, ...(modelDir ? { modelDir } : {}) }, log);
+        ctx.stdout.write(row);
+        return;
+      }
       const sizes = f.sizes.split(',').map(Number);
       if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--sizes must be whole numbers (got "${f.sizes}")`);
       if (f.device !== 'cpu' && f.device !== 'cuda' && f.device !== 'auto') throw new UsageError(`--device must be cpu, cuda or auto (got "${f.device}")`);
