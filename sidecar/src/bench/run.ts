@@ -368,7 +368,7 @@ async function runGpuBench(sizes: readonly number[], repoRoot: string, log: (m: 
   md += '| batch | inference series/s | peak GPU MiB |\n|---:|---:|---:|\n';
   for (const r of sweep) md += `| ${r.batch} | ${fmt(r.seriesPerSecond, 0)} | ${fmt(r.peakGpuMiB, 0)} |\n`;
   md += `\nSame machine, CPU (${cpu.workers} workers × 1 thread, batch 32): ${fmt(cpu.seriesPerSecond, 0)} series/s, so the best GPU batch (${best.batch}) is **${fmt(best.seriesPerSecond / cpu.seriesPerSecond, 1)}×** the CPU.\n\n`;
-  md += `| instances | series | inference s (batch ${best.batch}) | inference series/s | full cycle s | peak GPU MiB | peak RSS MB |\n|---:|---:|---:|---:|---:|---:|---:|\n`;
+  md += `| instances | series | inference s (batch ${best.batch}) | inference series/s | full cycle s | peak GPU MiB | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|---:|\n`;
   for (const r of rows) {
     md += `| ${r.instances} | ${r.instances * 6} | ${fmt(r.inference.seconds, 2)} | ${fmt(r.inference.seriesPerSecond, 0)} | ${r.cycle ? fmt(r.cycle.totalSeconds, 1) : `— (> ${GPU_CYCLE_MAX})`} | ${fmt(r.inference.peakGpuMiB, 0)} | ${r.cycle ? fmt(r.cycle.peakRssMb, 0) : '—'} |\n`;
   }
@@ -393,7 +393,7 @@ export async function runBench(
   const f = fmt;
   let md = `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}, onnxruntime-node, execution provider ${provider} (2 workers × 1 thread, batch ${o.batch}), simulated fleet as the source.\n\n`;
   md +=
-    '| instances | series | source s | forecast s | cycle s | inference series/s | max event-loop lag ms | max /metrics answer during cycle ms | max /metrics full body ms | /metrics size MB | /metrics KB per server, plain / gzip | peak RSS MB |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
+    '| instances | series | source s | forecast s | cycle s | inference series/s | max event-loop lag ms | max /metrics answer during cycle ms | max /metrics full body ms | /metrics size MB | /metrics KB per server, plain / gzip | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
   for (const r of rows) {
     md += `| ${r.instances} | ${r.series} | ${f(r.sourceSeconds, 2)} | ${f(r.forecastSeconds, 1)} | ${f(r.totalSeconds, 1)} | ${f(r.seriesPerSecond, 0)} | ${f(r.maxLoopLagMs, 0)} | ${f(r.maxMetricsMs, 0)} | ${f(r.maxMetricsBodyMs, 0)} | ${f(r.metricsBytes / 1e6, 1)} | ${f(r.metricsBytes / 1e3 / r.instances, 1)} / ${f(r.metricsGzipBytes / 1e3 / r.instances, 1)} | ${f(r.peakRssMb, 0)} |\n`;
   }
