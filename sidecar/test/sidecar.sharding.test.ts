@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
 import { describeWith } from './harness/integration';
 import { removeTempDirs, simulatedHistory, startPrometheus } from './harness/prometheus';
 import type { PrometheusHandle, SimulatedHistory } from './harness/prometheus';
@@ -38,7 +38,7 @@ async function published(app: App): Promise<{ fleet: string[]; forecast: string[
 const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
 
 /** GET /metrics as Prometheus does (or without Accept-Encoding): the Content-Encoding and the decoded body. */
-function getMetrics(app: App, gzip: boolean): Promise<{ encoding: string | undefined; body: string }> {
+function getMetrics(app: App, gzip: boolean): Promise<{ encoding: string | undefined; body: string; raw: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = http.get(`${app.address()}/metrics`, { headers: gzip ? { 'accept-encoding': 'gzip' } : {} }, (res) => {
       const chunks: Buffer[] = [];
@@ -46,7 +46,7 @@ function getMetrics(app: App, gzip: boolean): Promise<{ encoding: string | undef
       res.on('end', () => {
         const raw = Buffer.concat(chunks);
         const encoding = res.headers['content-encoding'];
-        resolve({ encoding, body: (encoding === 'gzip' ? gunzipSync(raw) : raw).toString('utf8') });
+        resolve({ encoding, body: (encoding === 'gzip' ? gunzipSync(raw) : raw).toString('utf8'), raw });
       });
     });
     req.on('error', reject);
@@ -170,6 +170,11 @@ describeWith(['prometheus', 'promtool'])('two sharded replicas against one real 
     const fromPlain = forecasts(plain.body);
     expect(fromPlain.length).toBeGreaterThan(0);
     expect(forecasts(zipped.body)).toEqual(fromPlain);
+    // one gzip stream, not several members back to back (curl --compressed and others read only the
+    // first member): the trailer's CRC-32 and length are those of the whole decoded body
+    const whole = Buffer.from(zipped.body);
+    expect([zipped.raw.readUInt32LE(zipped.raw.length - 8), zipped.raw.readUInt32LE(zipped.raw.length - 4)]).toEqual([crc32(whole) >>> 0, whole.length]);
+    expect(inflateRawSync(zipped.raw.subarray(10, -8)).toString('utf8')).toBe(zipped.body);
     // Prometheus always sends Accept-Encoding: gzip; its scrape of replica 0 is up and holds every sample
     const scraped = await waitFor(
       'a scrape of replica 0',

@@ -28,9 +28,9 @@ export interface ApiDeps {
    */
   readonly metrics: () => ReadonlyArray<string | Buffer | Readable>;
   /**
-   * The same body gzip-encoded, as gzip members to send one after another (a multi-member gzip
-   * stream decodes to the concatenation), or undefined when no encoded copy is ready: the
-   * forecasts are encoded once per cycle, the small self-monitoring part per scrape.
+   * The same body as one gzip stream, in parts to send one after another, or undefined when no
+   * encoded copy is ready: the forecasts are encoded once per cycle, the small self-monitoring
+   * part per scrape (exporter/gzip-stream.ts).
    */
   readonly metricsGzip?: () => ReadonlyArray<Buffer> | undefined;
   readonly ready: () => boolean;

@@ -7,7 +7,7 @@
  * published), self-monitoring.ts (the sidecar's own counters), views.ts (the API's JSON),
  * preview-bundle.ts, lifecycle.ts (cleanups, aborts, reloads).
  */
-import { gzipSync } from 'node:zlib';
+import { gzipStream } from '../exporter/gzip-stream';
 import type { LoadedConfig } from '../config/load';
 import { ConfigError, loadConfig } from '../config/load';
 import type { SelfState } from '../exporter/exposition';
@@ -244,7 +244,7 @@ class Sidecar {
     return startApiServer({
       listen: rt.config.listen,
       metrics: () => [...c.forecastPlain(), renderSelf(this.selfState())],
-      metricsGzip: () => (c.forecastGzip ? [c.forecastGzip, gzipSync(renderSelf(this.selfState()))] : undefined),
+      metricsGzip: () => (c.forecastGzip ? gzipStream(c.forecastGzip, Buffer.from(renderSelf(this.selfState()))) : undefined),
       ready: () => c.snapshot !== undefined,
       reload: () => this.reloads.now(),
       fleet: () => fleetJson(c.snapshot, c.lastWindow, this.sourceState(), (instance) => c.recent.of(instance)),

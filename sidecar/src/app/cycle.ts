@@ -5,13 +5,14 @@
  * that fails keeps the last good forecasts published. What the last cycle published is held
  * here, swapped as a whole so /metrics and the API never mix two cycles.
  */
-import { Readable } from 'node:stream';
-import { createGunzip, createGzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { formatDuration } from '@foresight/contract';
 import type { ForecastResult } from '../forecast/forecaster';
 import { forecastWindow } from '../forecast/forecaster';
 import type { ForecastSnapshot, InstanceState } from '../exporter/exposition';
 import { renderForecastsAsync } from '../exporter/exposition';
+import type { GzipHead } from '../exporter/gzip-stream';
+import { deflateHead, inflateHead } from '../exporter/gzip-stream';
 import { assessFleet } from '../risk/assess';
 import type { InstanceRisk } from '../risk/assess';
 import { LEVELS } from '../risk/levels';
@@ -60,8 +61,8 @@ export class Cycles {
    * scrapes that do not ask for gzip are then answered by decoding that copy as they read.
    */
   private forecastText: readonly Buffer[] | undefined = [];
-  /** The snapshot's exposition gzip-encoded once per cycle (off the event loop); undefined until it is ready. */
-  forecastGzip: Buffer | undefined;
+  /** The snapshot's exposition deflated once per cycle (off the event loop), the head of every gzip scrape; undefined until it is ready. */
+  forecastGzip: GzipHead | undefined;
   /** The history the snapshot was made from. */
   lastWindow: HistoryWindow | undefined;
   /** Unix seconds (wall clock, as alerts compare it with Prometheus' time()) of the last successful cycle. */
@@ -279,7 +280,7 @@ export class Cycles {
   /** The forecast part of /metrics, uncompressed: the rendered text, or its gzip copy decoded as it is read. */
   forecastPlain(): ReadonlyArray<Buffer | Readable> {
     if (this.forecastText) return this.forecastText;
-    return this.forecastGzip ? [Readable.from([this.forecastGzip]).pipe(createGunzip())] : [];
+    return this.forecastGzip ? [inflateHead(this.forecastGzip)] : [];
   }
 
   /** Swaps in a snapshot and its exposition, and starts gzip-encoding that (off the event loop). */
@@ -288,9 +289,9 @@ export class Cycles {
     this.forecastText = text;
     // the previous encoding no longer matches what is served: released now, not when the new one is done
     this.forecastGzip = undefined;
-    gzipChunks(text, (gz) => {
-      if (this.forecastText !== text) return;
-      this.forecastGzip = gz;
+    void deflateHead(text).then((head) => {
+      if (!head || this.forecastText !== text) return;
+      this.forecastGzip = head;
       this.forecastText = undefined;
     });
   }
@@ -300,21 +301,6 @@ export class Cycles {
     this.downSince ??= Date.now() / 1000;
     this.sourceError = error;
   }
-}
-
-/**
- * `chunks` gzip-encoded (level 6) as one stream, off the event loop, without first copying them
- * into one buffer (a 10,000-server exposition is tens of MB). `done` is not called on an error:
- * /metrics then answers uncompressed.
- */
-function gzipChunks(chunks: readonly Buffer[], done: (gz: Buffer) => void): void {
-  const z = createGzip({ level: 6 });
-  const out: Buffer[] = [];
-  z.on('data', (b: Buffer) => out.push(b));
-  z.on('error', () => undefined);
-  z.on('end', () => done(Buffer.concat(out)));
-  for (const c of chunks) z.write(c);
-  z.end();
 }
 
 /** A cycle's time for the log: UTC to the minute, or to the second for wall-clock instants. */
