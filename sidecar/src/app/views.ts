@@ -62,7 +62,7 @@ function riskJson(r: InstanceRisk | undefined, st: InstanceState | undefined): R
     severity: LEVELS[r.level]!.name,
     topDriver: r.topDriver ?? null,
     drivers: Object.fromEntries(Object.entries(r.drivers).map(([k, v]) => [k, Math.round(v * 100) / 100])),
-    predicted: r.predicted,
+    predicted: Object.fromEntries(Object.entries(r.predicted).map(([k, v]) => [k, Math.round(v * 100) / 100])),
   };
 }
 
