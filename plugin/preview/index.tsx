@@ -149,7 +149,9 @@ function App(): React.ReactElement {
             <SourceBanner source={view.source} formatTime={formatTime} now={view.at} />
           )}
           <p data-testid="waiting" style={{ fontSize: 13 }}>
-            No forecasts yet: the heatmap and cones appear after the first forecast cycle.
+            {view.at === 0
+              ? 'Loading the fleet from the sidecar…'
+              : 'No forecasts yet: the heatmap and cones appear after the first forecast cycle.'}
           </p>
         </>
       ) : (
