@@ -72,9 +72,12 @@ export function forecastJson(instance: string, s: ForecastSnapshot | undefined, 
   if (!s || !inst || !w || !rt) return undefined;
   const td = rt.manifest.decoder_length;
   const nq = rt.manifest.quantiles.length;
-  // the last day (what the cones draw), however much more the model read
-  const shown = Math.min(w.length, Math.round(86400 / w.step));
-  const start = w.end - (shown - 1) * w.step;
+  // the last day (what the cones draw) up to the snapshot's origin, however much more the model
+  // read: the window may be a newer cycle's, read while that cycle forecasts
+  const ahead = Math.min(w.length - 1, Math.max(0, Math.round((w.end - s.origin) / w.step)));
+  const shown = Math.min(w.length - ahead, Math.round(86400 / w.step));
+  const last = w.length - ahead; // one past the last index shown
+  const start = w.end - (ahead + shown - 1) * w.step;
   const hist = w.instances.get(instance) ?? {};
   const st = s.states?.get(instance);
   // a stale server's forecast is the one made at its last good origin
@@ -94,7 +97,7 @@ export function forecastJson(instance: string, s: ForecastSnapshot | undefined, 
         return [
           m,
           {
-            history: Array.from(hist[m]!.subarray(hist[m]!.length - shown), (v, k) => [start + k * w.step, Number.isFinite(v) ? single(v) : null]),
+            history: Array.from(hist[m]!.subarray(last - shown, last), (v, k) => [start + k * w.step, Number.isFinite(v) ? single(v) : null]),
             forecast: f
               ? {
                   times: Array.from({ length: td }, (_, h) => origin + (h + 1) * w.step),
