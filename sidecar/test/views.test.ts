@@ -30,7 +30,7 @@ function snapshotAt(origin: number): ForecastSnapshot {
     instances: [
       {
         instance: 'web1',
-        profile: 'web',
+        profile: 'web_api',
         ready: true,
         current: { cpu: 1 } as never,
         forecasts: { cpu: { quantiles: new Float32Array(TD * QUANTILES.length) } },
