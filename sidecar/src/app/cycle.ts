@@ -10,7 +10,7 @@ import { formatDuration } from '@foresight/contract';
 import type { ForecastResult } from '../forecast/forecaster';
 import { forecastWindow } from '../forecast/forecaster';
 import type { ForecastSnapshot, InstanceState } from '../exporter/exposition';
-import { renderForecastsAsync } from '../exporter/exposition';
+import { forecastChunks, renderForecastsAsync } from '../exporter/exposition';
 import type { GzipHead } from '../exporter/gzip-stream';
 import { deflateHead, inflateHead } from '../exporter/gzip-stream';
 import { assessFleet } from '../risk/assess';
@@ -56,13 +56,14 @@ export class Cycles {
   /** The last snapshot published; undefined until a first cycle succeeded. */
   snapshot: ForecastSnapshot | undefined;
   /**
-   * The snapshot rendered once per cycle: /metrics only concatenates, so it stays fast while a
-   * cycle runs. Held until its gzip copy is ready, then released (53 MB at 10,000 servers):
-   * scrapes that do not ask for gzip are then answered by decoding that copy as they read.
+   * The snapshot's exposition, encoded once per cycle so /metrics only concatenates and stays fast
+   * while a cycle runs: deflated as it is rendered (off the event loop), the head of every gzip
+   * scrape. Scrapes that do not ask for gzip are answered by decoding it as they read, so the text
+   * (53 MB at 10,000 servers) is never held whole.
    */
-  private forecastText: readonly Buffer[] | undefined = [];
-  /** The snapshot's exposition deflated once per cycle (off the event loop), the head of every gzip scrape; undefined until it is ready. */
   forecastGzip: GzipHead | undefined;
+  /** The exposition as text: only when the encoder failed (and empty before the first cycle). */
+  private forecastText: readonly Buffer[] | undefined = [];
   /**
    * The newest history read: the API draws its last day up to the snapshot's origin. Taken as
    * soon as a read succeeds, so the window before it (140 MB at 10,000 servers) is released while
@@ -219,11 +220,11 @@ export class Cycles {
     // servers whose data is missing, partial, stale or invalid keep their last good result (stale), then are unknown
     const results = new Map<string, CycleResult>(result.instances.map((i) => [i.instance, { forecast: i, risk: risk.get(i.instance) }]));
     const next = this.publication(rt, result.origin, window, results);
-    const text = await renderForecastsAsync(next);
+    const exposition = await this.expose(next);
     check();
     const past = this.recent.pastToFill(result.instances, result.origin, rt.config.source.step);
     // swapped together: /metrics and the API never mix two cycles
-    this.setSnapshot(next, text);
+    this.setSnapshot(next, exposition);
     this.recent.record(next);
     // wall-clock time (not the data clock): alerts compare it with Prometheus' time()
     this.lastSuccess = Date.now() / 1000;
@@ -276,8 +277,7 @@ export class Cycles {
   private async carryOver(rt: Runtime, origin: number): Promise<void> {
     if (!this.snapshot) return;
     const next = this.publication(rt, origin, undefined, undefined);
-    const text = await renderForecastsAsync(next);
-    this.setSnapshot(next, text);
+    this.setSnapshot(next, await this.expose(next));
     this.recent.forgetMissing(next);
   }
 
@@ -287,17 +287,17 @@ export class Cycles {
     return this.forecastGzip ? [inflateHead(this.forecastGzip)] : [];
   }
 
-  /** Swaps in a snapshot and its exposition, and starts gzip-encoding that (off the event loop). */
-  private setSnapshot(next: ForecastSnapshot, text: readonly Buffer[]): void {
+  /** A snapshot's exposition, deflated as it is rendered; the text itself if the encoder fails (scrapes are then answered uncompressed). */
+  private async expose(next: ForecastSnapshot): Promise<{ gzip?: GzipHead; text?: readonly Buffer[] }> {
+    const gzip = await deflateHead(forecastChunks(next));
+    return gzip ? { gzip } : { text: await renderForecastsAsync(next) };
+  }
+
+  /** Swaps in a snapshot and its exposition. */
+  private setSnapshot(next: ForecastSnapshot, exposition: { gzip?: GzipHead; text?: readonly Buffer[] }): void {
     this.snapshot = next;
-    this.forecastText = text;
-    // the previous encoding no longer matches what is served: released now, not when the new one is done
-    this.forecastGzip = undefined;
-    void deflateHead(text).then((head) => {
-      if (!head || this.forecastText !== text) return;
-      this.forecastGzip = head;
-      this.forecastText = undefined;
-    });
+    this.forecastGzip = exposition.gzip;
+    this.forecastText = exposition.text;
   }
 
   private markDown(error: string): void {

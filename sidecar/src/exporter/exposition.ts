@@ -150,14 +150,13 @@ function* forecastLines(s: ForecastSnapshot): Generator<string> {
 }
 
 /**
- * The forecast series of a snapshot as UTF-8, rendered in slices that give the event loop back
- * every `sliceMs`, so /metrics and the API keep answering while a large fleet's exposition is built.
+ * The forecast series of a snapshot as UTF-8 chunks of ~256 KB, rendered in slices that give the
+ * event loop back every `sliceMs`, so /metrics and the API keep answering while a large fleet's
+ * exposition is built. A consumer that encodes each chunk as it comes (cycle.ts deflates them)
+ * never holds the whole text (53 MB at 10,000 instances).
  */
-export async function renderForecastsAsync(s: ForecastSnapshot, sliceMs = 10): Promise<Buffer[]> {
-  // encoded to UTF-8 in ~256 KB chunks as it goes: a large fleet's exposition (95 MB at 5,000
-  // instances) is never one string to join, and every scrape writes the same bytes without
-  // encoding them again
-  const chunks: Buffer[] = [];
+export async function* forecastChunks(s: ForecastSnapshot, sliceMs = 10): AsyncGenerator<Buffer> {
+  // encoded to UTF-8 as it goes: a large fleet's exposition is never one string to join
   let pending: string[] = [];
   let size = 0;
   let t0 = performance.now();
@@ -166,7 +165,7 @@ export async function renderForecastsAsync(s: ForecastSnapshot, sliceMs = 10): P
     pending.push(line);
     size += line.length;
     if (size >= 262_144) {
-      chunks.push(Buffer.from(pending.join('')));
+      yield Buffer.from(pending.join(''));
       pending = [];
       size = 0;
     }
@@ -175,7 +174,13 @@ export async function renderForecastsAsync(s: ForecastSnapshot, sliceMs = 10): P
       t0 = performance.now();
     }
   }
-  if (pending.length > 0) chunks.push(Buffer.from(pending.join('')));
+  if (pending.length > 0) yield Buffer.from(pending.join(''));
+}
+
+/** The forecast series of a snapshot as UTF-8 chunks, all of them (see forecastChunks). */
+export async function renderForecastsAsync(s: ForecastSnapshot, sliceMs = 10): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  for await (const c of forecastChunks(s, sliceMs)) chunks.push(c);
   return chunks;
 }
 

@@ -24,11 +24,13 @@ export interface GzipHead {
 const HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
 
 /**
- * `chunks` deflated (level 6) off the event loop, as the head of a stream that more blocks will
- * follow; their CRC-32 is computed between pauses of the event loop. Resolves undefined on an
- * encoder error (/metrics then answers uncompressed).
+ * `chunks` deflated (level 6) off the event loop as they come, as the head of a stream that more
+ * blocks will follow; their CRC-32 is computed between pauses of the event loop. A chunk is let
+ * go once the encoder has taken it (it waits when the encoder is behind), so a caller that
+ * renders as it goes never holds the whole text. Resolves undefined on an encoder error
+ * (/metrics then answers uncompressed).
  */
-export async function deflateHead(chunks: readonly Buffer[]): Promise<GzipHead | undefined> {
+export async function deflateHead(chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<GzipHead | undefined> {
   const z = createDeflateRaw({ level: 6 });
   const out: Buffer[] = [];
   let failed = false;
@@ -37,13 +39,23 @@ export async function deflateHead(chunks: readonly Buffer[]): Promise<GzipHead |
   const pause = loopPauser();
   let crc = 0;
   let length = 0;
-  for (const c of chunks) {
+  for await (const c of chunks) {
     await pause();
+    if (failed) break;
     crc = crc32(c, crc);
     length += c.length;
-    z.write(c);
+    if (!z.write(c)) {
+      // the encoder is behind: wait until it has taken what it holds (or failed)
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          z.off('drain', done).off('error', done);
+          resolve();
+        };
+        z.on('drain', done).on('error', done);
+      });
+    }
   }
-  await new Promise<void>((resolve) => z.flush(constants.Z_SYNC_FLUSH, () => resolve()));
+  if (!failed) await new Promise<void>((resolve) => z.flush(constants.Z_SYNC_FLUSH, () => resolve()));
   // the flush's output is pushed before its callback; a turn of the loop lets every 'data' event run
   await new Promise((r) => setImmediate(r));
   z.close();
