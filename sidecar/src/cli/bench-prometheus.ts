@@ -1,13 +1,16 @@
 /** `foresight bench-prometheus` (npm run bench:prometheus): see bench/prometheus.ts. */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { missingBinaries, prometheusBinaries, runPrometheusBench } from '../bench/prometheus';
 import { parseDuration } from '@foresight/contract';
+import { servingContract } from '../forecast/contract';
+import { loadModelFiles } from '../forecast/manifest';
 import type { CliContext } from './context';
 import { UsageError } from './errors';
 
 interface Flags {
   servers: string;
-  hours: string;
+  hours?: string;
   days: string;
   scrapeInterval: string;
   sidecarScrapeInterval: string;
@@ -21,7 +24,7 @@ export function addPrometheusBenchCommand(program: Command, ctx: CliContext, rep
       'the sidecar against a real Prometheus backfilled (promtool) with a large fleet: source stage time, scrape duration and samples of the sidecar target, history query cost per server; updates the table in docs/scaling.md',
     )
     .option('--servers <n>', 'simulated servers backfilled', '2000')
-    .option('--hours <n>', 'hours of history at the full scrape interval (the model reads the last 24 h)', '25')
+    .option('--hours <n>', "hours of history at the full scrape interval (default: the shipped model's 5-minute history and one more hour, 31 h for 30 h)")
     .option('--days <n>', 'days of history in all; before the last --hours only the hourly samples an hourly read needs', '8')
     .option('--scrape-interval <duration>', 'scrape interval of the backfilled node_exporter history', '60s')
     .option('--sidecar-scrape-interval <duration>', 'how often Prometheus scrapes the sidecar', '15s')
@@ -32,7 +35,7 @@ export function addPrometheusBenchCommand(program: Command, ctx: CliContext, rep
         return Number(v);
       };
       const servers = whole('servers', f.servers, 1);
-      const hours = whole('hours', f.hours, 1);
+      const hours = f.hours === undefined ? await modelHours(repoRoot) : whole('hours', f.hours, 1);
       const days = Number(f.days);
       if (!(days * 24 >= hours) || !Number.isFinite(days)) throw new UsageError(`--days must be a number of days covering --hours (got "${f.days}")`);
       const scrape = parseDuration(f.scrapeInterval);
@@ -62,4 +65,10 @@ export function addPrometheusBenchCommand(program: Command, ctx: CliContext, rep
       const r = await Promise.race([bench, interrupted]);
       ctx.stdout.write(r.markdown);
     });
+}
+
+/** Hours of 5-minute history the shipped model reads, and one more (rate()'s window and the first points need samples before it). */
+async function modelHours(repoRoot: string): Promise<number> {
+  const { manifest } = await loadModelFiles(path.join(repoRoot, 'models', 'foresight-tft'));
+  return Math.ceil((servingContract(manifest).historyLength * manifest.step_seconds) / 3600) + 1;
 }
