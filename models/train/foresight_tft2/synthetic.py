@@ -5,7 +5,7 @@ measuring them on held-out cases:
   onoff_weekly    the same on weekdays only, off at weekends
   cron            flat, with a spike every 1-24 h at a fixed minute
   level_shift     sustained steps of 20-50 points, held for hours to days
-  ramp            steady climbs to saturation (runaway jobs, leaks, filling disks), then a reset
+  ramp            steady climbs to saturation (leaks, filling disks), then a reset
   flat_step       flat for days, then one step that stays
   seasonal        smooth daily + weekly waves with little noise (cluster aggregates)
 
@@ -30,7 +30,7 @@ SHAPE_METRICS: Dict[str, List[str]] = {
     "onoff_weekly": ["cpu", "load", "network"],
     "cron": ["cpu", "iowait"],
     "level_shift": ["cpu", "memory"],
-    "ramp": ["cpu", "memory", "disk"],
+    "ramp": ["memory", "disk"],
     "flat_step": ["cpu", "memory"],
     "seasonal": ["cpu", "memory", "network"],
 }
@@ -127,13 +127,13 @@ def make_host(shape: str, n: int, days: int, seed: int) -> Host:
                 previous, level = level, float(np.clip(level + delta, 2, 98))
             v[m] = series + _noise(rng, steps, rng.uniform(0.3, 2)) + rng.uniform(0, 4) * _daily(t, rng.uniform())
     elif shape == "ramp":
-        for m in ("cpu", "memory", "disk"):
+        for m in ("memory", "disk"):
             series = np.empty(steps)
             i = 0
             while i < steps:
                 flat = int(rng.integers(12, 2 * DAY))
                 base = rng.uniform(10, 60)
-                climb = int(rng.integers(12, 16 * 12))  # 1-16 h to reach 100 % (a runaway job, a leak, a filling disk)
+                climb = int(rng.integers(2 * 12, 24 * 12))  # 2-24 h to reach 100 %
                 hold = int(rng.integers(0, 4 * 12))
                 seg = np.concatenate([np.full(flat, base), np.linspace(base, 100, climb), np.full(hold, 100.0)])
                 events.append(("ramp", m, i + flat, i + flat + climb - 1))
