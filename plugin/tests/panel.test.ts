@@ -515,6 +515,7 @@ describeWithChromium('panel in Chromium (built dist/module.js)', () => {
     await expect(chart('disk').getByTestId('breach-label').textContent()).resolves.toMatch(
       /^critical in (3\dm|4\dm) \(14:\d\d\)$/
     );
+    await expectBreachLabelClear(chart('disk'));
     // each chart's labels lie inside its own frame
     const frame = (await chart('disk').boundingBox())!;
     for (const b of await chart('disk')
@@ -530,6 +531,28 @@ describeWithChromium('panel in Chromium (built dist/module.js)', () => {
     expect(legend).toContain('p50 forecast');
     expect(legend).toContain('history');
     await page.getByTestId('cones').screenshot({ path: path.join(ARTIFACTS, 'cones-scenario.png') });
+  });
+
+  test('when the critical line is near the top of a chart, then the breach label goes below it, clear of the line and the dot', async () => {
+    // a disk that climbed from empty: its axis runs from 0 %, so the 90 % line is just under the title
+    const specs = fleetSpecs().map((x) =>
+      x.instance === 'ppdb002' && x.driver ? { ...x, driver: { ...x.driver, before: 0 } } : x
+    );
+    await mount(
+      scenarioFrames(specs, ['ppdb002']),
+      { ...OPTIONS, view: 'cones' },
+      { ...SCENARIO, instance: 'ppdb002', width: 1200, height: 700 }
+    );
+    const disk = page.locator('[data-testid="cone"][data-metric="disk"]');
+    await expect(disk.getByTestId('y-tick').first().textContent()).resolves.toBe('0%');
+    await expect(disk.getByTestId('breach-label').textContent()).resolves.toMatch(/^critical in /);
+    const [label, line] = await Promise.all([
+      disk.getByTestId('breach-label').boundingBox(),
+      disk.getByTestId('threshold-critical').boundingBox(),
+    ]);
+    expect(label!.y).toBeGreaterThan(line!.y);
+    await expectBreachLabelClear(disk);
+    await disk.screenshot({ path: path.join(ARTIFACTS, 'cone-breach-near-top.png') });
   });
 
   test('when the selected server has too little history, then its cones say so instead of an empty area', async () => {
@@ -642,3 +665,19 @@ describeWithChromium('panel in Chromium (built dist/module.js)', () => {
     await expect(page.getByTestId('cone').count()).resolves.toBe(6);
   });
 });
+
+/** The breach label crosses neither threshold line nor the breach dot (any would strike through its text). */
+async function expectBreachLabelClear(chart: ReturnType<Page['locator']>): Promise<void> {
+  const g = await chart.evaluate((svg) => {
+    const box = (e: Element | null): DOMRect => e!.getBoundingClientRect().toJSON() as DOMRect;
+    return {
+      label: box(svg.querySelector('[data-testid="breach-label"]')),
+      dot: box(svg.querySelector('[data-testid="breach"] circle')),
+      lines: ['critical', 'warning'].map((t) => box(svg.querySelector(`[data-testid="threshold-${t}"]`)).y),
+    };
+  });
+  for (const line of g.lines) {
+    expect(g.label.bottom <= line || g.label.top >= line).toBe(true);
+  }
+  expect(g.label.bottom <= g.dot.top || g.label.top >= g.dot.bottom).toBe(true);
+}

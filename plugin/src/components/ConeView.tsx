@@ -92,6 +92,12 @@ function ConeChart({
     : '';
   const breachX = cone.breach ? x(cone.breach.t) : 0;
   const breachTextWidth = breachLabel.length * 6.2;
+  // above the critical line where it fits under the title, else below it (and below the warning
+  // line if that runs close under it): never across a threshold line or the dot
+  const criticalY = th ? y(th.critical) : 0;
+  const warningY = th ? y(th.warning) : 0;
+  const below = warningY > criticalY && warningY - 4 <= criticalY + 17 ? warningY + 15 : criticalY + 17;
+  const breachLabelY = criticalY - 9 >= PAD.top + 10 ? criticalY - 9 : Math.min(PAD.top + h - 3, below);
   return (
     <svg
       data-testid="cone"
@@ -263,7 +269,7 @@ function ConeChart({
           <text
             data-testid="breach-label"
             x={Math.max(PAD.left + 2, Math.min(breachX - breachTextWidth / 2, PAD.left + w - breachTextWidth))}
-            y={Math.max(PAD.top + 10, y(th.critical) - 8)}
+            y={breachLabelY}
             fontSize={11}
             fontWeight={600}
             fill={colours.critical}
