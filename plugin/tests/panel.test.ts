@@ -516,6 +516,13 @@ describeWithChromium('panel in Chromium (built dist/module.js)', () => {
       /^critical in (3\dm|4\dm) \(14:\d\d\)$/
     );
     await expectBreachLabelClear(chart('disk'));
+    // memory's warning 99.5 % and critical 99.9 % lines nearly touch: their labels still do not touch
+    const [warning, critical] = await chart('memory')
+      .getByTestId('threshold-label')
+      .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect));
+    expect(Math.max(critical!.top, warning!.top) - Math.min(critical!.bottom, warning!.bottom)).toBeGreaterThanOrEqual(
+      1
+    );
     // each chart's labels lie inside its own frame
     const frame = (await chart('disk').boundingBox())!;
     for (const b of await chart('disk')

@@ -32,6 +32,8 @@ const MIN_CELL_WIDTH = 320;
 const CELL_HEIGHT = 196;
 const GAP = 10;
 const PAD = { left: 56, right: 12, top: 26, bottom: 24 };
+/** Baseline to baseline of two threshold labels (10 px text is ~12 px tall with its stroke): a clear gap, not touching. */
+const LABEL_GAP = 13;
 const BAND_OPACITY = [0.16, 0.26, 0.4];
 const HOUR = 3_600_000;
 
@@ -81,9 +83,9 @@ function ConeChart({
     const above = line - 3;
     const below = line + 11;
     const fits = (v: number): boolean =>
-      v >= PAD.top + 9 && v <= PAD.top + h - 2 && (avoid === undefined || Math.abs(v - avoid) >= 11);
+      v >= PAD.top + 9 && v <= PAD.top + h - 2 && (avoid === undefined || Math.abs(v - avoid) >= LABEL_GAP);
     // neither fits (the lines nearly touch): one label height under the other label
-    return fits(above) ? above : fits(below) ? below : avoid !== undefined ? avoid + 11 : above;
+    return fits(above) ? above : fits(below) ? below : avoid !== undefined ? avoid + LABEL_GAP : above;
   };
   const criticalLabelY = th ? labelY(y(th.critical)) : 0;
   const warningLabelY = th ? labelY(y(th.warning), criticalLabelY) : 0;
