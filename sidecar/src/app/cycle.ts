@@ -281,7 +281,7 @@ export class Cycles {
     this.recent.forgetMissing(next);
   }
 
-  /** The forecast part of /metrics, uncompressed: the rendered text, or its gzip copy decoded as it is read. */
+  /** The forecast part of /metrics, uncompressed: its gzip copy decoded as it is read (the rendered text only if the encoder failed). */
   forecastPlain(): ReadonlyArray<Buffer | Readable> {
     if (this.forecastText) return this.forecastText;
     return this.forecastGzip ? [inflateHead(this.forecastGzip)] : [];

@@ -470,8 +470,9 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
 
     // the history queries, one at a time after the cycles (warm, as every 5 minutes in service)
     const queries: QueryRow[] = [];
+    const historyLength = servingContract(manifest).historyLength;
     const windows = [
-      { window: 'day' as const, start: end - (servingContract(manifest).historyLength - 1) * step, step },
+      { window: 'day' as const, start: end - (historyLength - 1) * step, step },
       { window: 'week' as const, start: end - 8 * DAY, step: HOUR },
     ];
     for (const w of windows) {
@@ -506,7 +507,7 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
     md += `| Prometheus RSS after, head series | ${fmt(promRss / 1e6, 0)} MB, ${int(headSeries)} |\n\n`;
     md +=
       '| history query_range (default expression, one at a time) | series | points | answer MB | Prometheus exec ms | wall ms | samples loaded | peak samples |\n|---|---:|---:|---:|---:|---:|---:|---:|\n';
-    const label = { day: `${servingContract(manifest).historyLength} × ${step / 60} min`, week: '8 days × 1 h' };
+    const label = { day: `${historyLength} × ${step / 60} min`, week: '8 days × 1 h' };
     const opt = (x: number | undefined): string => (x === undefined ? '—' : int(x));
     for (const w of ['day', 'week'] as const) {
       const picked = queries.filter((q) => q.window === w);
