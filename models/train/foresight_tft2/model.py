@@ -5,7 +5,8 @@ quantiles back in that unit, for every metric of the server at once.
 Data flow of one forward pass (B servers, M metrics, Te encoder, Td decoder, T = Te + Td):
   per server, once: scaling of every metric, time features, the cross-metric "server" context
   per series (B*M rows): static selection -> temporal selection over [target, lag_day, lag_week,
-  time] -> LSTM encoder/decoder -> static enrichment -> attention -> quantile head
+  time] -> LSTM encoder/decoder -> static enrichment -> attention -> quantile head, around a
+  per-step mix of naive forecasts that the shape gate leans towards a held level or a climb
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from foresight_tft.modules import (
     VariableSelectionNetwork,
 )
 
-from .spec import DAY_STEPS, HOUR_STEPS, LOG_METRICS, REGIME_LAGS_HOURS, TREND_CLAMP, ModelSpecV2
+from .spec import DAY_STEPS, HOUR_STEPS, LOG_METRICS, REGIME_LAGS_HOURS, SHAPE_FEATURES, SHAPE_GATE_HIDDEN, TREND_CLAMP, ModelSpecV2
 
 HALF_HOUR = HOUR_STEPS // 2
 
@@ -37,22 +38,59 @@ def masked_mean(values: torch.Tensor, observed: torch.Tensor) -> Tuple[torch.Ten
     return (values * observed).sum(dim=1, keepdim=True) / n.clamp(min=1.0), n
 
 
-def last_hour_line(values: torch.Tensor, observed: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The least-squares line through the observed values of the last hour of each row ([R,Te] in):
-    its slope per step, its value at the origin (the last step), the residuals' root mean square
-    ([R,1] each) and whether at least three samples were observed ([R,1], 0 or 1)."""
-    v, o = values[:, -HOUR_STEPS:], observed[:, -HOUR_STEPS:]  # [R,12]
-    x = torch.arange(HOUR_STEPS, dtype=v.dtype, device=v.device).unsqueeze(0)  # [1,12]
+def last_hour_line(values: torch.Tensor, observed: torch.Tensor, steps: int = HOUR_STEPS) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The least-squares line through the observed values of the last `steps` (default an hour) of
+    each row ([R,Te] in): its slope per step, its value at the origin (the last step), the residuals'
+    root mean square ([R,1] each) and whether at least three samples were observed ([R,1], 0 or 1)."""
+    v, o = values[:, -steps:], observed[:, -steps:]  # [R,steps]
+    x = torch.arange(v.shape[1], dtype=v.dtype, device=v.device).unsqueeze(0)  # [1,steps]
     xm, n = masked_mean(x + 0.0 * v, o)
     ym, _ = masked_mean(v, o)
     dx = (x - xm) * o
     sxx = (dx * dx).sum(dim=1, keepdim=True)
     slope = (dx * (v - ym)).sum(dim=1, keepdim=True) / sxx.clamp(min=1e-6)
-    at_origin = ym + slope * (HOUR_STEPS - 1 - xm)
+    at_origin = ym + slope * (v.shape[1] - 1 - xm)
     resid = (v - ym - slope * (x - xm)) * o
     rms = torch.sqrt((resid * resid).sum(dim=1, keepdim=True) / n.clamp(min=1.0) + 1e-8)
     ok = (n >= 3).to(v.dtype)
     return slope * ok, at_origin, rms, ok
+
+
+def slog(x: torch.Tensor) -> torch.Tensor:
+    """sign(x) log(1 + |x|): signed magnitudes of any size on a scale a linear layer can use."""
+    return torch.sign(x) * torch.log1p(torch.abs(x))
+
+
+def shape_features(values: torch.Tensor, observed: torch.Tensor, bounds: torch.Tensor) -> torch.Tensor:
+    """[R,SHAPE_FEATURES] scale-free descriptions of the last two hours ([R,Te] in, scaled units;
+    bounds [R,2]: the scaled values of the metric's floor and ceiling): how straight the 1 h and 2 h
+    least-squares lines are (R^2), their rise over the window against their residual noise, whether the
+    two slopes agree, the room left towards the bound the line heads for (in units of the hour's rise),
+    the step of the last 30 minutes from the hour before it against the 30 minutes' spread, and
+    availability. What tells a steady climb or a held step from noise, whatever the series' scale."""
+    feats, oks = [], []
+    lines = []
+    for steps in (HOUR_STEPS, 2 * HOUR_STEPS):
+        slope, at_origin, rms, ok = last_hour_line(values, observed, steps)
+        v, o = values[:, -steps:], observed[:, -steps:]
+        mean, n = masked_mean(v, o)
+        var = (((v - mean) * o) ** 2).sum(dim=1, keepdim=True) / n.clamp(min=1.0)
+        feats += [(1.0 - rms * rms / (var + 1e-6)).clamp(0.0, 1.0) * ok, slog(slope * steps / (rms + 1e-3)) * ok]
+        oks.append(ok)
+        lines.append((slope, at_origin))
+    (s1, a1), (s2, _) = lines
+    agree = (s1 * s2) / (s1 * s1 + s2 * s2 + 1e-6) * 2.0  # 1 when the slopes are equal, <= 0 when they disagree in sign
+    rise = (s1 * HOUR_STEPS).abs() + 1e-3
+    room = (torch.where(s1 >= 0, bounds[:, 1:2] - a1, a1 - bounds[:, 0:1]).clamp(min=0.0) / rise).clamp(max=100.0)  # hours of this rise left (at most 100)
+    recent, n_recent = masked_mean(values[:, -HALF_HOUR:], observed[:, -HALF_HOUR:])
+    before, n_before = masked_mean(values[:, -3 * HALF_HOUR : -HALF_HOUR], observed[:, -3 * HALF_HOUR : -HALF_HOUR])
+    dev = (values[:, -HALF_HOUR:] - recent) * observed[:, -HALF_HOUR:]
+    spread = torch.sqrt((dev * dev).sum(dim=1, keepdim=True) / n_recent.clamp(min=1.0) + 1e-8)
+    has_step = (n_recent > 0).to(values.dtype) * (n_before > 0).to(values.dtype)
+    both = oks[0] * oks[1]
+    feats += [agree * both, torch.log1p(room) * oks[0], slog((recent - before) / (spread + 1e-2)) * has_step, both]
+    return torch.cat(feats, dim=1)
+
 
 # Input and output names, in order: the export contract (model.json repeats them).
 INPUT_NAMES = ["history", "history_mask", "week", "week_mask", "known", "static_profile"]
@@ -143,7 +181,15 @@ class ServerTemporalFusionTransformer(nn.Module):
         self.output_norm = AddNorm(h)
         self.head = QuantileHead(h, spec.quantiles)
         # per decoder step, weights of the naive candidates (spec.naive_candidates; spec.naive_skip)
-        self.naive_mix = nn.Linear(h + spec.regime_width, len(spec.naive_candidates)) if spec.naive_skip else None
+        n_cands = len(spec.naive_candidates)
+        self.naive_mix = nn.Linear(h + spec.regime_width, n_cands) if spec.naive_skip else None
+        self.shape_gate = None
+        if spec.naive_skip and spec.shape_gate:
+            last = nn.Linear(SHAPE_GATE_HIDDEN, 2 * n_cands)  # per candidate: a shift, and one that grows along the decoder
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+            self.shape_gate = nn.Sequential(nn.Linear(SHAPE_FEATURES + n_metrics + spec.regime_width, SHAPE_GATE_HIDDEN), nn.ELU(), last)
+            self.register_buffer("decoder_fraction", torch.arange(1, td + 1, dtype=torch.float32).view(1, td, 1) / td)  # [1,Td,1]
 
     def forward(self, history, history_mask, week, week_mask, known, static_profile):
         """The exported graph: raw inputs of B servers in; quantiles [B,M,Td,Q] in metric units and
@@ -173,10 +219,13 @@ class ServerTemporalFusionTransformer(nn.Module):
             attn.mean(dim=1).reshape(-1, m, attn.shape[-1]),  # [B,M,T]
         )
 
-    def naive_base(self, out: torch.Tensor, target: torch.Tensor, lag_day: torch.Tensor, lag_week: torch.Tensor, regime: Optional[torch.Tensor]) -> torch.Tensor:
+    def naive_base(self, out: torch.Tensor, target: torch.Tensor, lag_day: torch.Tensor, lag_week: torch.Tensor, regime: Optional[torch.Tensor], info: torch.Tensor) -> torch.Tensor:
         """[R,Td]: a learned convex mix per decoder step of the naive forecasts (spec.naive_candidates:
         the last observed value, the means of the last hour and of the encoder, the value one day and
-        one week before; scaled units); unavailable candidates (mask 0) get no weight."""
+        one week before; scaled units); unavailable candidates (mask 0) get no weight. info [R,2+M]: the
+        metric's floor and ceiling in scaled units (spec.trend_bounds holds the trend candidate inside),
+        then which metric the row is (one-hot, for the shape gate)."""
+        bounds = info[:, :2]  # [R,2]
         te = target.shape[1]
         values, observed = target[..., 0], target[..., 1]  # [R,Te] x2
         last_pos = (observed * torch.arange(1, te + 1, dtype=observed.dtype, device=observed.device)).argmax(dim=1, keepdim=True)  # [R,1]
@@ -196,13 +245,22 @@ class ServerTemporalFusionTransformer(nn.Module):
             avail.append((seen > 0).to(values.dtype).expand(-1, td))
             slope, at_origin, _, ok = last_hour_line(values, observed)
             ahead = torch.arange(1, td + 1, dtype=values.dtype, device=values.device).unsqueeze(0)  # [1,Td]
-            cands.append(at_origin + torch.clamp(slope * ahead, -TREND_CLAMP, TREND_CLAMP))  # [R,Td]
+            trend = at_origin + torch.clamp(slope * ahead, -TREND_CLAMP, TREND_CLAMP)  # [R,Td]
+            if self.spec.trend_bounds:
+                trend = torch.minimum(torch.maximum(trend, bounds[:, 0:1]), bounds[:, 1:2])
+            cands.append(trend)
             avail.append(ok.expand(-1, td))
         cands += [lag_day[..., 0], lag_week[..., 0]]
         avail += [lag_day[..., 1], lag_week[..., 1]]
         candidates, available = torch.stack(cands, dim=-1), torch.stack(avail, dim=-1)  # [R,Td,C] x2
         x = out if regime is None else torch.cat([out, regime.unsqueeze(1).expand(-1, td, -1)], dim=-1)  # [R,Td,H(+F)]
-        w = torch.softmax(self.naive_mix(x) + (available - 1.0) * 1e9, dim=-1) * available  # [R,Td,C]
+        logits = self.naive_mix(x)  # [R,Td,C]
+        if self.shape_gate is not None:
+            g = self.shape_gate(torch.cat([shape_features(values, observed, bounds), info[:, 2:]] + ([] if regime is None else [regime]), dim=1))  # [R,2C]
+            g = 4.0 * torch.tanh(g / 4.0)  # at most 4 logits either way: an input far outside training cannot swamp the mix
+            c = logits.shape[-1]
+            logits = logits + g[:, :c].unsqueeze(1) + g[:, c:].unsqueeze(1) * self.decoder_fraction  # [R,Td,C]
+        w = torch.softmax(logits + (available - 1.0) * 1e9, dim=-1) * available  # [R,Td,C]
         return (w * candidates).sum(dim=-1)  # [R,Td,C] -> [R,Td]
 
     def regime(self, y: torch.Tensor, ym: torch.Tensor, w: torch.Tensor, wm: torch.Tensor, te: int) -> torch.Tensor:
@@ -232,9 +290,6 @@ class ServerTemporalFusionTransformer(nn.Module):
         residual spread), the step from the encoder before the last hour to the last 30 minutes in units
         of the 5-minute noise (log_noise: log(persistence error + 0.05)), the spread of the last 30
         minutes, and their availability. Signed magnitudes go through sign(x) log(1 + |x|)."""
-
-        def slog(x: torch.Tensor) -> torch.Tensor:
-            return torch.sign(x) * torch.log1p(torch.abs(x))
 
         slope, _, rms, ok = last_hour_line(v, o)
         recent, n_recent = masked_mean(v[:, -HALF_HOUR:], o[:, -HALF_HOUR:])
@@ -266,6 +321,11 @@ class ServerTemporalFusionTransformer(nn.Module):
         y_s, ym_s = per_series(y), per_series(history_mask)  # [B*M,L]
         w_s, wm_s = per_series(w), per_series(week_mask)  # [B*M,W]
         loc_s, scale_s = loc.reshape(-1, 1), scale.reshape(-1, 1)  # [B*M,1]
+        # the metric's floor (0 in either transform) and ceiling (100 % = 1.0 for percent metrics; none for log ones) in scaled units
+        is_log_s = (self.scaler.is_log.reshape(1, m) + 0.0 * history[:, 0, :]).reshape(-1, 1)  # [B*M,1]
+        metric = self.metric_rows(history)  # [B*M]
+        which = (metric.unsqueeze(1) == torch.arange(m, device=history.device).unsqueeze(0)).to(y.dtype)  # [B*M,M] one-hot
+        info = torch.cat([-loc_s / scale_s, (1.0 - loc_s) / scale_s + is_log_s * 1e4, which], dim=1)  # [B*M,2+M]
         level, spread = loc_s, torch.log(scale_s)
         regime = self.regime(y_s, ym_s, w_s, wm_s, te) if s.regime_features else None  # [B*M,F]
         week_in = [w_s, wm_s] if regime is None else [w_s, wm_s, regime]
@@ -284,7 +344,6 @@ class ServerTemporalFusionTransformer(nn.Module):
             # repeat_interleave, which PyTorch 1.13 exports with the batch size frozen)
             return x.unsqueeze(1).expand(x.shape[0], m, *x.shape[1:]).reshape(-1, *x.shape[1:])
 
-        metric = self.metric_rows(history)  # [B*M]
         static = torch.stack(
             [
                 per_row(profile),
@@ -302,7 +361,7 @@ class ServerTemporalFusionTransformer(nn.Module):
         time_rows = per_row(time)  # [B*M,T,H]
         if rows is not None:
             static, target, lag_day, lag_week, time_rows = (x[rows] for x in (static, target, lag_day, lag_week, time_rows))
-            loc_s, scale_s = loc_s[rows], scale_s[rows]
+            loc_s, scale_s, info = loc_s[rows], scale_s[rows], info[rows]
             regime = None if regime is None else regime[rows]
 
         zeta, static_weights = self.static_selection(static)  # [R,H], [R,6]
@@ -320,7 +379,13 @@ class ServerTemporalFusionTransformer(nn.Module):
         delta = self.attention_norm(self.attention_glu(attended), theta[:, te:])  # [R,Td,H]
         psi = self.positionwise(delta)  # [R,Td,H]
         out = self.output_norm(self.output_glu(psi), phi[:, te:])  # [R,Td,H]
+        q = self.quantiles_of(out, target, lag_day[:, te:], lag_week[:, te:], regime, info)
+        return q, loc_s.squeeze(1), scale_s.squeeze(1), static_weights, past_weights, future_weights, attention
+
+    def quantiles_of(self, out: torch.Tensor, target: torch.Tensor, lag_day: torch.Tensor, lag_week: torch.Tensor, regime: Optional[torch.Tensor], info: torch.Tensor) -> torch.Tensor:
+        """[R,Td,Q] in scaled units from the decoder's output [R,Td,H]: the quantile head around the
+        naive mix (the last layers, which the second training phase fine-tunes on cached inputs)."""
         q = self.head(out)  # [R,Td,Q], normalised units, non-crossing
         if self.naive_mix is not None:
-            q = q + self.naive_base(out, target, lag_day[:, te:], lag_week[:, te:], regime).unsqueeze(-1)  # same shift for every quantile: still ordered
-        return q, loc_s.squeeze(1), scale_s.squeeze(1), static_weights, past_weights, future_weights, attention
+            q = q + self.naive_base(out, target, lag_day, lag_week, regime, info).unsqueeze(-1)  # same shift for every quantile: still ordered
+        return q

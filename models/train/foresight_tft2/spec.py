@@ -25,6 +25,8 @@ WEEK_HOURS = 168
 HOUR_STEPS = 12
 REGIME_LAGS_HOURS = [1, 4, 8, 24, 168]  # lags of the hourly week whose errors describe a series' regime
 CHANGE_FEATURES = 5  # columns of the last hour's shape (spec.change_features)
+SHAPE_FEATURES = 8  # columns of the shape gate's input (spec.shape_gate), besides the metric and the regime
+SHAPE_GATE_HIDDEN = 16
 TREND_CLAMP = 30.0  # the trend candidate stays within this many scaled units of the line's last value
 
 
@@ -71,6 +73,15 @@ class ModelSpecV2:
     # relative to the series' 5-minute noise, and the spread of the last 30 minutes; with an availability
     # flag. Fed with the regime errors, so the mix can tell a clean step or ramp from a noisy excursion
     change_features: bool = True
+    # the trend candidate stops at what the metric can reach: a percent metric's line is held at 100 %
+    # (and every metric's at 0) instead of running past it, so a climb to saturation is not punished for
+    # the steps after it saturates (without it, training taught the mix that trends overshoot)
+    trend_bounds: bool = True
+    # a small network beside the naive mix that sees the shape of the last two hours in scale-free terms
+    # (how straight the 1 h and 2 h lines are, their slopes against their noise, the room left to the
+    # metric's bound, the step of the last 30 minutes) and shifts the mix's weights, per candidate, with
+    # a part that grows along the decoder; its last layer starts at zero, so it begins as a no-op
+    shape_gate: bool = True
     quantiles: List[float] = field(default_factory=lambda: list(QUANTILES))
     profiles: List[str] = field(default_factory=lambda: list(PROFILES))
     metrics: List[str] = field(default_factory=lambda: list(METRICS))
@@ -154,6 +165,8 @@ ADDED_FIELDS = {
     "log_headroom": 0.0,
     "change_candidates": False,
     "change_features": False,
+    "trend_bounds": False,
+    "shape_gate": False,
 }
 
 

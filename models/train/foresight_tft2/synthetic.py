@@ -5,7 +5,7 @@ measuring them on held-out cases:
   onoff_weekly    the same on weekdays only, off at weekends
   cron            flat, with a spike every 1-24 h at a fixed minute
   level_shift     sustained steps of 20-50 points, held for hours to days
-  ramp            steady climbs to saturation (leaks, filling disks), then a reset
+  ramp            steady climbs to saturation (leaks, filling disks), held 8 h - 2 days, then a reset
   flat_step       flat for days, then one step that stays
   seasonal        smooth daily + weekly waves with little noise (cluster aggregates)
 
@@ -134,7 +134,7 @@ def make_host(shape: str, n: int, days: int, seed: int) -> Host:
                 flat = int(rng.integers(12, 2 * DAY))
                 base = rng.uniform(10, 60)
                 climb = int(rng.integers(2 * 12, 24 * 12))  # 2-24 h to reach 100 %
-                hold = int(rng.integers(0, 4 * 12))
+                hold = int(rng.integers(8 * 12, 2 * DAY))  # a full disk or a leaked heap stays there for hours (8 h - 2 days)
                 seg = np.concatenate([np.full(flat, base), np.linspace(base, 100, climb), np.full(hold, 100.0)])
                 events.append(("ramp", m, i + flat, i + flat + climb - 1))
                 series[i : i + len(seg)] = seg[: steps - i]

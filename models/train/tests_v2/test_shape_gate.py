@@ -1,0 +1,98 @@
+"""The layers the second training phase moves: the bounded trend candidate, the shape gate and the
+features it reads. Independent of any exported model (a small freshly initialised network).
+
+    /usr/bin/python3 -m unittest tests_v2.test_shape_gate   (in models/train)
+"""
+import unittest
+
+import numpy as np
+import torch
+
+from foresight_tft.spec import METRICS
+from foresight_tft2.model import INPUT_NAMES, ServerTemporalFusionTransformer, shape_features
+from foresight_tft2.spec import ModelSpecV2, smoke_spec
+
+CPU = METRICS.index("cpu")
+
+
+def climbing_server(spec: ModelSpecV2) -> list:
+    """One server whose cpu sat at 20 % for a day and has climbed to 80 % in the last two hours
+    (2.6 points every 5 minutes; the other metrics flat): the model's raw inputs."""
+    ln, wn, m = spec.history_length, spec.week_length, len(spec.metrics)
+    history = np.full((1, ln, m), 30.0, dtype=np.float32)
+    rng = np.random.default_rng(0)
+    cpu = 20.0 + rng.normal(0, 0.3, ln)
+    cpu[-24:] = np.linspace(20.0, 80.0, 24)
+    history[0, :, CPU] = np.clip(cpu, 0, 100)
+    week = np.full((1, wn, m), 30.0, dtype=np.float32)
+    week[0, :, CPU] = 20.0
+    known = np.zeros((1, spec.total_length, len(spec.known)), dtype=np.float32)
+    return [torch.from_numpy(history), torch.ones(1, ln, m), torch.from_numpy(week), torch.ones(1, wn, m), torch.from_numpy(known), torch.zeros(1, dtype=torch.long)]
+
+
+def trend_only(model: ServerTemporalFusionTransformer) -> None:
+    """Every weight of the mix on the trend candidate and no correction around it, so the p50 is the candidate."""
+    with torch.no_grad():
+        model.naive_mix.weight.zero_()
+        model.naive_mix.bias.fill_(-30.0)
+        model.naive_mix.bias[model.spec.naive_candidates.index("trend_1h")] = 30.0
+        model.head.fc.weight.zero_()
+        model.head.fc.bias.zero_()
+
+
+class ShapeGateTest(unittest.TestCase):
+    def model(self, **changes) -> ServerTemporalFusionTransformer:
+        torch.manual_seed(0)
+        spec = ModelSpecV2(**{**smoke_spec().__dict__, **changes})
+        return ServerTemporalFusionTransformer(spec).eval()
+
+    def test_the_trend_candidate_stops_at_the_metrics_ceiling(self):
+        # a climb of 31 points an hour continued for the decoder would pass 100 %; in scaled units the
+        # ceiling is (1 - loc) / scale, and the p50 on the trend alone must stay at or under it
+        for bounded in (True, False):
+            model = self.model(trend_bounds=bounded)
+            trend_only(model)
+            inputs = climbing_server(model.spec)
+            with torch.no_grad():
+                q, loc, scale, *_ = model.normalised(*inputs)
+            row = CPU  # one server: row = metric
+            ceiling = (1.0 - float(loc[row])) / float(scale[row])
+            top = float(q[row, :, model.spec.quantiles.index(0.5)].max())
+            if bounded:
+                self.assertLessEqual(top, ceiling + 1e-4)
+            else:
+                self.assertGreater(top, ceiling + 0.5, "without the bound the line runs past 100 % (the test would not see a missing bound)")
+
+    def test_a_fresh_shape_gate_changes_no_forecast(self):
+        # its last layer starts at zero: weights trained without a gate load and forecast as before
+        with_gate, without = self.model(shape_gate=True), self.model(shape_gate=False)
+        without.load_state_dict(with_gate.state_dict(), strict=False)
+        inputs = climbing_server(with_gate.spec)
+        with torch.no_grad():
+            a, b = with_gate(*inputs)[0], without(*inputs)[0]
+        self.assertTrue(torch.allclose(a, b, atol=1e-6))
+        with torch.no_grad():
+            with_gate.shape_gate[2].bias[with_gate.spec.naive_candidates.index("trend_1h")] = 3.0
+            c = with_gate(*inputs)[0]
+        self.assertFalse(torch.allclose(a, c, atol=1e-3), "a trained gate must be able to move the forecast")
+
+    def test_shape_features_tell_a_straight_climb_from_noise(self):
+        te = 72
+        x = torch.arange(te, dtype=torch.float32)
+        rng = np.random.default_rng(1)
+        climb = 0.1 * x + torch.from_numpy(rng.normal(0, 0.02, te).astype(np.float32))
+        noise = torch.from_numpy(rng.normal(0, 1.0, te).astype(np.float32))
+        values = torch.stack([climb, noise])
+        bounds = torch.tensor([[-5.0, 20.0], [-5.0, 20.0]])
+        f = shape_features(values, torch.ones_like(values), bounds)
+        self.assertEqual(tuple(f.shape), (2, 8))
+        r2_hour, rise_hour = f[:, 0], f[:, 1]
+        self.assertGreater(float(r2_hour[0]), 0.95)
+        self.assertLess(float(r2_hour[1]), 0.6)
+        self.assertGreater(float(rise_hour[0]), float(rise_hour[1].abs()) + 2.0)
+        # room: the climb's line is at ~7.1 and rises 1.2 per hour, so ~10.7 hours to the ceiling of 20
+        self.assertAlmostEqual(float(torch.expm1(f[0, 5])), (20.0 - 7.1) / 1.2, delta=0.5)
+
+
+if __name__ == "__main__":
+    unittest.main()
