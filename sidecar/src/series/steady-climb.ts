@@ -13,9 +13,9 @@ export const FILLING_METRICS: ReadonlySet<MetricName> = new Set(['memory', 'disk
 /** How straight the last hour must be (R² of a line through it) to count as a steady climb. */
 const STEADY_R2 = 0.8;
 
-/** Least-squares line through the last hour: slope per second and R² (0 when undefined). */
-function lineFit(recent: ArrayLike<number>, step: number): { slope: number; r2: number; samples: number } {
-  const n = Math.min(recent.length, Math.round(HOUR / step) + 1);
+/** Least-squares line through the `span` seconds (default an hour) that end at index `end` (exclusive; default: the last sample): slope per second and R² (0 when undefined). */
+function lineFit(recent: ArrayLike<number>, step: number, end = recent.length, span = HOUR): { slope: number; r2: number; samples: number } {
+  const n = Math.min(end, Math.round(span / step) + 1);
   let k = 0;
   let sx = 0;
   let sy = 0;
@@ -23,7 +23,7 @@ function lineFit(recent: ArrayLike<number>, step: number): { slope: number; r2: 
   let sxy = 0;
   let syy = 0;
   for (let j = 0; j < n; j++) {
-    const y = recent[recent.length - n + j]!;
+    const y = recent[end - n + j]!;
     if (!Number.isFinite(y)) continue;
     const x = j * step;
     k++;
@@ -55,6 +55,23 @@ export function steadyClimbSeconds(recent: ArrayLike<number>, step: number, thre
   const c = steadyClimb(recent, step);
   if (!c) return Infinity;
   return c.now >= threshold ? 0 : (threshold - c.now) / c.slope;
+}
+
+/** The slope per second of a least-squares line through the last `span` seconds, or NaN with fewer than 3 samples. */
+export function recentSlope(recent: ArrayLike<number>, step: number, span: number, end = recent.length): number {
+  const { slope, samples } = lineFit(recent, step, end, span);
+  return samples < 3 ? NaN : slope;
+}
+
+/**
+ * The slope per second of the same hour one day earlier (the hour ending `day` seconds before the
+ * last sample), or undefined when the series does not reach that far back.
+ */
+export function slopeADayEarlier(recent: ArrayLike<number>, step: number, day = 86400): number | undefined {
+  const end = recent.length - Math.round(day / step);
+  if (end < Math.round(HOUR / step) + 1) return undefined;
+  const { slope, samples } = lineFit(recent, step, end);
+  return samples < 2 * ROBUST_SAMPLES ? undefined : slope;
 }
 
 /** The steady climb steadyClimbSeconds looks for: the value now and the slope per second, or undefined when there is none. */
