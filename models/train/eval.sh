@@ -2,7 +2,7 @@
 # npm run eval [-- flags for `foresight eval`]: regenerates the simulator history the model was
 # trained with when it is not here (it is deterministic), then runs the evaluation, which writes
 # models/foresight-tft/EVAL.md. Real traces: --data DIR or $FORESIGHT_DATA (default: the
-# training scripts' default). Takes about half an hour on 2 cores; run it with nice.
+# training scripts' default). Takes about ten minutes on 2 cores; run it with nice.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="${FORESIGHT_TRAIN_WORK:-$root/models/train/.work}"

@@ -38,6 +38,17 @@ def masked_mean(values: torch.Tensor, observed: torch.Tensor) -> Tuple[torch.Ten
     return (values * observed).sum(dim=1, keepdim=True) / n.clamp(min=1.0), n
 
 
+def masked_median(values: torch.Tensor, observed: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """[R,1] median of the observed values of each row (the mean of the two middle ones for an even
+    count), and [R,1] how many were observed; 0 for a row with none."""
+    n = observed.sum(dim=1, keepdim=True)  # [R,1]
+    ordered = torch.sort(values + 1e9 * (1.0 - observed), dim=1).values  # unobserved last
+    lo = torch.clamp(torch.floor((n - 1.0) / 2.0), min=0.0).long()
+    hi = torch.clamp(torch.floor(n / 2.0), min=0.0).long()
+    mid = 0.5 * (ordered.gather(1, lo) + ordered.gather(1, hi))
+    return mid * (n > 0).to(values.dtype), n
+
+
 def last_hour_line(values: torch.Tensor, observed: torch.Tensor, steps: int = HOUR_STEPS) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """The least-squares line through the observed values of the last `steps` (default an hour) of
     each row ([R,Te] in): its slope per step, its value at the origin (the last step), the residuals'
@@ -226,6 +237,7 @@ class ServerTemporalFusionTransformer(nn.Module):
         metric's floor and ceiling in scaled units (spec.trend_bounds holds the trend candidate inside),
         then which metric the row is (one-hot, for the shape gate)."""
         bounds = info[:, :2]  # [R,2]
+        level = masked_median if self.spec.median_candidates else masked_mean
         te = target.shape[1]
         values, observed = target[..., 0], target[..., 1]  # [R,Te] x2
         last_pos = (observed * torch.arange(1, te + 1, dtype=observed.dtype, device=observed.device)).argmax(dim=1, keepdim=True)  # [R,1]
@@ -235,12 +247,11 @@ class ServerTemporalFusionTransformer(nn.Module):
         cands, avail = [last.expand(-1, td)], [has_last.expand(-1, td)]
         if self.spec.smooth_candidates:
             for n in (HOUR_STEPS, te) + ((DAY_STEPS,) if self.spec.day_mean_candidate else ()):
-                seen = observed[:, -n:].sum(dim=1, keepdim=True)  # [R,1]
-                mean = (values[:, -n:] * observed[:, -n:]).sum(dim=1, keepdim=True) / seen.clamp(min=1.0)
+                mean, seen = level(values[:, -n:], observed[:, -n:])  # [R,1] x2
                 cands.append(mean.expand(-1, td))
                 avail.append((seen > 0).to(values.dtype).expand(-1, td))
         if self.spec.change_candidates:
-            mean, seen = masked_mean(values[:, -HALF_HOUR:], observed[:, -HALF_HOUR:])
+            mean, seen = level(values[:, -HALF_HOUR:], observed[:, -HALF_HOUR:])
             cands.append(mean.expand(-1, td))
             avail.append((seen > 0).to(values.dtype).expand(-1, td))
             slope, at_origin, _, ok = last_hour_line(values, observed)
@@ -253,6 +264,8 @@ class ServerTemporalFusionTransformer(nn.Module):
         cands += [lag_day[..., 0], lag_week[..., 0]]
         avail += [lag_day[..., 1], lag_week[..., 1]]
         candidates, available = torch.stack(cands, dim=-1), torch.stack(avail, dim=-1)  # [R,Td,C] x2
+        if self.spec.candidate_margin > 0:
+            candidates = self.within_observed_range(candidates, values, observed)
         x = out if regime is None else torch.cat([out, regime.unsqueeze(1).expand(-1, td, -1)], dim=-1)  # [R,Td,H(+F)]
         logits = self.naive_mix(x)  # [R,Td,C]
         if self.shape_gate is not None:
@@ -262,6 +275,17 @@ class ServerTemporalFusionTransformer(nn.Module):
             logits = logits + g[:, :c].unsqueeze(1) + g[:, c:].unsqueeze(1) * self.decoder_fraction  # [R,Td,C]
         w = torch.softmax(logits + (available - 1.0) * 1e9, dim=-1) * available  # [R,Td,C]
         return (w * candidates).sum(dim=-1)  # [R,Td,C] -> [R,Td]
+
+    def within_observed_range(self, candidates: torch.Tensor, values: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:
+        """candidates [R,Td,C] held within spec.candidate_margin scale units of the range the encoder
+        observed (values, observed [R,Te]); a series with nothing observed is left as it is."""
+        far = 1e9 * (1.0 - observed)
+        lo = (values + far).min(dim=1).values - self.spec.candidate_margin  # [R]
+        hi = (values - far).max(dim=1).values + self.spec.candidate_margin  # [R]
+        none = (observed.max(dim=1).values <= 0).to(values.dtype)  # [R]
+        lo = (lo * (1.0 - none) - 1e9 * none).reshape(-1, 1, 1)
+        hi = (hi * (1.0 - none) + 1e9 * none).reshape(-1, 1, 1)
+        return torch.minimum(torch.maximum(candidates, lo), hi)
 
     def regime(self, y: torch.Tensor, ym: torch.Tensor, w: torch.Tensor, wm: torch.Tensor, te: int) -> torch.Tensor:
         """[R,F]: per series (scaled units), log mean absolute error of the naive forecasts on the series'

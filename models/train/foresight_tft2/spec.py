@@ -82,6 +82,14 @@ class ModelSpecV2:
     # metric's bound, the step of the last 30 minutes) and shifts the mix's weights, per candidate, with
     # a part that grows along the decoder; its last layer starts at zero, so it begins as a no-op
     shape_gate: bool = True
+    # every naive candidate is held within this many scale units (the last day's spread) of the range
+    # the encoder observed: a lag that fell on an outlier (a zero in a series that has been busy all day,
+    # hundreds of units away) would otherwise pull the mix with even a small weight; 0 = no limit
+    candidate_margin: float = 10.0
+    # the level candidates (last 30 min, hour, encoder, day) are medians of the observed values, not
+    # means: the p50 is a median, and a mean taken after the log transform of a load or network series
+    # that drops to 0 now and then sits far below both of its levels
+    median_candidates: bool = True
     quantiles: List[float] = field(default_factory=lambda: list(QUANTILES))
     profiles: List[str] = field(default_factory=lambda: list(PROFILES))
     metrics: List[str] = field(default_factory=lambda: list(METRICS))
@@ -167,6 +175,8 @@ ADDED_FIELDS = {
     "change_features": False,
     "trend_bounds": False,
     "shape_gate": False,
+    "candidate_margin": 0.0,
+    "median_candidates": False,
 }
 
 

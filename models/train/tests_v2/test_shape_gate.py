@@ -1,5 +1,5 @@
-"""The layers the second training phase moves: the bounded trend candidate, the shape gate and the
-features it reads. Independent of any exported model (a small freshly initialised network).
+"""The layers the second training phase moves: the naive candidates (medians, bounded trend, held
+near the observed range), the shape gate and the features it reads. Independent of any exported model (a small freshly initialised network).
 
     /usr/bin/python3 -m unittest tests_v2.test_shape_gate   (in models/train)
 """
@@ -40,6 +40,35 @@ def trend_only(model: ServerTemporalFusionTransformer) -> None:
         model.head.fc.bias.zero_()
 
 
+NETWORK = METRICS.index("network")
+
+
+def candidate_only(model: ServerTemporalFusionTransformer, name: str) -> None:
+    """Every weight of the mix on one candidate and no correction around it, so the p50 is that candidate."""
+    with torch.no_grad():
+        model.naive_mix.weight.zero_()
+        model.naive_mix.bias.fill_(-30.0)
+        model.naive_mix.bias[model.spec.naive_candidates.index(name)] = 30.0
+        model.head.fc.weight.zero_()
+        model.head.fc.bias.zero_()
+
+
+def dropping_network_server(spec: ModelSpecV2, zeros_every: int = 4, week_value: float = 4600.0) -> list:
+    """One server whose network runs at ~4,600 B/s and reads 0 every `zeros_every`-th sample (a VM
+    whose traffic stops now and then), with the week's hourly samples at `week_value`."""
+    ln, wn, m = spec.history_length, spec.week_length, len(spec.metrics)
+    rng = np.random.default_rng(2)
+    history = np.full((1, ln, m), 30.0, dtype=np.float32)
+    net = 4600.0 + rng.normal(0, 50, ln)
+    net[::zeros_every] = 0.0
+    net[-1] = 4600.0
+    history[0, :, NETWORK] = net
+    week = np.full((1, wn, m), 30.0, dtype=np.float32)
+    week[0, :, NETWORK] = week_value
+    known = np.zeros((1, spec.total_length, len(spec.known)), dtype=np.float32)
+    return [torch.from_numpy(history), torch.ones(1, ln, m), torch.from_numpy(week), torch.ones(1, wn, m), torch.from_numpy(known), torch.zeros(1, dtype=torch.long)]
+
+
 class ShapeGateTest(unittest.TestCase):
     def model(self, **changes) -> ServerTemporalFusionTransformer:
         torch.manual_seed(0)
@@ -62,6 +91,35 @@ class ShapeGateTest(unittest.TestCase):
                 self.assertLessEqual(top, ceiling + 1e-4)
             else:
                 self.assertGreater(top, ceiling + 0.5, "without the bound the line runs past 100 % (the test would not see a missing bound)")
+
+    def test_a_level_candidate_is_the_median_so_occasional_zeros_do_not_sink_it(self):
+        # network at ~4,600 B/s with a quarter of its samples at 0: in the log space the model works in,
+        # the mean sits near exp(0.75 log 4600) ~ 560 B/s, below both levels; the median is the busy level
+        for median in (True, False):
+            model = self.model(median_candidates=median)
+            candidate_only(model, "mean_encoder")
+            with torch.no_grad():
+                p50 = model(*dropping_network_server(model.spec))[0][0, NETWORK, :, model.spec.quantiles.index(0.5)]
+            if median:
+                self.assertTrue(bool(((p50 > 4000) & (p50 < 5200)).all()), f"median level: {p50[:3]}")
+            else:
+                self.assertLess(float(p50.max()), 1500.0, "the mean must sink (else the test would not see a missing median)")
+
+    def test_a_lag_far_outside_the_observed_range_is_held_near_it(self):
+        # a week whose hourly samples were 0 (the host was idle, or the samples are garbage) while the
+        # encoder saw ~4,600 B/s throughout: on the week lag alone, the p50 stays within the margin
+        for margin in (10.0, 0.0):
+            model = self.model(candidate_margin=margin)
+            candidate_only(model, "lag_week")
+            inputs = dropping_network_server(model.spec, zeros_every=10**6, week_value=0.0)
+            with torch.no_grad():
+                q, loc, scale, *_ = model.normalised(*inputs)
+            p50 = q[NETWORK, :, model.spec.quantiles.index(0.5)]
+            lowest_seen = (float(torch.log1p(inputs[0][0, -model.spec.encoder_length :, NETWORK]).min()) - float(loc[NETWORK])) / float(scale[NETWORK])
+            if margin:
+                self.assertGreaterEqual(float(p50.min()), lowest_seen - margin - 1e-3)
+            else:
+                self.assertLess(float(p50.min()), lowest_seen - 3 * 10.0, "unbounded, the zero lag is far below (else the test would not see a missing bound)")
 
     def test_a_fresh_shape_gate_changes_no_forecast(self):
         # its last layer starts at zero: weights trained without a gate load and forecast as before

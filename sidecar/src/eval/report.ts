@@ -254,7 +254,7 @@ function accuracySummary(r: EvalResult): string {
     md += `| series worse than 1.5 × their best baseline | ${cmp.map((c) => pct(c.worse, c.series)).join(' | ')} |\n\n`;
   }
   if (r.shapes.length) {
-    md += `Synthetic level shifts and ramps (EVAL.md): ${r.shapes.map((s) => `${s.kind} ${pct(s.passed, s.cases)} of ${s.cases} pass`).join('; ')} (level shift: p50 within 25 % of the new level for 8 h; ramp: p50 crosses the threshold no later than 30 min after the real crossing).\n`;
+    md += `Synthetic level shifts and ramps (EVAL.md), as served / by the model alone (without the climb continuation of \`forecast/climb.ts\`): ${r.shapes.map((s) => `${s.kind} ${pct(s.passed, s.cases)} / ${pct(s.passedRaw, s.cases)} of ${s.cases} pass`).join('; ')} (level shift: p50 within 25 % of the new level for 8 h; ramp: p50 crosses the threshold no later than 30 min after the real crossing).\n`;
   }
   return md;
 }
