@@ -10,7 +10,7 @@ Data flow of one forward pass (B servers, M metrics, Te encoder, Td decoder, T =
 """
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -246,8 +246,12 @@ class ServerTemporalFusionTransformer(nn.Module):
         td = lag_day.shape[1]
         cands, avail = [last.expand(-1, td)], [has_last.expand(-1, td)]
         if self.spec.smooth_candidates:
+            levels: Dict[int, Tuple[torch.Tensor, torch.Tensor]] = {}  # by the window's length: the day's is the encoder's when Te < a day
             for n in (HOUR_STEPS, te) + ((DAY_STEPS,) if self.spec.day_mean_candidate else ()):
-                mean, seen = level(values[:, -n:], observed[:, -n:])  # [R,1] x2
+                k = min(n, te)
+                if k not in levels:
+                    levels[k] = level(values[:, -k:], observed[:, -k:])  # [R,1] x2, computed once per length (a median sorts)
+                mean, seen = levels[k]
                 cands.append(mean.expand(-1, td))
                 avail.append((seen > 0).to(values.dtype).expand(-1, td))
         if self.spec.change_candidates:
