@@ -3,7 +3,7 @@ Lim et al., "Temporal Fusion Transformers for Interpretable Multi-horizon Time S
 Forecasting", International Journal of Forecasting 37(4), 2021 (section 4)."""
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -70,8 +70,10 @@ class VariableSelectionNetwork(nn.Module):
         # xi: [B,T,V,H] (or [B,V,H] for statics)
         flat = xi.flatten(start_dim=-2)  # [B,T,V,H] -> [B,T,V*H]
         v = torch.softmax(self.weights_grn(flat, c), dim=-1)  # [B,T,V]
-        processed = torch.stack([grn(xi[..., j, :]) for j, grn in enumerate(self.var_grns)], dim=-2)  # [B,T,V,H]
-        combined = (processed * v.unsqueeze(-1)).sum(dim=-2)  # [B,T,V,H] x [B,T,V] -> [B,T,H]
+        # sum_j v_j GRN_j(xi_j) one variable at a time: no [B,T,V,H] stack of the processed inputs
+        combined = self.var_grns[0](xi[..., 0, :]) * v[..., 0:1]  # [B,T,H]
+        for j in range(1, self.n_vars):
+            combined = combined + self.var_grns[j](xi[..., j, :]) * v[..., j : j + 1]
         return combined, v
 
 
@@ -111,6 +113,12 @@ class LstmEncoderDecoder(nn.Module):
         return self.add_norm(self.glu(phi), xi)
 
 
+# runs of decoder queries that attend over their own visible keys (see query_blocks): with the
+# shipped lengths (72 + 96) 4 runs compute 21 % fewer attention scores than 1, at equal output;
+# measured on CPU inference, 8 runs were no faster than 4 (more, smaller operations)
+QUERY_BLOCKS = 4
+
+
 class InterpretableMultiHeadAttention(nn.Module):
     """Interpretable multi-head attention (eqs. 13-16): per-head queries and keys, one value
     projection shared by all heads, heads averaged. Queries only for the decoder positions,
@@ -132,13 +140,29 @@ class InterpretableMultiHeadAttention(nn.Module):
         q = self.q(queries).view(b, tq, self.heads, self.d_head).transpose(1, 2)  # [B,Td,H] -> [B,h,Td,dh]
         k = self.k(keys).view(b, tk, self.heads, self.d_head).transpose(1, 2)  # [B,T,H] -> [B,h,T,dh]
         v = self.v(keys)  # [B,T,dh], shared across heads
-        scores = q @ k.transpose(-1, -2) / (self.d_head ** 0.5)  # [B,h,Td,T]
-        # additive causal mask (0 / -1e9): a decoder step sees the past and earlier decoder steps
-        attn = torch.softmax(scores + mask, dim=-1)  # [B,h,Td,T]
-        attn = self.dropout(attn)
-        heads = attn @ v.unsqueeze(1)  # [B,h,Td,T] x [B,1,T,dh] -> [B,h,Td,dh]
-        out = self.out(heads.mean(dim=1))  # [B,Td,dh] -> [B,Td,H]
-        return out, attn.mean(dim=1)  # attention averaged over heads: [B,Td,T]
+        outs, weights = [], []
+        for lo, hi, seen in self.query_blocks(mask):
+            # queries lo..hi-1 see no key at or after `seen` (the mask is causal): their scores stop there
+            scores = q[:, :, lo:hi] @ k[:, :, :seen].transpose(-1, -2) / (self.d_head ** 0.5)  # [B,h,n,seen]
+            # additive mask (0 / -1e9): a decoder step sees the past and earlier decoder steps
+            attn = self.dropout(torch.softmax(scores + mask[lo:hi, :seen], dim=-1))  # [B,h,n,seen]
+            mean_attn = attn.mean(dim=1)  # attention averaged over heads: [B,n,seen]
+            # v is shared by the heads, so the mean of the heads' outputs (eq. 15) is the heads' mean
+            # attention applied to v: one product per row instead of one per head
+            outs.append(mean_attn @ v[:, :seen])  # [B,n,seen] x [B,seen,dh] -> [B,n,dh]
+            weights.append(nn.functional.pad(mean_attn, (0, tk - seen)) if seen < tk else mean_attn)
+        out = self.out(torch.cat(outs, dim=1))  # [B,Td,dh] -> [B,Td,H]
+        return out, torch.cat(weights, dim=1)  # [B,Td,T]
+
+    def query_blocks(self, mask: torch.Tensor) -> List[Tuple[int, int, int]]:
+        """(first query, end, keys seen) for QUERY_BLOCKS equal runs of queries: with a causal mask the
+        early decoder steps see fewer keys, so their blocks compute fewer scores (the same result:
+        a masked key's weight is exactly 0). The mask is a constant, so the blocks are too."""
+        tq = mask.shape[0]
+        visible = (mask > -1.0).to(torch.int64)  # [Tq,Tk]
+        last = [int(r.nonzero().max()) + 1 if bool(r.any()) else mask.shape[1] for r in visible]
+        n = -(-tq // QUERY_BLOCKS)
+        return [(lo, min(lo + n, tq), max(last[lo : lo + n])) for lo in range(0, tq, n)]
 
 
 class QuantileHead(nn.Module):
