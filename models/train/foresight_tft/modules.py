@@ -158,9 +158,11 @@ class InterpretableMultiHeadAttention(nn.Module):
         """(first query, end, keys seen) for QUERY_BLOCKS equal runs of queries: with a causal mask the
         early decoder steps see fewer keys, so their blocks compute fewer scores (the same result:
         a masked key's weight is exactly 0). The mask is a constant, so the blocks are too."""
-        tq = mask.shape[0]
+        tq, tk = mask.shape
         visible = (mask > -1.0).to(torch.int64)  # [Tq,Tk]
-        last = [int(r.nonzero().max()) + 1 if bool(r.any()) else mask.shape[1] for r in visible]
+        # per query, one past its last visible key (all keys for a row that sees none); one transfer
+        last = (visible * torch.arange(1, tk + 1, device=mask.device)).max(dim=1).values
+        last = [int(x) if x > 0 else tk for x in last.tolist()]
         n = -(-tq // QUERY_BLOCKS)
         return [(lo, min(lo + n, tq), max(last[lo : lo + n])) for lo in range(0, tq, n)]
 
