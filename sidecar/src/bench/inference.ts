@@ -135,7 +135,9 @@ export async function runInferenceBench(
     const e = await autoEtsOnCores(cores, etsSeries, 96);
     const r = await inferenceOnly(repoRoot, 'cpu', series, best.batch, best.workers, best.threads, o.modelDir);
     const round = { modelSeriesPerSecond: r.seriesPerSecond, etsSeriesPerSecond: n / e.seconds };
-    log(`ratio round ${k + 1}: model ${round.modelSeriesPerSecond.toFixed(0)} series/s, AutoETS ${round.etsSeriesPerSecond.toFixed(1)}: ${(round.modelSeriesPerSecond / round.etsSeriesPerSecond).toFixed(1)} ×`);
+    log(
+      `ratio round ${k + 1}: model ${round.modelSeriesPerSecond.toFixed(0)} series/s, AutoETS ${round.etsSeriesPerSecond.toFixed(1)}: ${(round.modelSeriesPerSecond / round.etsSeriesPerSecond).toFixed(1)} ×`,
+    );
     rounds.push(round);
   }
   const load1 = os.loadavg()[0]!;
