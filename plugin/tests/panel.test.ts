@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import recorded from '../src/__fixtures__/frames.json';
 import { DEFAULT_LEVEL_COLORS, LEVELS, relativeLuminance } from '../src/levels';
 import { ARTIFACTS, buildHarness, describeWithChromium, launch, serveHarness } from './browser';
-import { NOW, SOURCE_DOWN, degradedSpecs, fleetSpecs, frames as scenarioFrames } from './scenario';
+import { NOW, SOURCE_DOWN, degradedSpecs, fleetSpecs, frame, frames as scenarioFrames } from './scenario';
 import { expectTooltipInside } from './checks';
 
 const OPTIONS = {
@@ -538,6 +538,26 @@ describeWithChromium('panel in Chromium (built dist/module.js)', () => {
     expect(legend).toContain('p50 forecast');
     expect(legend).toContain('history');
     await page.getByTestId('cones').screenshot({ path: path.join(ARTIFACTS, 'cones-scenario.png') });
+  });
+
+  test('when a metric is already over critical (time to breach 0), then its label says so now, not as a countdown', async () => {
+    const specs = fleetSpecs().map((x) =>
+      x.instance === 'ppdb002' && x.driver ? { ...x, driver: { ...x.driver, before: 80, now: 93, perHour: 0 } } : x
+    );
+    const breach = frame(
+      'foresight_time_to_breach_seconds',
+      { instance: 'ppdb002', profile: 'database', metric: 'disk', percentile: '50' },
+      [NOW],
+      [0]
+    );
+    await mount(
+      [...scenarioFrames(specs, ['ppdb002']), breach],
+      { ...OPTIONS, view: 'cones' },
+      { ...SCENARIO, instance: 'ppdb002', width: 1200, height: 700 }
+    );
+    const disk = page.locator('[data-testid="cone"][data-metric="disk"]');
+    await expect(disk.getByTestId('breach-label').textContent()).resolves.toBe('at critical now');
+    await expectBreachLabelClear(disk);
   });
 
   test('when the critical line is near the top of a chart, then the breach label goes below it, clear of the line and the dot', async () => {

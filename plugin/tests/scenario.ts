@@ -312,7 +312,7 @@ interface Frame {
   }>;
 }
 
-function frame(name: string, labels: Record<string, string>, times: number[], values: number[]): Frame {
+export function frame(name: string, labels: Record<string, string>, times: number[], values: number[]): Frame {
   return {
     name,
     length: times.length,

@@ -89,9 +89,12 @@ function ConeChart({
   };
   const criticalLabelY = th ? labelY(y(th.critical)) : 0;
   const warningLabelY = th ? labelY(y(th.warning), criticalLabelY) : 0;
-  const breachLabel = cone.breach
-    ? `critical in ${formatDuration(cone.breach.seconds)} (${formatTime(cone.breach.t)})`
-    : '';
+  // a crossing at the origin is a metric already at or over critical: "in 0s" would read as a countdown
+  const breachLabel = !cone.breach
+    ? ''
+    : cone.breach.seconds <= 0
+      ? 'at critical now'
+      : `critical in ${formatDuration(cone.breach.seconds)} (${formatTime(cone.breach.t)})`;
   const breachX = cone.breach ? x(cone.breach.t) : 0;
   const breachTextWidth = breachLabel.length * 6.2;
   // above the critical line where it fits under the title, else below it (and below the warning
