@@ -17,6 +17,7 @@ import { workerScriptPath } from '../threads';
 import { inferenceOnly, isShipped, shippedModelDir } from './run';
 import { loadModelFiles } from '../forecast/manifest';
 import { servingContract } from '../forecast/contract';
+import { median } from '../eval/metrics';
 
 export interface InferencePoint {
   readonly workers: number;
@@ -50,12 +51,6 @@ interface RatioRound {
   readonly etsSeriesPerSecond: number;
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 /** CPU seconds (user + system, every thread of this process) since `from`. */
 function cpuSeconds(from: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(from);
@@ -80,7 +75,7 @@ async function autoEtsOnCores(cores: number, total: number, horizon: number): Pr
     }),
   );
   // the rate of the fits alone, as the model's excludes loading its session: each worker times its
-  // series after loading augurs and one untimed warm-up fit, and they run side by side, so the span
+  // series after loading augurs and ten untimed warm-up fits, and they run side by side, so the span
   // is the slowest worker's. (Counting the workers' start, ~0.8 s of ~3.5 s here, made AutoETS look
   // ~25 % slower than it runs in a process that keeps it loaded.)
   const seconds = Math.max(...runs) / 1000;

@@ -30,6 +30,7 @@ import { advanceCounters, familyHeaders, initialCounters, renderTimestampedSampl
 import { writeBlock } from '../docs/blocks';
 import { freePort, startProcess, waitFor } from '../processes';
 import type { ManagedProcess } from '../processes';
+import { median } from '../eval/metrics';
 
 const HOUR = 3600;
 const DAY = 86400;
@@ -330,11 +331,6 @@ async function instantValue(base: string, expr: string): Promise<number> {
 function stageSeconds(text: string, stage: string): number {
   const m = new RegExp(`^foresight_cycle_duration_seconds_sum\\{stage="${stage}"\\} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 const fmt = (x: number | undefined, d = 1): string => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '—');

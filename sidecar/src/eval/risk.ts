@@ -10,6 +10,7 @@ import { parseConfig } from '../config/load';
 import { createRuntime, forecastOptions, readForModel } from '../app/runtime';
 import type { Runtime } from '../app/runtime';
 import { forecastWindow } from '../forecast/forecaster';
+import { median } from './metrics';
 import { assessFleet } from '../risk/assess';
 import { LEVELS } from '../risk/levels';
 import { uniform } from '../simulator/random';
@@ -42,13 +43,6 @@ async function replay(rt: Runtime, from: number, cycles: number, stride: number)
     }
   }
   return { times, levels };
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 export interface RiskEvalResult {
