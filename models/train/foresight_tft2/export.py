@@ -8,7 +8,7 @@ import json
 import time
 import warnings
 from pathlib import Path
-from typing import Dict, Iterator
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import onnx
@@ -32,21 +32,21 @@ def linears_as_gemm() -> Iterator[None]:
     other axes are fixed in the graph (the tracer warns that it treats them as constants)."""
     plain = nn.Linear.forward
 
-    def forward(self: nn.Linear, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() <= 2:
-            return plain(self, x)
+    def as_gemm(x: torch.Tensor, *layers: Tuple[torch.Tensor, Optional[torch.Tensor]]) -> List[torch.Tensor]:
+        """Each (weight, bias) applied to x flattened to 2-D once, the results shaped back."""
         kept = [int(n) for n in x.shape[1:-1]]
-        return nn.functional.linear(x.reshape(-1, self.in_features), self.weight, self.bias).reshape([-1] + kept + [self.out_features])
+        flat = x.reshape(-1, int(x.shape[-1]))
+        return [nn.functional.linear(flat, w, b).reshape([-1] + kept + [w.shape[0]]) for w, b in layers]
+
+    def forward(self: nn.Linear, x: torch.Tensor) -> torch.Tensor:
+        return plain(self, x) if x.dim() <= 2 else as_gemm(x, (self.weight, self.bias))[0]
 
     def glu(self: GatedLinearUnit, x: torch.Tensor) -> torch.Tensor:
         # the value and the gate as two products (halves of the weights) instead of one product
-        # sliced in two: the slices were copies (~3 % of inference)
+        # sliced in two: the slices were copies (~3 % of inference). Export is in eval mode: no dropout.
         w, b = self.fc.weight, self.fc.bias
         d = w.shape[0] // 2
-        kept = [int(n) for n in x.shape[1:-1]]
-        flat = x.reshape(-1, self.fc.in_features)
-        value = nn.functional.linear(flat, w[:d], b[:d]).reshape([-1] + kept + [d])
-        gate = nn.functional.linear(flat, w[d:], b[d:]).reshape([-1] + kept + [d])
+        value, gate = as_gemm(x, (w[:d], b[:d]), (w[d:], b[d:]))
         return value * torch.sigmoid(gate)
 
     plain_glu = GatedLinearUnit.forward
