@@ -17,7 +17,7 @@ import { workerScriptPath } from '../threads';
 import { inferenceOnly, isShipped, shippedModelDir } from './run';
 import { loadModelFiles } from '../forecast/manifest';
 import { servingContract } from '../forecast/contract';
-import { median } from '../eval/metrics';
+import { medianOf } from '../series/robust';
 
 export interface InferencePoint {
   readonly workers: number;
@@ -136,7 +136,8 @@ export async function runInferenceBench(
     rounds.push(round);
   }
   const load1 = os.loadavg()[0]!;
-  const ratio = median(rounds.map((r) => r.modelSeriesPerSecond / r.etsSeriesPerSecond));
+  const ratios = rounds.map((r) => r.modelSeriesPerSecond / r.etsSeriesPerSecond);
+  const ratio = medianOf(ratios, 0, ratios.length);
   const cpu = os.cpus();
   const modelLine = isShipped(repoRoot, o.modelDir) ? '' : ` Model: ${manifest.name} ${manifest.version} from ${o.modelDir}.`;
   const rowLine =

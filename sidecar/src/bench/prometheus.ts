@@ -30,7 +30,7 @@ import { advanceCounters, familyHeaders, initialCounters, renderTimestampedSampl
 import { writeBlock } from '../docs/blocks';
 import { freePort, startProcess, waitFor } from '../processes';
 import type { ManagedProcess } from '../processes';
-import { median } from '../eval/metrics';
+import { medianOf } from '../series/robust';
 
 const HOUR = 3600;
 const DAY = 86400;
@@ -498,7 +498,7 @@ export async function runPrometheusBench(repoRoot: string, o: PrometheusBenchOpt
     const samplesScraped = Math.max(...scraped.map(([, v]) => v));
     md += `| scrape_samples_scraped | ${int(samplesScraped)} (${fmt(samplesScraped / o.servers, 0)} per server) |\n`;
     md += `| /metrics body | ${fmt(Buffer.byteLength(afterSecond) / 1e6, 1)} MB |\n`;
-    md += `| scrape_duration_seconds, median / max | ${fmt(median(dur), 2)} / ${fmt(Math.max(...dur), 2)} |\n`;
+    md += `| scrape_duration_seconds, median / max | ${fmt(medianOf(dur, 0, dur.length), 2)} / ${fmt(Math.max(...dur), 2)} |\n`;
     md += `| scrape_duration_seconds during the second cycle, max (${during.length} scrapes) | ${fmt(during.length ? Math.max(...during) : NaN, 2)} |\n`;
     md += `| Prometheus RSS after, head series | ${fmt(promRss / 1e6, 0)} MB, ${int(headSeries)} |\n\n`;
     md +=
