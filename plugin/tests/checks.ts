@@ -71,14 +71,24 @@ export function coneInstances(page: Page): Promise<string[]> {
     .evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-instance') ?? ''))]);
 }
 
-/** The highlighted row's instance (undefined when none is). */
+/**
+ * The highlighted row's instance (undefined when none is), and its outline must be drawn. Read in
+ * one evaluation in the page: the live preview re-renders every cycle, and a row found by one call
+ * could be replaced before the next read its style (seen as an empty border style).
+ */
 export async function selectedRow(page: Page): Promise<string | undefined> {
-  const rows = page.locator('[data-testid="heatmap-row"][data-selected="true"]');
-  if ((await rows.count()) !== 1) {
+  const found = await page.evaluate(() => {
+    const rows = [...document.querySelectorAll('[data-testid="heatmap-row"][data-selected="true"]')];
+    const outline = rows[0]?.querySelector('[data-testid="selected-outline"]');
+    return {
+      count: rows.length,
+      instance: rows[0]?.getAttribute('data-instance') ?? undefined,
+      border: outline ? getComputedStyle(outline).borderTopStyle : 'no outline',
+    };
+  });
+  if (found.count !== 1) {
     return undefined;
   }
-  await expect(rows.getByTestId('selected-outline').evaluate((e) => getComputedStyle(e).borderTopStyle)).resolves.toBe(
-    'solid'
-  );
-  return (await rows.getAttribute('data-instance')) ?? undefined;
+  expect(found.border).toBe('solid');
+  return found.instance;
 }
