@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import math
 import os
 import sys
@@ -171,6 +173,26 @@ def finetune_last_layers(model: ServerTemporalFusionTransformer, hosts: List[Hos
             "minutes": round((time.time() - t0) / 60, 1)}
 
 
+def spec_with_changes(spec: ModelSpecV2, text: str) -> Tuple[ModelSpecV2, dict]:
+    """`spec` with the fields of the JSON object `text` changed, and the changes; ValueError naming
+    what is wrong (not JSON, not an object, a field the spec lacks, a value of another type)."""
+    try:
+        changes = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not JSON ({e.msg} at character {e.pos}): {text}") from None
+    if not isinstance(changes, dict):
+        raise ValueError(f"a JSON object of spec fields is needed, got {text}")
+    fields = ModelSpecV2.__dataclass_fields__
+    unknown = sorted(set(changes) - set(fields))
+    if unknown:
+        raise ValueError(f"no such spec field: {', '.join(unknown)}")
+    for k, v in changes.items():
+        want = type(getattr(spec, k))
+        if not (isinstance(v, want) or (want is float and isinstance(v, int) and not isinstance(v, bool))) or (want is int and isinstance(v, bool)):
+            raise ValueError(f"{k} must be {want.__name__}, got {json.dumps(v)}")
+    return dataclasses.replace(spec, **changes), changes
+
+
 def cosine_decay(peak: float, progress: float) -> float:
     """`peak` at progress 0, down along a half cosine to 1 % of it at progress 1."""
     return peak * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
@@ -210,12 +232,21 @@ def main(argv: List[str]) -> int:
     p.add_argument("--phase2-lr", type=float, default=3e-3)
     p.add_argument("--init-from", type=Path, default=None,
                    help="a trained v2 model directory: start from its weights.pt and skip the first phase (weights of layers it lacks start fresh)")
+    p.add_argument("--continue-first-phase", action="store_true",
+                   help="with --init-from: run the first phase too, from those weights (e.g. after --spec changed a layer), within --max-minutes")
+    p.add_argument("--spec", default="{}", help='JSON of model spec fields to change from the defaults, e.g. \'{"variable_grns": true}\' (recorded in model.json)')
     a = p.parse_args(argv)
     if a.smoke:
         a.batch = 32
 
     seed_everything(a.seed, a.threads)
     spec = smoke_spec() if a.smoke else ModelSpecV2()
+    if a.continue_first_phase and a.init_from is None:
+        p.error("--continue-first-phase needs --init-from DIR (the weights to continue from)")
+    try:
+        spec, changes = spec_with_changes(spec, a.spec)
+    except ValueError as e:
+        p.error(f"--spec: {e}")
     started = time.time()
     sources = [] if a.smoke else [s for s in REAL_SOURCES if (a.data / s).exists()]
     hosts: List[Host] = load_all(a.data, a.simulator_csv, sources)
@@ -249,9 +280,11 @@ def main(argv: List[str]) -> int:
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     epochs = 2 if a.smoke else a.epochs
     if a.init_from is not None:
-        missing = model.load_state_dict(torch.load(a.init_from / "weights.pt", map_location=device), strict=False).missing_keys
-        log(f"starting from {a.init_from / 'weights.pt'}, first phase skipped; new layers: {', '.join(missing) or 'none'}")
-        epochs = 0
+        loaded = model.load_state_dict(torch.load(a.init_from / "weights.pt", map_location=device), strict=False)
+        log(f"starting from {a.init_from / 'weights.pt'}{'' if a.continue_first_phase else ', first phase skipped'}; "
+            f"new layers: {', '.join(loaded.missing_keys) or 'none'}; dropped: {', '.join(loaded.unexpected_keys) or 'none'}")
+        if not a.continue_first_phase:
+            epochs = 0
     per_epoch = 128 if a.smoke else a.windows_per_epoch
     steps_per_epoch = max(1, per_epoch // a.batch)
     total_steps = epochs * steps_per_epoch
@@ -342,6 +375,8 @@ def main(argv: List[str]) -> int:
             "windows_seen": int(done * a.batch),
         },
         "init_from": str(a.init_from) if a.init_from else None,
+        "continue_first_phase": bool(a.init_from and a.continue_first_phase),
+        "spec_changes": changes,
         "epochs": history,
         "best_epoch": best[2],
         "best_val_loss": round(best[0], 5) if history else None,
