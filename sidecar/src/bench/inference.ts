@@ -87,7 +87,9 @@ export async function runInferenceBench(
   log: (m: string) => void,
   o: { series?: number; etsSeries?: number; modelDir?: string } = {},
 ): Promise<InferenceBench> {
-  const series = o.series ?? 3000;
+  // series per timed run: about three seconds at the best batch, so the cores' drift within a run and
+  // the scheduler's noise weigh less than in a run of a second or two
+  const series = o.series ?? 6000;
   const cores = Math.min(2, os.availableParallelism());
   const etsSeries = o.etsSeries ?? 300;
   const { manifest } = await loadModelFiles(o.modelDir ?? shippedModelDir(repoRoot));
