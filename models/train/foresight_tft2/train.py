@@ -111,7 +111,7 @@ def cached_last_layer_inputs(model: ServerTemporalFusionTransformer, hosts: List
 
 
 def finetune_last_layers(model: ServerTemporalFusionTransformer, hosts: List[Host], by_source: Dict[str, np.ndarray], val: Dict[str, np.ndarray],
-                         windows: int, epochs: int, lr: float, rng: np.random.Generator) -> dict:
+                         windows: int, epochs: int, lr: float, rng: np.random.Generator, shares: Optional[Dict[str, float]] = None) -> dict:
     """Second phase: the quantile head, the naive mix and the shape gate trained on their cached inputs
     (every other weight frozen) with PHASE2_WEIGHTS, which gives the level shifts and climbs of the
     synthetic hosts more room than the first phase can without fading up-steps on real hosts. Minutes
@@ -120,11 +120,13 @@ def finetune_last_layers(model: ServerTemporalFusionTransformer, hosts: List[Hos
     reversion, which is what this phase trades for held steps and climbs (picking the epoch with the
     lowest validation loss kept 1 epoch of 10: 5 % of held-out ramps instead of 13-38 %). Guard: when the
     mean of the validation losses in `val` ends more than PHASE2_GUARD above where it started, the first
-    phase's weights are kept."""
+    phase's weights are kept. `shares` (default PHASE2_WEIGHTS) sets those shares; the real sources share
+    what is left equally."""
     spec = model.spec
-    rest = [s for s in by_source if s not in PHASE2_WEIGHTS]
-    left = 1.0 - sum(PHASE2_WEIGHTS.get(s, 0.0) for s in by_source)
-    weights = {s: PHASE2_WEIGHTS.get(s, left / max(1, len(rest))) for s in by_source}
+    shares = PHASE2_WEIGHTS if shares is None else shares
+    rest = [s for s in by_source if s not in shares]
+    left = 1.0 - sum(shares.get(s, 0.0) for s in by_source)
+    weights = {s: shares.get(s, left / max(1, len(rest))) for s in by_source}
     chosen = np.concatenate([idx[rng.choice(len(idx), size=max(1, int(weights[s] * windows)), replace=len(idx) < weights[s] * windows)] for s, idx in by_source.items()])
     t0 = time.time()
     x, y = cached_last_layer_inputs(model, hosts, chosen, rng)
@@ -193,6 +195,28 @@ def spec_with_changes(spec: ModelSpecV2, text: str) -> Tuple[ModelSpecV2, dict]:
     return dataclasses.replace(spec, **changes), changes
 
 
+def phase2_shares(text: str) -> Tuple[Dict[str, float], dict]:
+    """PHASE2_WEIGHTS with the shares of the JSON object `text` changed, and the changes; ValueError
+    naming what is wrong (not JSON, not an object, a share the second phase lacks, not a number in
+    0..1, shares that leave nothing for the real hosts)."""
+    try:
+        changes = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not JSON ({e.msg} at character {e.pos}): {text}") from None
+    if not isinstance(changes, dict):
+        raise ValueError(f"a JSON object of second-phase shares is needed, got {text}")
+    unknown = sorted(set(changes) - set(PHASE2_WEIGHTS))
+    if unknown:
+        raise ValueError(f"no such second-phase share: {', '.join(unknown)} (there are {', '.join(PHASE2_WEIGHTS)})")
+    for k, v in changes.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v < 1.0:
+            raise ValueError(f"{k} must be a number from 0 to below 1, got {json.dumps(v)}")
+    shares = {**PHASE2_WEIGHTS, **{k: float(v) for k, v in changes.items()}}
+    if sum(shares.values()) >= 1.0:
+        raise ValueError(f"the shares add up to {sum(shares.values()):.2f}: the real hosts need the rest of each epoch, so keep them below 1")
+    return shares, changes
+
+
 def cosine_decay(peak: float, progress: float) -> float:
     """`peak` at progress 0, down along a half cosine to 1 % of it at progress 1."""
     return peak * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
@@ -230,6 +254,7 @@ def main(argv: List[str]) -> int:
     p.add_argument("--phase2-windows", type=int, default=8000, help="windows the second phase caches and fine-tunes the last layers on (0: no second phase)")
     p.add_argument("--phase2-epochs", type=int, default=20)
     p.add_argument("--phase2-lr", type=float, default=3e-3)
+    p.add_argument("--phase2-weights", default="{}", help='JSON of second-phase shares to change, e.g. \'{"shifts": 0.2}\' (of synthetic, simulator, shifts, ramps; recorded in model.json)')
     p.add_argument("--init-from", type=Path, default=None,
                    help="a trained v2 model directory: start from its weights.pt and skip the first phase (weights of layers it lacks start fresh)")
     p.add_argument("--continue-first-phase", action="store_true",
@@ -247,6 +272,10 @@ def main(argv: List[str]) -> int:
         spec, changes = spec_with_changes(spec, a.spec)
     except ValueError as e:
         p.error(f"--spec: {e}")
+    try:
+        shares, _ = phase2_shares(a.phase2_weights)
+    except ValueError as e:
+        p.error(f"--phase2-weights: {e}")
     started = time.time()
     sources = [] if a.smoke else [s for s in REAL_SOURCES if (a.data / s).exists()]
     hosts: List[Host] = load_all(a.data, a.simulator_csv, sources)
@@ -345,7 +374,7 @@ def main(argv: List[str]) -> int:
         for kind in ("shift", "ramp"):
             by_kind[kind + "s"] = window_index(hosts, split["train"], spec, "train", stride, lambda h: event_origins(h, (kind,)))
         phase2 = finetune_last_layers(model, hosts, by_kind, {"validation": val_sample, "validation events": val_events},
-                                      128 if a.smoke else a.phase2_windows, 1 if a.smoke else a.phase2_epochs, a.phase2_lr, rng)
+                                      128 if a.smoke else a.phase2_windows, 1 if a.smoke else a.phase2_epochs, a.phase2_lr, rng, shares)
 
     training_calibration = fit_band_scale(model, hosts, split["val"], spec, 16 if a.smoke else 48, log)
     fixture_idx = val_idx[np.linspace(0, len(val_idx) - 1, 3).astype(int)]
