@@ -175,19 +175,25 @@ def finetune_last_layers(model: ServerTemporalFusionTransformer, hosts: List[Hos
             "minutes": round((time.time() - t0) / 60, 1)}
 
 
-def spec_with_changes(spec: ModelSpecV2, text: str) -> Tuple[ModelSpecV2, dict]:
-    """`spec` with the fields of the JSON object `text` changed, and the changes; ValueError naming
-    what is wrong (not JSON, not an object, a field the spec lacks, a value of another type)."""
+def json_changes(text: str, what: str, known, unknown_message: str) -> dict:
+    """The JSON object `text` (a flag's value), whose keys must all be in `known`; ValueError naming
+    what is wrong: not JSON, not an object of `what`, or the unknown keys."""
     try:
         changes = json.loads(text)
     except json.JSONDecodeError as e:
         raise ValueError(f"not JSON ({e.msg} at character {e.pos}): {text}") from None
     if not isinstance(changes, dict):
-        raise ValueError(f"a JSON object of spec fields is needed, got {text}")
-    fields = ModelSpecV2.__dataclass_fields__
-    unknown = sorted(set(changes) - set(fields))
+        raise ValueError(f"a JSON object of {what} is needed, got {text}")
+    unknown = sorted(set(changes) - set(known))
     if unknown:
-        raise ValueError(f"no such spec field: {', '.join(unknown)}")
+        raise ValueError(f"{unknown_message}: {', '.join(unknown)} (there are {', '.join(known)})")
+    return changes
+
+
+def spec_with_changes(spec: ModelSpecV2, text: str) -> Tuple[ModelSpecV2, dict]:
+    """`spec` with the fields of the JSON object `text` changed, and the changes; ValueError naming
+    what is wrong (not JSON, not an object, a field the spec lacks, a value of another type)."""
+    changes = json_changes(text, "spec fields", ModelSpecV2.__dataclass_fields__, "no such spec field")
     for k, v in changes.items():
         want = type(getattr(spec, k))
         if not (isinstance(v, want) or (want is float and isinstance(v, int) and not isinstance(v, bool))) or (want is int and isinstance(v, bool)):
@@ -199,15 +205,7 @@ def phase2_shares(text: str) -> Tuple[Dict[str, float], dict]:
     """PHASE2_WEIGHTS with the shares of the JSON object `text` changed, and the changes; ValueError
     naming what is wrong (not JSON, not an object, a share the second phase lacks, not a number in
     0..1, shares that leave nothing for the real hosts)."""
-    try:
-        changes = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"not JSON ({e.msg} at character {e.pos}): {text}") from None
-    if not isinstance(changes, dict):
-        raise ValueError(f"a JSON object of second-phase shares is needed, got {text}")
-    unknown = sorted(set(changes) - set(PHASE2_WEIGHTS))
-    if unknown:
-        raise ValueError(f"no such second-phase share: {', '.join(unknown)} (there are {', '.join(PHASE2_WEIGHTS)})")
+    changes = json_changes(text, "second-phase shares", PHASE2_WEIGHTS, "no such second-phase share")
     for k, v in changes.items():
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v < 1.0:
             raise ValueError(f"{k} must be a number from 0 to below 1, got {json.dumps(v)}")
