@@ -224,9 +224,11 @@ describe('inference workers', () => {
       const fb = flat(b);
       expect(Object.keys(fa)).toHaveLength(20 * 6);
       expect(Object.keys(fb).sort()).toEqual(Object.keys(fa).sort());
-      // the same numbers up to float rounding (batch size changes the order of the sums)
+      // the same numbers up to float rounding (batch size changes the order of the sums): a few float32
+      // ulps of the scaled value, which a percent metric multiplies by 100 (1.3e-5 points seen), far
+      // below the parity tolerance (1e-3) and below anything a panel shows
       const worst = Math.max(...Object.keys(fa).flatMap((k) => fa[k]!.map((x, i) => Math.abs(x - fb[k]![i]!) / Math.max(1, Math.abs(x)))));
-      expect(worst).toBeLessThan(1e-5);
+      expect(worst).toBeLessThan(1e-4);
       expect(b.errors).toEqual({});
     } finally {
       await one.stop();

@@ -148,6 +148,26 @@ class ServerScaler(nn.Module):
         return y, w, loc, scale
 
 
+def match_candidates(state: Dict[str, torch.Tensor], old: List[str], new: List[str]) -> Dict[str, torch.Tensor]:
+    """state (weights trained with the naive candidates `old`) with the mix's and the shape gate's rows
+    laid out for the candidates `new`, matched by name: a candidate kept keeps its rows; a new one
+    starts with no input weights, the lowest bias the mix had and no gate shift, so the loaded model
+    forecasts nearly as before and training decides what the new candidate is worth."""
+    if old == new:
+        return state
+    out = dict(state)
+    rows = {k: v for k, v in state.items() if k in ("naive_mix.weight", "naive_mix.bias", "shape_gate.2.weight", "shape_gate.2.bias")}
+    for key, value in rows.items():
+        blocks = 2 if key.startswith("shape_gate") else 1  # the gate: a shift per candidate, then a growth per candidate
+        parts = []
+        for b in range(blocks):
+            block = value[b * len(old) : (b + 1) * len(old)]
+            fill = block.min() if key == "naive_mix.bias" else 0.0
+            parts += [block[old.index(n)] if n in old else torch.full_like(block[0], float(fill)) for n in new]
+        out[key] = torch.stack(parts)
+    return out
+
+
 class ServerTemporalFusionTransformer(nn.Module):
     def __init__(self, spec: ModelSpecV2):
         super().__init__()
@@ -245,13 +265,17 @@ class ServerTemporalFusionTransformer(nn.Module):
         has_last = observed.max(dim=1, keepdim=True).values  # [R,1]
         td = lag_day.shape[1]
         cands, avail = [last.expand(-1, td)], [has_last.expand(-1, td)]
+        levels: Dict[int, Tuple[torch.Tensor, torch.Tensor]] = {}  # by the window's length: the day's is the encoder's when Te < a day
+
+        def level_of_last(n: int) -> Tuple[torch.Tensor, torch.Tensor]:
+            k = min(n, te)
+            if k not in levels:
+                levels[k] = level(values[:, -k:], observed[:, -k:])  # [R,1] x2, computed once per length (a median sorts)
+            return levels[k]
+
         if self.spec.smooth_candidates:
-            levels: Dict[int, Tuple[torch.Tensor, torch.Tensor]] = {}  # by the window's length: the day's is the encoder's when Te < a day
             for n in (HOUR_STEPS, te) + ((DAY_STEPS,) if self.spec.day_mean_candidate else ()):
-                k = min(n, te)
-                if k not in levels:
-                    levels[k] = level(values[:, -k:], observed[:, -k:])  # [R,1] x2, computed once per length (a median sorts)
-                mean, seen = levels[k]
+                mean, seen = level_of_last(n)
                 cands.append(mean.expand(-1, td))
                 avail.append((seen > 0).to(values.dtype).expand(-1, td))
         if self.spec.change_candidates:
@@ -267,6 +291,11 @@ class ServerTemporalFusionTransformer(nn.Module):
             avail.append(ok.expand(-1, td))
         cands += [lag_day[..., 0], lag_week[..., 0]]
         avail += [lag_day[..., 1], lag_week[..., 1]]
+        if self.spec.lag_median_candidate:
+            ref, seen = level_of_last(HOUR_STEPS)  # [R,1] x2: the last hour's level
+            a, b, c = ref.expand(-1, td), lag_day[..., 0], lag_week[..., 0]  # [R,Td] x3
+            cands.append(torch.maximum(torch.minimum(a, b), torch.minimum(torch.maximum(a, b), c)))  # the middle one, exactly (no sums)
+            avail.append((seen > 0).to(values.dtype) * lag_day[..., 1] * lag_week[..., 1])
         candidates, available = torch.stack(cands, dim=-1), torch.stack(avail, dim=-1)  # [R,Td,C] x2
         if self.spec.candidate_margin > 0:
             candidates = self.within_observed_range(candidates, values, observed)

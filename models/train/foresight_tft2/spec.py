@@ -94,6 +94,11 @@ class ModelSpecV2:
     # means: the p50 is a median, and a mean taken after the log transform of a load or network series
     # that drops to 0 now and then sits far below both of its levels
     median_candidates: bool = True
+    # one more candidate, the median of three per decoder step: the last hour's level, the value a day
+    # before and the value a week before. A spike or a drop seen in only one of the two lags is left
+    # out; a shape both lags show (a daily on/off load, a daily cron spike) is kept. On near-idle
+    # hosts with rare, unrepeated spikes the mix copied a lagged spike that did not come back.
+    lag_median_candidate: bool = True
     quantiles: List[float] = field(default_factory=lambda: list(QUANTILES))
     profiles: List[str] = field(default_factory=lambda: list(PROFILES))
     metrics: List[str] = field(default_factory=lambda: list(METRICS))
@@ -125,7 +130,7 @@ class ModelSpecV2:
     def naive_candidates(self) -> List[str]:
         smooth = (["mean_1h", "mean_encoder"] + (["mean_day"] if self.day_mean_candidate else [])) if self.smooth_candidates else []
         change = ["mean_30m", "trend_1h"] if self.change_candidates else []
-        return ["last", *smooth, *change, "lag_day", "lag_week"]
+        return ["last", *smooth, *change, "lag_day", "lag_week"] + (["median_lags"] if self.lag_median_candidate else [])
 
     def step_weights(self) -> List[float]:
         """Loss weight of each decoder step (mean 1): see horizon_weighted_loss."""
@@ -181,6 +186,7 @@ ADDED_FIELDS = {
     "shape_gate": False,
     "candidate_margin": 0.0,
     "median_candidates": False,
+    "lag_median_candidate": False,
     "variable_grns": True,
 }
 

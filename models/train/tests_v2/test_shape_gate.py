@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from foresight_tft.spec import METRICS
-from foresight_tft2.model import INPUT_NAMES, ServerTemporalFusionTransformer, shape_features
+from foresight_tft2.model import INPUT_NAMES, ServerTemporalFusionTransformer, match_candidates, shape_features
 from foresight_tft2.spec import ModelSpecV2, smoke_spec
 
 CPU = METRICS.index("cpu")
@@ -65,6 +65,23 @@ def dropping_network_server(spec: ModelSpecV2, zeros_every: int = 4, week_value:
     history[0, :, NETWORK] = net
     week = np.full((1, wn, m), 30.0, dtype=np.float32)
     week[0, :, NETWORK] = week_value
+    known = np.zeros((1, spec.total_length, len(spec.known)), dtype=np.float32)
+    return [torch.from_numpy(history), torch.ones(1, ln, m), torch.from_numpy(week), torch.ones(1, wn, m), torch.from_numpy(known), torch.zeros(1, dtype=torch.long)]
+
+
+def idle_network_server(spec: ModelSpecV2, day_spike: bool, week_spike: bool) -> list:
+    """One server whose network idles at ~100 B/s, with a 50,000 B/s burst over the whole decoder's
+    span one day before (day_spike) and one week before (week_spike)."""
+    ln, wn, m, te, td = spec.history_length, spec.week_length, len(spec.metrics), spec.encoder_length, spec.decoder_length
+    rng = np.random.default_rng(3)
+    history = np.full((1, ln, m), 30.0, dtype=np.float32)
+    history[0, :, NETWORK] = 100.0 + rng.normal(0, 5, ln)
+    if day_spike:
+        history[0, te : te + td, NETWORK] = 50000.0  # history[p] is one day before position p
+    week = np.full((1, wn, m), 30.0, dtype=np.float32)
+    week[0, :, NETWORK] = 100.0
+    if week_spike:
+        week[0, [spec.week_lag_index(te + s) for s in range(td)], NETWORK] = 50000.0
     known = np.zeros((1, spec.total_length, len(spec.known)), dtype=np.float32)
     return [torch.from_numpy(history), torch.ones(1, ln, m), torch.from_numpy(week), torch.ones(1, wn, m), torch.from_numpy(known), torch.zeros(1, dtype=torch.long)]
 
@@ -150,6 +167,45 @@ class ShapeGateTest(unittest.TestCase):
         self.assertGreater(float(rise_hour[0]), float(rise_hour[1].abs()) + 2.0)
         # room: the climb's line is at ~7.1 and rises 1.2 per hour, so ~10.7 hours to the ceiling of 20
         self.assertAlmostEqual(float(torch.expm1(f[0, 5])), (20.0 - 7.1) / 1.2, delta=0.5)
+
+
+    def test_the_lag_median_keeps_a_burst_only_when_both_lags_show_it(self):
+        # a burst one day before but not one week before is not repeated (a one-off); one both lags
+        # show is (a daily job); on the median candidate alone the p50 follows that rule
+        model = self.model()
+        candidate_only(model, "median_lags")
+        for day, week, repeated in ((True, False, False), (False, True, False), (True, True, True)):
+            with torch.no_grad():
+                p50 = model(*idle_network_server(model.spec, day, week))[0][0, NETWORK, :, model.spec.quantiles.index(0.5)]
+            if repeated:
+                self.assertGreater(float(p50.min()), 20000.0, f"a burst both lags show is kept: {p50[:3]}")
+            else:
+                self.assertLess(float(p50.max()), 300.0, f"day {day}, week {week}: a burst one lag shows is left out: {p50[:3]}")
+        model = self.model()
+        candidate_only(model, "lag_day")
+        with torch.no_grad():
+            p50 = model(*idle_network_server(model.spec, True, False))[0][0, NETWORK, :, model.spec.quantiles.index(0.5)]
+        self.assertGreater(float(p50.min()), 20000.0, "the day lag alone copies the burst (else the test would not see the median's effect)")
+
+    def test_weights_from_fewer_candidates_load_with_their_rows_matched_by_name(self):
+        # a model trained without the lag median, loaded into one with it: the old candidates keep
+        # their rows; with the new candidate's bias far down the forecasts are the old ones
+        without = self.model(lag_median_candidate=False)
+        with torch.no_grad():
+            without.shape_gate[2].bias.normal_()  # a trained gate: its rows must land on the same candidates
+            without.shape_gate[2].weight.normal_()
+        old, new = without.spec.naive_candidates, self.model().spec.naive_candidates
+        self.assertEqual(new, old + ["median_lags"])
+        state = match_candidates(without.state_dict(), old, new)
+        widened = self.model()
+        widened.load_state_dict(state)
+        inputs = climbing_server(widened.spec)
+        with torch.no_grad():
+            self.assertTrue(bool((widened.naive_mix.weight[new.index("median_lags")] == 0).all()))
+            self.assertEqual(float(widened.naive_mix.bias[-1]), float(without.naive_mix.bias.min()))
+            widened.naive_mix.bias[new.index("median_lags")] = -1e4
+            self.assertTrue(torch.allclose(widened(*inputs)[0], without(*inputs)[0], atol=1e-4))
+        self.assertIs(match_candidates(state, new, new), state)
 
 
 if __name__ == "__main__":
