@@ -310,10 +310,14 @@ def main(argv: List[str]) -> int:
     epochs = 2 if a.smoke else a.epochs
     if a.init_from is not None:
         state = torch.load(a.init_from / "weights.pt", map_location=device)
-        before_spec = spec_from_json(json.loads((a.init_from / "model.json").read_text())["spec"])
-        if before_spec.naive_candidates != spec.naive_candidates:
-            log(f"naive candidates {before_spec.naive_candidates} -> {spec.naive_candidates}: rows matched by name, new ones start unused")
-            state = match_candidates(state, before_spec.naive_candidates, spec.naive_candidates)
+        manifest = a.init_from / "model.json"
+        if manifest.exists():  # says which naive candidates the weights were trained with
+            before = spec_from_json(json.loads(manifest.read_text())["spec"]).naive_candidates
+            if before != spec.naive_candidates:
+                log(f"naive candidates {before} -> {spec.naive_candidates}: rows matched by name, new ones start unused")
+                state = match_candidates(state, before, spec.naive_candidates)
+        else:
+            log(f"no {manifest}: the weights are taken to have this spec's naive candidates")
         loaded = model.load_state_dict(state, strict=False)
         log(f"starting from {a.init_from / 'weights.pt'}{'' if a.continue_first_phase else ', first phase skipped'}; "
             f"new layers: {', '.join(loaded.missing_keys) or 'none'}; dropped: {', '.join(loaded.unexpected_keys) or 'none'}")
