@@ -64,6 +64,11 @@ export async function createModelSession(model: LoadedModel, device: Device, thr
     // slower and peak RSS no lower, so the arena stays.
     enableCpuMemArena: true,
     enableMemPattern: false,
+    // Flush denormal floats to zero (FTZ/DAZ on the session's threads): some intermediate values of
+    // the graph fall below float32's normal range, where the CPU slows down many-fold per operation.
+    // Measured on the 2-core machine, one thread, batch of 8 servers, interleaved: 5–12 % less CPU
+    // per batch; the fixture's outputs are bit-identical (a denormal is below 1.2e-38).
+    extra: { session: { set_denormal_as_zero: '1' } },
   };
   let session: ort.InferenceSession | undefined;
   let provider: ExecutionProvider = 'cpu';
