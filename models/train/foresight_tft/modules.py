@@ -137,8 +137,6 @@ class InterpretableMultiHeadAttention(nn.Module):
     def forward(self, queries: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         b, tq, _ = queries.shape
         tk = keys.shape[1]
-        if self.heads == 1:
-            return self.one_head(queries, keys, mask)
         q = self.q(queries).view(b, tq, self.heads, self.d_head).transpose(1, 2)  # [B,Td,H] -> [B,h,Td,dh]
         k = self.k(keys).view(b, tk, self.heads, self.d_head).transpose(1, 2)  # [B,T,H] -> [B,h,T,dh]
         v = self.v(keys)  # [B,T,dh], shared across heads
@@ -155,21 +153,6 @@ class InterpretableMultiHeadAttention(nn.Module):
             weights.append(nn.functional.pad(mean_attn, (0, tk - seen)) if seen < tk else mean_attn)
         out = self.out(torch.cat(outs, dim=1))  # [B,Td,dh] -> [B,Td,H]
         return out, torch.cat(weights, dim=1)  # [B,Td,T]
-
-    def one_head(self, queries: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """The same attention with a single head, written without the head axis: no transposes and no
-        mean over one head, so the exported graph has fewer nodes (same arithmetic)."""
-        tk = keys.shape[1]
-        q = self.q(queries)  # [B,Td,dh]
-        k = self.k(keys)  # [B,T,dh]
-        v = self.v(keys)  # [B,T,dh]
-        outs, weights = [], []
-        for lo, hi, seen in self.query_blocks(mask):
-            scores = q[:, lo:hi] @ k[:, :seen].transpose(-1, -2) / (self.d_head ** 0.5)  # [B,n,seen]
-            attn = self.dropout(torch.softmax(scores + mask[lo:hi, :seen], dim=-1))  # [B,n,seen]
-            outs.append(attn @ v[:, :seen])  # [B,n,dh]
-            weights.append(nn.functional.pad(attn, (0, tk - seen)) if seen < tk else attn)
-        return self.out(torch.cat(outs, dim=1)), torch.cat(weights, dim=1)  # [B,Td,H], [B,Td,T]
 
     def query_blocks(self, mask: torch.Tensor) -> List[Tuple[int, int, int]]:
         """(first query, end, keys seen) for QUERY_BLOCKS equal runs of queries: with a causal mask the

@@ -1,6 +1,6 @@
 """The attention computes what the paper's formulation does (eqs. 13-16, every head applied to the
 shared values, then averaged, over all keys with the additive causal mask), although it averages
-the heads first (with one head, has no head axis at all) and scores each run of decoder steps only against the keys it may see.
+the heads first and scores each run of decoder steps only against the keys it may see.
 
     /usr/bin/python3 -m unittest tests_v2.test_attention   (in models/train)
 """
@@ -24,9 +24,9 @@ def reference(att: InterpretableMultiHeadAttention, queries, keys, mask):
 
 
 class AttentionTest(unittest.TestCase):
-    def check(self, te: int, td: int, heads: int = 4):
+    def check(self, te: int, td: int):
         torch.manual_seed(0)
-        att = InterpretableMultiHeadAttention(32, heads, 0.0).eval()
+        att = InterpretableMultiHeadAttention(32, 4, 0.0).eval()
         t = te + td
         pos, qpos = torch.arange(t).unsqueeze(0), torch.arange(te, t).unsqueeze(1)
         mask = torch.where(pos <= qpos, 0.0, -1e9)  # the model's causal mask [Td,T]
@@ -44,11 +44,6 @@ class AttentionTest(unittest.TestCase):
 
     def test_lengths_that_do_not_split_evenly(self):
         self.check(24, 13)
-
-    def test_one_head(self):
-        # one head takes its own path (no head axis in the graph): still the paper's formulation
-        self.check(72, 96, heads=1)
-        self.check(24, 13, heads=1)
 
     def test_blocks_skip_keys_no_query_sees(self):
         mask = torch.where(torch.arange(168).unsqueeze(0) <= torch.arange(72, 168).unsqueeze(1), 0.0, -1e9)
