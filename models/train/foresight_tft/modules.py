@@ -76,6 +76,11 @@ class VariableSelectionNetwork(nn.Module):
             combined = combined + self.var_grns[j](xi[..., j, :]) * v[..., j : j + 1]
         return combined, v
 
+    def embedded(self, parts: List[Tuple[torch.Tensor, nn.Linear]], c: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+        """forward() of variables that their own linear layers embed: parts are (raw input [B,T,d_v],
+        its embedding Linear(d_v, H)) per variable, in order."""
+        return self(torch.stack([embedding(x) for x, embedding in parts], dim=-2), c)  # [B,T,V,H]
+
 
 class StaticCovariateEncoders(nn.Module):
     """Four GRNs turning the selected static embedding into the contexts c_s (selection),
@@ -134,24 +139,37 @@ class InterpretableMultiHeadAttention(nn.Module):
         self.out = nn.Linear(self.d_head, d)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, queries: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, queries: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor, mean_queries: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The attended values [B,Tq,H] and the attention weights averaged over heads: [B,Tq,Tk], or
+        with mean_queries their mean over the queries, [B,Tk] (computed per run of queries, so the
+        [B,Tq,Tk] weights are never assembled)."""
         b, tq, _ = queries.shape
         tk = keys.shape[1]
         q = self.q(queries).view(b, tq, self.heads, self.d_head).transpose(1, 2)  # [B,Td,H] -> [B,h,Td,dh]
-        k = self.k(keys).view(b, tk, self.heads, self.d_head).transpose(1, 2)  # [B,T,H] -> [B,h,T,dh]
+        # the keys laid out for the product once ([B,h,dh,T]); each run then takes its first keys
+        k_t = self.k(keys).view(b, tk, self.heads, self.d_head).permute(0, 2, 3, 1)  # [B,T,H] -> [B,h,dh,T]
         v = self.v(keys)  # [B,T,dh], shared across heads
         outs, weights = [], []
+        total: Optional[torch.Tensor] = None
         for lo, hi, seen in self.query_blocks(mask):
             # queries lo..hi-1 see no key at or after `seen` (the mask is causal): their scores stop there
-            scores = q[:, :, lo:hi] @ k[:, :, :seen].transpose(-1, -2) / (self.d_head ** 0.5)  # [B,h,n,seen]
+            scores = q[:, :, lo:hi] @ k_t[..., :seen] / (self.d_head ** 0.5)  # [B,h,n,seen]
             # additive mask (0 / -1e9): a decoder step sees the past and earlier decoder steps
             attn = self.dropout(torch.softmax(scores + mask[lo:hi, :seen], dim=-1))  # [B,h,n,seen]
             mean_attn = attn.mean(dim=1)  # attention averaged over heads: [B,n,seen]
             # v is shared by the heads, so the mean of the heads' outputs (eq. 15) is the heads' mean
             # attention applied to v: one product per row instead of one per head
             outs.append(mean_attn @ v[:, :seen])  # [B,n,seen] x [B,seen,dh] -> [B,n,dh]
-            weights.append(nn.functional.pad(mean_attn, (0, tk - seen)) if seen < tk else mean_attn)
+            if mean_queries:
+                part = mean_attn.sum(dim=1)  # [B,seen]
+                part = nn.functional.pad(part, (0, tk - seen)) if seen < tk else part
+                total = part if total is None else total + part
+            else:
+                weights.append(nn.functional.pad(mean_attn, (0, tk - seen)) if seen < tk else mean_attn)
         out = self.out(torch.cat(outs, dim=1))  # [B,Td,dh] -> [B,Td,H]
+        if mean_queries:
+            assert total is not None
+            return out, total / tq  # [B,T]
         return out, torch.cat(weights, dim=1)  # [B,Td,T]
 
     def query_blocks(self, mask: torch.Tensor) -> List[Tuple[int, int, int]]:

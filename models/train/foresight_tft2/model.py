@@ -247,7 +247,7 @@ class ServerTemporalFusionTransformer(nn.Module):
             static_w.reshape(-1, m, static_w.shape[-1]),  # [B,M,Vs]
             past_w.mean(dim=1).reshape(-1, m, past_w.shape[-1]),  # [B,M,Vp]
             future_w.mean(dim=1).reshape(-1, m, future_w.shape[-1]),  # [B,M,Vf]
-            attn.mean(dim=1).reshape(-1, m, attn.shape[-1]),  # [B,M,T]
+            attn.reshape(-1, m, attn.shape[-1]),  # [B*M,T] (the mean over decoder steps) -> [B,M,T]
         )
 
     def naive_base(self, out: torch.Tensor, target: torch.Tensor, lag_day: torch.Tensor, lag_week: torch.Tensor, regime: Optional[torch.Tensor], info: torch.Tensor) -> torch.Tensor:
@@ -393,7 +393,6 @@ class ServerTemporalFusionTransformer(nn.Module):
         present = (ym_s[:, -te:].sum(dim=1) > 0).to(y.dtype).reshape(-1, m, 1)  # [B,M,1]
         server = (summary * present).sum(dim=1) / present.sum(dim=1).clamp(min=1.0)  # [B,H]
         server = self.server_grn(server)  # [B,H]
-        time = self.time_embedding(known)  # [B,T,K] -> [B,T,H]
         profile = self.profile_embedding(static_profile)  # [B,H]
 
         def per_row(x: torch.Tensor) -> torch.Tensor:
@@ -415,24 +414,22 @@ class ServerTemporalFusionTransformer(nn.Module):
         target = torch.stack([y_s[:, -te:], ym_s[:, -te:]], dim=-1)  # [B*M,Te,2]
         lag_day = torch.stack([y_s[:, :t], ym_s[:, :t]], dim=-1)  # [B*M,T,2]: history[p] is one day before position p
         lag_week = torch.stack([w_s[:, self.week_lag_index], wm_s[:, self.week_lag_index]], dim=-1)  # [B*M,T,2]
-        time_rows = per_row(time)  # [B*M,T,H]
+        known_rows = per_row(known)  # [B*M,T,K]
         if rows is not None:
-            static, target, lag_day, lag_week, time_rows = (x[rows] for x in (static, target, lag_day, lag_week, time_rows))
+            static, target, lag_day, lag_week, known_rows = (x[rows] for x in (static, target, lag_day, lag_week, known_rows))
             loc_s, scale_s, info = loc_s[rows], scale_s[rows], info[rows]
             regime = None if regime is None else regime[rows]
 
         zeta, static_weights = self.static_selection(static)  # [R,H], [R,6]
         c_s, c_e, c_h, c_c = self.static_encoders(zeta)  # 4 x [R,H]
-        e_lag_day = self.lag_day_embedding(lag_day)  # [R,T,H]
-        e_lag_week = self.lag_week_embedding(lag_week)  # [R,T,H]
-        past_in = torch.stack([self.target_embedding(target), e_lag_day[:, :te], e_lag_week[:, :te], time_rows[:, :te]], dim=2)  # [R,Te,4,H]
-        future_in = torch.stack([e_lag_day[:, te:], e_lag_week[:, te:], time_rows[:, te:]], dim=2)  # [R,Td,3,H]
-        past, past_weights = self.past_selection(past_in, c_s.unsqueeze(1))  # [R,Te,H], [R,Te,4]
-        future, future_weights = self.future_selection(future_in, c_s.unsqueeze(1))  # [R,Td,H], [R,Td,3]
+        past_in = [(target, self.target_embedding), (lag_day[:, :te], self.lag_day_embedding), (lag_week[:, :te], self.lag_week_embedding), (known_rows[:, :te], self.time_embedding)]
+        future_in = [(lag_day[:, te:], self.lag_day_embedding), (lag_week[:, te:], self.lag_week_embedding), (known_rows[:, te:], self.time_embedding)]
+        past, past_weights = self.past_selection.embedded(past_in, c_s.unsqueeze(1))  # [R,Te,H], [R,Te,4]
+        future, future_weights = self.future_selection.embedded(future_in, c_s.unsqueeze(1))  # [R,Td,H], [R,Td,3]
 
         phi = self.seq2seq(past, future, c_h, c_c)  # [R,T,H]
         theta = self.static_enrichment(phi, c_e.unsqueeze(1))  # [R,T,H]
-        attended, attention = self.attention(theta[:, te:], theta, self.causal_mask)  # [R,Td,H], [R,Td,T]
+        attended, attention = self.attention(theta[:, te:], theta, self.causal_mask, mean_queries=True)  # [R,Td,H], [R,T]
         delta = self.attention_norm(self.attention_glu(attended), theta[:, te:])  # [R,Td,H]
         psi = self.positionwise(delta)  # [R,Td,H]
         out = self.output_norm(self.output_glu(psi), phi[:, te:])  # [R,Td,H]

@@ -38,6 +38,13 @@ class AttentionTest(unittest.TestCase):
         self.assertLess(float((got_w - want_w).abs().max()), 1e-6)
         # a decoder step gives no weight to a later step
         self.assertEqual(float(got_w[:, 0, te + 1 :].abs().max()), 0.0)
+        # the same, reduced to the mean over the decoder steps (what the v2 model exports)
+        with torch.no_grad():
+            got_mean, got_mean_w = att(keys[:, te:], keys, mask, mean_queries=True)
+        self.assertLess(float((got_mean - want).abs().max()), 1e-5)
+        self.assertEqual(tuple(got_mean_w.shape), (5, t))
+        self.assertLess(float((got_mean_w - want_w.mean(dim=1)).abs().max()), 1e-6)
+        self.assertLess(abs(float(got_mean_w.sum(dim=1).mean()) - 1.0), 1e-5)  # still a distribution over the keys
 
     def test_shipped_lengths(self):
         self.check(72, 96)
