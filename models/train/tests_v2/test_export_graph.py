@@ -34,8 +34,8 @@ class ExportGraphTest(unittest.TestCase):
             self.assertEqual(a.shape, b.shape)
             self.assertLess(float(((a - b).abs() / (1e-3 + a.abs())).max()), 1e-4)
             self.assertTrue(torch.equal(a, c))
-        # a selection weight that matters moved the output: the fold is not a no-op by accident
-        self.assertGreater(float(plain[2].std()), 0.0)
+        # the selection weights differ between variables and rows, so the fold's weighted sum is exercised, not a uniform mix
+        self.assertGreater(float(plain[2].std()), 1e-3)
 
     def test_linear_selection(self):
         self.check(smoke_spec())
