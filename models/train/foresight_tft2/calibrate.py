@@ -26,7 +26,7 @@ import torch
 from foresight_tft.calibrate import PRIOR_WINDOWS, SCALE_BOUNDS, SMOOTH_STEPS, TARGET_COVERAGE, _needed_scale, scale_at, smooth_scale
 from foresight_tft.data import DEFAULT_DATA, REAL_SOURCES, Host, load_all
 
-from .data import make_batch, window_index
+from .data import LOSS_KEYS, make_batch, window_index
 from .model import INPUT_NAMES, ServerTemporalFusionTransformer
 from .spec import ModelSpecV2, spec_from_json
 from .synthetic import synthetic_hosts
@@ -138,7 +138,7 @@ def main(argv: List[str]) -> int:
     training["calibration"] = fit_band_scale(model, hosts, split["val"], spec, a.stride)
     val_idx = window_index(hosts, split["val"], spec, "holdout", spec.decoder_length // 2)
     fixture = make_batch(hosts, val_idx[np.linspace(0, len(val_idx) - 1, 3).astype(int)], spec)
-    for k in ("future", "valid"):
+    for k in LOSS_KEYS:
         fixture.pop(k)
     export(model, spec, a.model, fixture, training, manifest["name"])
     print(f"re-exported {a.model} with calibrated bands")

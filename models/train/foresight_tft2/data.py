@@ -14,11 +14,12 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence
 import numpy as np
 
 from foresight_tft.data import MIN_ENCODER_OBSERVED, STEP, TIME_SPLIT, Host, known_features
-from foresight_tft.spec import METRICS, PROFILES
+from foresight_tft.spec import LOG_METRICS, METRICS, PROFILES
 
-from .spec import HOUR_STEPS, ModelSpecV2
+from .spec import DAY_STEPS, HOUR_STEPS, ModelSpecV2
 
 WindowIndex = np.ndarray  # [N, 2] int64: host index, origin row (the last encoder step)
+LOSS_KEYS = ("future", "valid", "seasonal_mae")  # what make_batch adds for the loss, besides the model's inputs
 TRUNCATE_PROBABILITY = 0.1  # training: share of windows whose older history is hidden (new hosts)
 
 
@@ -70,9 +71,40 @@ def series_valid(h: Host, origins: np.ndarray, spec: ModelSpecV2) -> np.ndarray:
     return (dec >= td) & (enc >= MIN_ENCODER_OBSERVED * te) & (o + td < h.length)
 
 
+_SEASONAL: Dict[int, np.ndarray] = {}
+SEASONAL_DAYS = 7  # the in-sample seasonal-naive error is taken over up to a week before the origin
+
+
+def transformed(values: np.ndarray) -> np.ndarray:
+    """[T,M] the model's transform of raw values (percent metrics / 100, load and network log1p), NaN kept."""
+    is_log = np.array([m in LOG_METRICS for m in METRICS])
+    with np.errstate(invalid="ignore"):
+        return np.where(is_log, np.log1p(np.maximum(values, 0.0)), values / 100.0)
+
+
+def seasonal_mae(h: Host, origins: np.ndarray) -> np.ndarray:
+    """[N, M] float32: per metric, the mean absolute error of seasonal naive (m = 1 day) in the model's
+    transformed units over up to SEASONAL_DAYS before each origin (the denominator MASE uses, as a
+    series' history before the forecast sees it); NaN where fewer than a day of pairs is observed."""
+    key = id(h.values)
+    if key not in _SEASONAL:
+        z = transformed(h.values)
+        d = np.abs(z[DAY_STEPS:] - z[:-DAY_STEPS])  # [T-288,M]: pair ending at row DAY_STEPS + i
+        ok = ~np.isnan(d)
+        cs = np.concatenate([np.zeros((1 + DAY_STEPS, d.shape[1])), np.cumsum(np.where(ok, d, 0.0), axis=0)])
+        cn = np.concatenate([np.zeros((1 + DAY_STEPS, d.shape[1])), np.cumsum(ok, axis=0)])
+        _SEASONAL[key] = np.stack([cs, cn])  # [2,T+1,M]: sums and counts of pairs ending before each row
+    cs, cn = _SEASONAL[key]
+    hi = origins + 1
+    lo = np.maximum(hi - SEASONAL_DAYS * DAY_STEPS, 0)
+    n = cn[hi] - cn[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n >= DAY_STEPS, (cs[hi] - cs[lo]) / n, np.nan).astype(np.float32)
+
+
 def make_batch(hosts: Sequence[Host], idx: WindowIndex, spec: ModelSpecV2, rng: Optional[np.random.Generator] = None) -> Dict[str, np.ndarray]:
     """Model inputs for the windows (raw values, as the sidecar feeds them), plus `future`
-    [N,Td,M] and `valid` [N,M] for the loss. With `rng` (training), some windows hide their older
+    [N,Td,M], `valid` [N,M] and `seasonal_mae` [N,M] (NaN: unknown) for the loss. With `rng` (training), some windows hide their older
     history as a host with less history would."""
     te, td, t = spec.encoder_length, spec.decoder_length, spec.total_length
     ln, wn, m = spec.history_length, spec.week_length, len(METRICS)
@@ -83,6 +115,7 @@ def make_batch(hosts: Sequence[Host], idx: WindowIndex, spec: ModelSpecV2, rng: 
     valid = np.zeros((n, m), dtype=bool)
     times = np.zeros((n, t), dtype=np.float64)
     profile = np.zeros(n, dtype=np.int64)
+    sn_mae = np.full((n, m), np.nan, dtype=np.float32)
     hist_rows = np.arange(ln) - (ln - 1)  # relative to the origin
     week_rows = (np.arange(wn) - (wn - 1)) * HOUR_STEPS
     for k, (hi, o) in enumerate(idx):
@@ -101,6 +134,7 @@ def make_batch(hosts: Sequence[Host], idx: WindowIndex, spec: ModelSpecV2, rng: 
         valid[k] = series_valid(h, np.array([o]), spec)[0]
         times[k] = h.start + (o - te + 1 + np.arange(t)) * STEP
         profile[k] = PROFILES.index(h.profile)
+        sn_mae[k] = seasonal_mae(h, np.array([o]))[0]
     return {
         "history": np.nan_to_num(history).astype(np.float32),
         "history_mask": (~np.isnan(history)).astype(np.float32),
@@ -110,6 +144,7 @@ def make_batch(hosts: Sequence[Host], idx: WindowIndex, spec: ModelSpecV2, rng: 
         "static_profile": profile,
         "future": np.nan_to_num(future).astype(np.float32),
         "valid": valid,
+        "seasonal_mae": sn_mae,
     }
 
 

@@ -20,9 +20,10 @@ import torch
 
 from foresight_tft.data import DEFAULT_DATA, STEP, TIME_SPLIT, Host, load_all
 from foresight_tft.data import REAL_SOURCES
+from foresight_tft.model import SCALE_FLOOR
 from foresight_tft.train import add_optimiser_args, log, seed_everything
 
-from .data import make_batch, split_names, window_index
+from .data import LOSS_KEYS, make_batch, split_names, window_index
 from .calibrate import fit_band_scale
 from .export import export
 from .model import INPUT_NAMES, ServerTemporalFusionTransformer, match_candidates
@@ -52,24 +53,44 @@ def event_origins(h: Host, kinds: Tuple[str, ...] = ("shift", "ramp")) -> np.nda
     return np.concatenate(spans).astype(np.int64) if spans else np.zeros(0, dtype=np.int64)
 
 
-def pinball(q: torch.Tensor, y: torch.Tensor, quantiles: List[float], step_weights: Optional[List[float]] = None) -> torch.Tensor:
+def pinball(q: torch.Tensor, y: torch.Tensor, quantiles: List[float], step_weights: Optional[List[float]] = None,
+            row_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Mean pinball loss: q [R,Td,Q] and y [R,Td] in the same (scaled) units, on q's device; each
-    decoder step weighted by step_weights (mean 1) when given."""
+    decoder step weighted by step_weights (mean 1) and each series row by row_weights [R] when given."""
     levels = torch.tensor(quantiles, dtype=q.dtype, device=q.device).view(1, 1, -1)
     diff = y.unsqueeze(-1) - q  # [R,Td,Q]
     loss = torch.maximum(levels * diff, (levels - 1) * diff)
     if step_weights is not None:
         loss = loss * torch.tensor(step_weights, dtype=q.dtype, device=q.device).view(1, -1, 1)
+    if row_weights is not None:
+        loss = loss * row_weights.view(-1, 1, 1)
     return loss.mean()
 
 
-def batch_loss(model: ServerTemporalFusionTransformer, batch: Dict[str, np.ndarray], device: torch.device = torch.device("cpu")) -> torch.Tensor:
-    """Pinball loss in scaled units over the batch's valid series."""
+LOSS_SCALES = ("day-std", "seasonal-mae")
+SEASONAL_WEIGHT_RANGE = (0.25, 4.0)
+
+
+def mase_weights(scale: torch.Tensor, seasonal: torch.Tensor) -> torch.Tensor:
+    """[R] per series row: what turns the loss in scaled units (divided by the last day's std, `scale`)
+    into units of the series' in-sample seasonal-naive error (`seasonal`, transformed units; NaN when
+    unknown: weight 1), the denominator of MASE; clipped to SEASONAL_WEIGHT_RANGE so that a perfectly
+    periodic or a freshly shifted series does not dominate a batch."""
+    known = torch.isfinite(seasonal)
+    w = scale / torch.where(known, seasonal, scale).clamp(min=SCALE_FLOOR)
+    return torch.where(known, w.clamp(*SEASONAL_WEIGHT_RANGE), torch.ones_like(w))
+
+
+def batch_loss(model: ServerTemporalFusionTransformer, batch: Dict[str, np.ndarray], device: torch.device = torch.device("cpu"),
+               loss_scale: str = "day-std") -> torch.Tensor:
+    """Pinball loss over the batch's valid series, in scaled units ("day-std") or, per series, in
+    units of its in-sample seasonal-naive error ("seasonal-mae": what MASE divides by)."""
     t = {k: torch.from_numpy(v).to(device) for k, v in batch.items()}
     valid = t["valid"].reshape(-1)  # [B*M]
     rows = torch.nonzero(valid).squeeze(1)
     q, loc, scale, *_ = model.normalised(*(t[n] for n in INPUT_NAMES), rows=rows)
-    return pinball(q, targets(model, t["future"], rows, loc, scale), model.spec.quantiles, model.spec.step_weights())
+    weights = mase_weights(scale, t["seasonal_mae"].reshape(-1)[rows]) if loss_scale == "seasonal-mae" else None
+    return pinball(q, targets(model, t["future"], rows, loc, scale), model.spec.quantiles, model.spec.step_weights(), weights)
 
 
 def targets(model: ServerTemporalFusionTransformer, future: torch.Tensor, rows: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -255,6 +276,8 @@ def main(argv: List[str]) -> int:
     p.add_argument("--phase2-epochs", type=int, default=20)
     p.add_argument("--phase2-lr", type=float, default=3e-3)
     p.add_argument("--phase2-weights", default="{}", help='JSON of second-phase shares to change, e.g. \'{"shifts": 0.2}\' (of synthetic, simulator, shifts, ramps; recorded in model.json)')
+    p.add_argument("--loss-scale", choices=LOSS_SCALES, default="day-std",
+                   help="first phase: each series' loss in units of its last day's std (day-std) or of its in-sample seasonal-naive error over the week before the origin (seasonal-mae, what MASE divides by; recorded in model.json)")
     p.add_argument("--init-from", type=Path, default=None,
                    help="a trained v2 model directory: start from its weights.pt and skip the first phase (weights of layers it lacks start fresh)")
     p.add_argument("--continue-first-phase", action="store_true",
@@ -353,7 +376,7 @@ def main(argv: List[str]) -> int:
             for g in opt.param_groups:
                 g["lr"] = learning_rate(a.lr, progress)
             batch = make_batch(hosts, chosen[k * a.batch : (k + 1) * a.batch], spec, rng)
-            loss = batch_loss(model, batch, device)
+            loss = batch_loss(model, batch, device, a.loss_scale)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -367,7 +390,7 @@ def main(argv: List[str]) -> int:
             break
         model.eval()
         with torch.no_grad():
-            vl = [float(batch_loss(model, make_batch(hosts, val_sample[i : i + 128], spec), device)) for i in range(0, len(val_sample), 128)]
+            vl = [float(batch_loss(model, make_batch(hosts, val_sample[i : i + 128], spec), device, a.loss_scale)) for i in range(0, len(val_sample), 128)]
         val = float(np.mean(vl))
         history.append({"epoch": epoch + 1, "steps": steps, "train_loss": round(total / steps, 5), "val_loss": round(val, 5), "seconds": round(time.time() - t_epoch)})
         log(f"epoch {epoch + 1}: {steps} steps, train {total / steps:.4f} validation {val:.4f} ({time.time() - t_epoch:.0f} s)")
@@ -388,11 +411,12 @@ def main(argv: List[str]) -> int:
     training_calibration = fit_band_scale(model, hosts, split["val"], spec, 16 if a.smoke else 48, log)
     fixture_idx = val_idx[np.linspace(0, len(val_idx) - 1, 3).astype(int)]
     fixture = make_batch(hosts, fixture_idx, spec)
-    for k in ("future", "valid"):
+    for k in LOSS_KEYS:
         fixture.pop(k)
     training = {
         "seed": a.seed,
         "smoke": a.smoke,
+        "loss_scale": a.loss_scale,
         "torch": torch.__version__,
         "device": str(device),
         "data": {
