@@ -2,7 +2,7 @@
  * The evaluation protocol's arithmetic on hand-computed cases, so MASE, its scale, coverage,
  * scaled pinball and the baseline comparison cannot drift silently.
  */
-import { compare, coverageOver, maeOver, pinball, pinballOver, seasonalNaiveScale, SeriesScores, summarise } from '../src/eval/metrics';
+import { compare, coverageOver, maeOver, pinball, pinballOver, seasonalNaiveScale, seriesCsv, SeriesScores, summarise } from '../src/eval/metrics';
 import path from 'node:path';
 import { defaultDataDir } from '../src/cli/eval';
 import { lastValue, linearExtrapolation, seasonalNaive } from '../src/eval/baselines';
@@ -94,6 +94,24 @@ describe('series MASE: averaged over origins, then over series', () => {
     const c2 = compare(series, 'model', ['off by 1'], 0);
     // model 1, 2, 3 vs baseline 1 on each series: 2 and 3 exceed 1.5 × 1
     expect(c2).toEqual({ bestBaseline: 'off by 1', meanRatio: 2, medianRatio: 2, worse: 2, series: 3 });
+  });
+  it('the per-series CSV names the best baseline of each series and the ratio the 1.5 × share counts', () => {
+    const truth = [5, 6];
+    const a = new SeriesScores('h2 cpu', 'src', 1, horizons);
+    a.add('model', truth, { point: [7, 8] }); // MASE 2 at both horizons
+    a.add('off by 1', truth, { point: [4, 5] }); // 1
+    a.add('off by 3', truth, { point: [8, 9] }); // 3
+    const b = new SeriesScores('h1 "db", 1', 'src', 1, horizons);
+    b.add('model', truth, { point: [5, 6] });
+    b.add('off by 3', truth, { point: [2, 3] }); // 'off by 1' has no window on this series
+    const lines = seriesCsv([a, b], 'model', ['off by 1', 'off by 3'], ['30m', '1h']).trim().split('\n');
+    expect(lines[0]).toBe('source,series,horizon,windows,mase,coverage,pinball,best_baseline,best_baseline_mase,ratio_to_best,off by 1,off by 3');
+    expect(lines.slice(1)).toEqual([
+      'src,"h1 ""db"", 1",30m,1,0,,,off by 3,3,0,,3',
+      'src,"h1 ""db"", 1",1h,1,0,,,off by 3,3,0,,3',
+      'src,h2 cpu,30m,1,2,,,off by 1,1,2,1,3',
+      'src,h2 cpu,1h,1,2,,,off by 1,1,2,1,3',
+    ]);
   });
   it('median over series differs from the mean when one series is far off', () => {
     const series = [1, 1, 10].map((e, i) => {

@@ -194,3 +194,45 @@ export function compare(series: readonly SeriesScores[], model: string, baseline
   }
   return { bestBaseline: best, meanRatio: own.meanMase / bestMean, medianRatio: own.medianMase / bestMedian, worse, series: n };
 }
+
+/**
+ * Every series' scores as CSV, one row per series and horizon: the model's MASE, coverage and
+ * scaled pinball, its best baseline on that series (lowest MASE there) and the ratio the
+ * "worse than 1.5 ×" share counts, then each baseline's MASE. Sorted by series, then horizon.
+ */
+export function seriesCsv(series: readonly SeriesScores[], model: string, baselines: readonly string[], horizons: readonly string[]): string {
+  const cell = (x: number): string => (Number.isFinite(x) ? String(Number(x.toFixed(4))) : '');
+  const quote = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const rows = [
+    ['source', 'series', 'horizon', 'windows', 'mase', 'coverage', 'pinball', 'best_baseline', 'best_baseline_mase', 'ratio_to_best', ...baselines]
+      .map(quote)
+      .join(','),
+  ];
+  const sorted = [...series].sort((a, b) => a.source.localeCompare(b.source) || a.series.localeCompare(b.series));
+  for (const s of sorted)
+    horizons.forEach((h, k) => {
+      const m = s.mase(model, k);
+      const bm = baselines.map((b) => s.mase(b, k));
+      let best = '';
+      let floor = Infinity;
+      bm.forEach((x, i) => {
+        if (Number.isFinite(x) && x < floor) [best, floor] = [baselines[i]!, x];
+      });
+      rows.push(
+        [
+          quote(s.source),
+          quote(s.series),
+          h,
+          String(s.windows(model)),
+          cell(m),
+          cell(s.coverage(model, k)),
+          cell(s.pinball(model, k)),
+          quote(best),
+          cell(floor),
+          cell(m / floor),
+          ...bm.map(cell),
+        ].join(','),
+      );
+    });
+  return rows.join('\n') + '\n';
+}

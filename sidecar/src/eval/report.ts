@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { linkFrom, writeBlock } from '../docs/blocks';
 import { writeCasesChart, writeMaseChart } from './charts';
-import { compare, summarise } from './metrics';
+import { compare, seriesCsv, summarise } from './metrics';
 import type { SeriesScores } from './metrics';
 import { BASELINE_HISTORY, BASELINES, HORIZONS, MODEL, MODEL_3Q } from './protocol';
 import type { EvalOptions, EvalResult, Group } from './run';
@@ -116,6 +116,16 @@ export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> 
   }));
   const maseChart = await writeMaseChart(dir, 'eval-mase.png', panels);
   const worstChart = r.worst.length ? await writeCasesChart(dir, 'eval-worst.png', r.worst) : undefined;
+  const perSeries = r.groups.filter((g) => !g.name.startsWith('pooled')).flatMap(scoresOf);
+  await writeFile(
+    path.join(dir, 'eval-series.csv'),
+    seriesCsv(
+      perSeries,
+      MODEL,
+      BASELINES,
+      HORIZONS.map(([h]) => h),
+    ),
+  );
   const shapeCases = r.shapes.flatMap((s) => s.examples);
   const shapeChart = shapeCases.length ? await writeCasesChart(dir, 'eval-shapes.png', shapeCases) : undefined;
   const hostsOf = (g: Group): number => new Set(g.series.map((s) => s.host.name)).size;
@@ -173,6 +183,7 @@ export async function writeReport(o: EvalOptions, r: EvalResult): Promise<void> 
     }
     md += '\n\n';
     if (worstChart) md += `![worst series](${worstChart})\n\n`;
+    md += `Every series' scores at every horizon, with its best baseline and the ratio the 1.5 × share counts: [\`eval-series.csv\`](eval-series.csv).\n\n`;
   }
 
   if (r.shapes.length) {
