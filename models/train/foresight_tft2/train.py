@@ -104,10 +104,12 @@ def targets(model: ServerTemporalFusionTransformer, future: torch.Tensor, rows: 
 
 def cached_last_layer_inputs(model: ServerTemporalFusionTransformer, hosts: List[Host], idx: np.ndarray, rng: Optional[np.random.Generator]):
     """What the last layers (model.quantiles_of) read for the windows idx, computed once with the rest of
-    the network frozen: a tuple of [R,...] tensors, and the targets [R,Td]."""
+    the network frozen: a tuple of [R,...] tensors, the targets [R,Td], and each row's weight in units of
+    its in-sample seasonal-naive error [R] (mase_weights; used with the seasonal-mae loss scale)."""
     spec = model.spec
     parts: List[tuple] = []
     ys: List[torch.Tensor] = []
+    ws: List[torch.Tensor] = []
     seen = {}
     inner = model.quantiles_of
 
@@ -127,14 +129,16 @@ def cached_last_layer_inputs(model: ServerTemporalFusionTransformer, hosts: List
                 _, loc, scale, *_ = model.normalised(*(t[n] for n in INPUT_NAMES), rows=rows)
                 parts.append(seen["x"])
                 ys.append(targets(model, t["future"], rows, loc, scale))
+                ws.append(mase_weights(scale, t["seasonal_mae"].reshape(-1)[rows]))
     finally:
         del model.quantiles_of
     x = tuple(None if parts[0][j] is None else torch.cat([p[j] for p in parts]) for j in range(len(parts[0])))
-    return x, torch.cat(ys)
+    return x, torch.cat(ys), torch.cat(ws)
 
 
 def finetune_last_layers(model: ServerTemporalFusionTransformer, hosts: List[Host], by_source: Dict[str, np.ndarray], val: Dict[str, np.ndarray],
-                         windows: int, epochs: int, lr: float, rng: np.random.Generator, shares: Optional[Dict[str, float]] = None) -> dict:
+                         windows: int, epochs: int, lr: float, rng: np.random.Generator, shares: Optional[Dict[str, float]] = None,
+                         loss_scale: str = "day-std") -> dict:
     """Second phase: the quantile head, the naive mix and the shape gate trained on their cached inputs
     (every other weight frozen) with PHASE2_WEIGHTS, which gives the level shifts and climbs of the
     synthetic hosts more room than the first phase can without fading up-steps on real hosts. Minutes
@@ -144,7 +148,8 @@ def finetune_last_layers(model: ServerTemporalFusionTransformer, hosts: List[Hos
     lowest validation loss kept 1 epoch of 10: 5 % of held-out ramps instead of 13-38 %). Guard: when the
     mean of the validation losses in `val` ends more than PHASE2_GUARD above where it started, the first
     phase's weights are kept. `shares` (default PHASE2_WEIGHTS) sets those shares; the real sources share
-    what is left equally."""
+    what is left equally. `loss_scale` as batch_loss's: "seasonal-mae" weighs each series row, in training
+    and in the guard's validation, by mase_weights."""
     spec = model.spec
     shares = PHASE2_WEIGHTS if shares is None else shares
     rest = [s for s in by_source if s not in shares]
@@ -152,7 +157,8 @@ def finetune_last_layers(model: ServerTemporalFusionTransformer, hosts: List[Hos
     weights = {s: shares.get(s, left / max(1, len(rest))) for s in by_source}
     chosen = np.concatenate([idx[rng.choice(len(idx), size=max(1, int(weights[s] * windows)), replace=len(idx) < weights[s] * windows)] for s, idx in by_source.items()])
     t0 = time.time()
-    x, y = cached_last_layer_inputs(model, hosts, chosen, rng)
+    x, y, w = cached_last_layer_inputs(model, hosts, chosen, rng)
+    weighted = loss_scale == "seasonal-mae"
     vals = {k: cached_last_layer_inputs(model, hosts, v, None) for k, v in val.items() if len(v)}
     log(f"phase 2: {len(chosen)} windows ({len(y)} series) and {sum(len(v[1]) for v in vals.values())} validation series cached in {time.time() - t0:.0f} s")
     sw = spec.step_weights()
@@ -161,7 +167,7 @@ def finetune_last_layers(model: ServerTemporalFusionTransformer, hosts: List[Hos
 
     def validation() -> Dict[str, float]:
         with torch.no_grad():
-            return {k: round(float(pinball(model.quantiles_of(*vx), vy, spec.quantiles, sw)), 5) for k, (vx, vy) in vals.items()}
+            return {k: round(float(pinball(model.quantiles_of(*vx), vy, spec.quantiles, sw, vw if weighted else None)), 5) for k, (vx, vy, vw) in vals.items()}
 
     def take(t: Optional[torch.Tensor], k: torch.Tensor) -> Optional[torch.Tensor]:
         return None if t is None else t[k]
@@ -180,7 +186,7 @@ def finetune_last_layers(model: ServerTemporalFusionTransformer, hosts: List[Hos
                 g["lr"] = cosine_decay(lr, done / steps)
             done += 1
             k = perm[i : i + 256]
-            loss = pinball(model.quantiles_of(*(take(t, k) for t in x)), y[k], spec.quantiles, sw)
+            loss = pinball(model.quantiles_of(*(take(t, k) for t in x)), y[k], spec.quantiles, sw, w[k] if weighted else None)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -194,7 +200,7 @@ def finetune_last_layers(model: ServerTemporalFusionTransformer, hosts: List[Hos
     if not kept:
         log(f"phase 2 discarded: mean validation loss {start:.4f} -> {end:.4f}, more than {PHASE2_GUARD:.0%} worse; the first phase's weights stay")
         model.load_state_dict(before)
-    return {"source_weights": {s: round(w, 3) for s, w in weights.items()}, "windows": int(len(chosen)), "lr": lr, "epochs": history, "kept": kept,
+    return {"source_weights": {s: round(v, 3) for s, v in weights.items()}, "windows": int(len(chosen)), "lr": lr, "loss_scale": loss_scale, "epochs": history, "kept": kept,
             "minutes": round((time.time() - t0) / 60, 1)}
 
 
@@ -278,6 +284,8 @@ def main(argv: List[str]) -> int:
     p.add_argument("--phase2-weights", default="{}", help='JSON of second-phase shares to change, e.g. \'{"shifts": 0.2}\' (of synthetic, simulator, shifts, ramps; recorded in model.json)')
     p.add_argument("--loss-scale", choices=LOSS_SCALES, default="day-std",
                    help="first phase: each series' loss in units of its last day's std (day-std) or of its in-sample seasonal-naive error over the week before the origin (seasonal-mae, what MASE divides by; recorded in model.json)")
+    p.add_argument("--phase2-loss-scale", choices=LOSS_SCALES, default="day-std",
+                   help="second phase: the same choice as --loss-scale, for the last layers' fine-tuning (recorded in model.json)")
     p.add_argument("--init-from", type=Path, default=None,
                    help="a trained v2 model directory: start from its weights.pt and skip the first phase (weights of layers it lacks start fresh)")
     p.add_argument("--continue-first-phase", action="store_true",
@@ -406,7 +414,8 @@ def main(argv: List[str]) -> int:
         for kind in ("shift", "ramp"):
             by_kind[kind + "s"] = window_index(hosts, split["train"], spec, "train", stride, lambda h: event_origins(h, (kind,)))
         phase2 = finetune_last_layers(model, hosts, by_kind, {"validation": val_sample, "validation events": val_events},
-                                      128 if a.smoke else a.phase2_windows, 1 if a.smoke else a.phase2_epochs, a.phase2_lr, rng, shares)
+                                      128 if a.smoke else a.phase2_windows, 1 if a.smoke else a.phase2_epochs, a.phase2_lr, rng, shares,
+                                      a.phase2_loss_scale)
 
     training_calibration = fit_band_scale(model, hosts, split["val"], spec, 16 if a.smoke else 48, log)
     fixture_idx = val_idx[np.linspace(0, len(val_idx) - 1, 3).astype(int)]

@@ -8,8 +8,9 @@ import torch
 from foresight_tft.data import Host
 from foresight_tft.spec import METRICS, PROFILES
 from foresight_tft2.data import SEASONAL_DAYS, make_batch, seasonal_mae
-from foresight_tft2.spec import DAY_STEPS, ModelSpecV2
-from foresight_tft2.train import SEASONAL_WEIGHT_RANGE, mase_weights
+from foresight_tft2.model import INPUT_NAMES, ServerTemporalFusionTransformer
+from foresight_tft2.spec import DAY_STEPS, ModelSpecV2, smoke_spec
+from foresight_tft2.train import SEASONAL_WEIGHT_RANGE, cached_last_layer_inputs, finetune_last_layers, mase_weights
 
 
 def host(values: np.ndarray) -> Host:
@@ -59,6 +60,45 @@ class MaseWeightsTest(unittest.TestCase):
         self.assertEqual(w[2].item(), hi)  # a perfectly periodic series does not take over the batch
         self.assertEqual(w[3].item(), lo)
         self.assertEqual(w[4].item(), 1.0)  # unknown: the day-std loss as before
+
+
+class SecondPhaseTest(unittest.TestCase):
+    """`--phase2-loss-scale seasonal-mae`: the last layers' fine-tuning weighs each series row the same way."""
+
+    @classmethod
+    def setUpClass(cls):
+        torch.manual_seed(0)
+        cls.spec = smoke_spec()
+        rng = np.random.default_rng(2)
+        t = 10 * DAY_STEPS
+        values = np.full((t, len(METRICS)), np.nan)
+        cpu, net = METRICS.index("cpu"), METRICS.index("network")
+        values[:, cpu] = 40 + 10 * np.sin(np.arange(t) * 2 * np.pi / DAY_STEPS) + rng.normal(0, 1, t)  # seasonal naive is good here
+        values[:, net] = np.exp(rng.normal(8, 1, t))  # and poor here
+        cls.hosts = [host(values)]
+        cls.idx = np.array([[0, o] for o in range(8 * DAY_STEPS, 9 * DAY_STEPS, 24)])
+
+    def test_cached_weights_are_the_first_phase_weights_of_the_same_rows(self):
+        model = ServerTemporalFusionTransformer(self.spec).eval()
+        _, y, w = cached_last_layer_inputs(model, self.hosts, self.idx, None)
+        b = {k: torch.from_numpy(v) for k, v in make_batch(self.hosts, self.idx, self.spec).items()}
+        rows = torch.nonzero(b["valid"].reshape(-1)).squeeze(1)
+        with torch.no_grad():
+            _, _, scale, *_ = model.normalised(*(b[n] for n in INPUT_NAMES), rows=rows)
+        self.assertEqual(len(w), len(y))
+        self.assertTrue(torch.allclose(w, mase_weights(scale, b["seasonal_mae"].reshape(-1)[rows])))
+        self.assertGreater(float(w.max() - w.min()), 0.1)  # the two series do weigh differently
+
+    def test_the_loss_scale_changes_what_the_last_layers_learn_and_is_recorded(self):
+        trained = {}
+        for scale in ("day-std", "seasonal-mae"):
+            torch.manual_seed(0)
+            model = ServerTemporalFusionTransformer(self.spec)
+            record = finetune_last_layers(model, self.hosts, {"real": self.idx}, {"validation": self.idx[:4]}, 32, 1, 1e-2,
+                                          np.random.default_rng(0), {}, scale)
+            self.assertEqual(record["loss_scale"], scale)
+            trained[scale] = model.head.fc.weight.detach().clone()
+        self.assertFalse(torch.allclose(trained["day-std"], trained["seasonal-mae"]))
 
 
 if __name__ == "__main__":
