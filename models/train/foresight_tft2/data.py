@@ -9,7 +9,7 @@ less than a day or a week of history are part of training.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from foresight_tft.spec import LOG_METRICS, METRICS, PROFILES
 from .spec import DAY_STEPS, HOUR_STEPS, ModelSpecV2
 
 WindowIndex = np.ndarray  # [N, 2] int64: host index, origin row (the last encoder step)
-LOSS_KEYS = ("future", "valid", "seasonal_mae")  # what make_batch adds for the loss, besides the model's inputs
+LOSS_KEYS = ("future", "valid", "seasonal_mae", "best_naive_mae")  # what make_batch adds for the loss, besides the model's inputs
 TRUNCATE_PROBABILITY = 0.1  # training: share of windows whose older history is hidden (new hosts)
 
 
@@ -71,8 +71,11 @@ def series_valid(h: Host, origins: np.ndarray, spec: ModelSpecV2) -> np.ndarray:
     return (dec >= td) & (enc >= MIN_ENCODER_OBSERVED * te) & (o + td < h.length)
 
 
-_SEASONAL: Dict[int, np.ndarray] = {}
+_LAG_SUMS: Dict[Tuple[int, int], np.ndarray] = {}
 SEASONAL_DAYS = 7  # the in-sample seasonal-naive error is taken over up to a week before the origin
+# the naive forecasts whose in-sample errors best_naive_mae compares: the value an hour before
+# (persistence), a day before and a week before (seasonal naive)
+NAIVE_LAGS = (HOUR_STEPS, DAY_STEPS, 7 * DAY_STEPS)
 
 
 def transformed(values: np.ndarray) -> np.ndarray:
@@ -82,19 +85,19 @@ def transformed(values: np.ndarray) -> np.ndarray:
         return np.where(is_log, np.log1p(np.maximum(values, 0.0)), values / 100.0)
 
 
-def seasonal_mae(h: Host, origins: np.ndarray) -> np.ndarray:
-    """[N, M] float32: per metric, the mean absolute error of seasonal naive (m = 1 day) in the model's
-    transformed units over up to SEASONAL_DAYS before each origin (the denominator MASE uses, as a
-    series' history before the forecast sees it); NaN where fewer than a day of pairs is observed."""
-    key = id(h.values)
-    if key not in _SEASONAL:
+def lag_mae(h: Host, origins: np.ndarray, lag: int) -> np.ndarray:
+    """[N, M] float32: per metric, the mean absolute error of the naive forecast `lag` steps back in the
+    model's transformed units over up to SEASONAL_DAYS before each origin (pairs whose both values lie
+    at or before the origin); NaN where fewer than a day of pairs is observed."""
+    key = (id(h.values), lag)
+    if key not in _LAG_SUMS:
         z = transformed(h.values)
-        d = np.abs(z[DAY_STEPS:] - z[:-DAY_STEPS])  # [T-288,M]: pair ending at row DAY_STEPS + i
+        d = np.abs(z[lag:] - z[:-lag])  # [T-lag,M]: pair ending at row lag + i
         ok = ~np.isnan(d)
-        cs = np.concatenate([np.zeros((1 + DAY_STEPS, d.shape[1])), np.cumsum(np.where(ok, d, 0.0), axis=0)])
-        cn = np.concatenate([np.zeros((1 + DAY_STEPS, d.shape[1])), np.cumsum(ok, axis=0)])
-        _SEASONAL[key] = np.stack([cs, cn])  # [2,T+1,M]: sums and counts of pairs ending before each row
-    cs, cn = _SEASONAL[key]
+        cs = np.concatenate([np.zeros((1 + lag, d.shape[1])), np.cumsum(np.where(ok, d, 0.0), axis=0)])
+        cn = np.concatenate([np.zeros((1 + lag, d.shape[1])), np.cumsum(ok, axis=0)])
+        _LAG_SUMS[key] = np.stack([cs, cn])  # [2,T+1,M]: sums and counts of pairs ending before each row
+    cs, cn = _LAG_SUMS[key]
     hi = origins + 1
     lo = np.maximum(hi - SEASONAL_DAYS * DAY_STEPS, 0)
     n = cn[hi] - cn[lo]
@@ -102,9 +105,26 @@ def seasonal_mae(h: Host, origins: np.ndarray) -> np.ndarray:
         return np.where(n >= DAY_STEPS, (cs[hi] - cs[lo]) / n, np.nan).astype(np.float32)
 
 
+def seasonal_mae(h: Host, origins: np.ndarray) -> np.ndarray:
+    """[N, M] float32: per metric, the in-sample MAE of seasonal naive (m = 1 day) over up to
+    SEASONAL_DAYS before each origin (the denominator MASE uses, as a series' history before the
+    forecast sees it); NaN where fewer than a day of pairs is observed."""
+    return lag_mae(h, origins, DAY_STEPS)
+
+
+def best_naive_mae(h: Host, origins: np.ndarray) -> np.ndarray:
+    """[N, M] float32: the lowest in-sample MAE of the naive forecasts NAIVE_LAGS (persistence an hour
+    ahead, seasonal naive 1 day and 1 week) over the same week: how well the best simple forecast
+    does on this series; NaN where none of them is known."""
+    errs = np.stack([lag_mae(h, origins, lag) for lag in NAIVE_LAGS])  # [K,N,M]
+    with np.errstate(invalid="ignore"):
+        lowest = np.where(np.isnan(errs), np.inf, errs).min(axis=0)
+    return np.where(np.isinf(lowest), np.nan, lowest).astype(np.float32)
+
+
 def make_batch(hosts: Sequence[Host], idx: WindowIndex, spec: ModelSpecV2, rng: Optional[np.random.Generator] = None) -> Dict[str, np.ndarray]:
     """Model inputs for the windows (raw values, as the sidecar feeds them), plus `future`
-    [N,Td,M], `valid` [N,M] and `seasonal_mae` [N,M] (NaN: unknown) for the loss. With `rng` (training), some windows hide their older
+    [N,Td,M], `valid` [N,M], `seasonal_mae` and `best_naive_mae` [N,M] (NaN: unknown) for the loss. With `rng` (training), some windows hide their older
     history as a host with less history would."""
     te, td, t = spec.encoder_length, spec.decoder_length, spec.total_length
     ln, wn, m = spec.history_length, spec.week_length, len(METRICS)
@@ -116,6 +136,7 @@ def make_batch(hosts: Sequence[Host], idx: WindowIndex, spec: ModelSpecV2, rng: 
     times = np.zeros((n, t), dtype=np.float64)
     profile = np.zeros(n, dtype=np.int64)
     sn_mae = np.full((n, m), np.nan, dtype=np.float32)
+    best_mae = np.full((n, m), np.nan, dtype=np.float32)
     hist_rows = np.arange(ln) - (ln - 1)  # relative to the origin
     week_rows = (np.arange(wn) - (wn - 1)) * HOUR_STEPS
     for k, (hi, o) in enumerate(idx):
@@ -135,6 +156,7 @@ def make_batch(hosts: Sequence[Host], idx: WindowIndex, spec: ModelSpecV2, rng: 
         times[k] = h.start + (o - te + 1 + np.arange(t)) * STEP
         profile[k] = PROFILES.index(h.profile)
         sn_mae[k] = seasonal_mae(h, np.array([o]))[0]
+        best_mae[k] = best_naive_mae(h, np.array([o]))[0]
     return {
         "history": np.nan_to_num(history).astype(np.float32),
         "history_mask": (~np.isnan(history)).astype(np.float32),
@@ -145,6 +167,7 @@ def make_batch(hosts: Sequence[Host], idx: WindowIndex, spec: ModelSpecV2, rng: 
         "future": np.nan_to_num(future).astype(np.float32),
         "valid": valid,
         "seasonal_mae": sn_mae,
+        "best_naive_mae": best_mae,
     }
 
 

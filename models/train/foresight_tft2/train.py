@@ -67,7 +67,9 @@ def pinball(q: torch.Tensor, y: torch.Tensor, quantiles: List[float], step_weigh
     return loss.mean()
 
 
-LOSS_SCALES = ("day-std", "seasonal-mae")
+LOSS_SCALES = ("day-std", "seasonal-mae", "best-naive")
+# the per-row denominator of each loss scale besides day-std (make_batch's keys)
+LOSS_DENOMINATORS = {"seasonal-mae": "seasonal_mae", "best-naive": "best_naive_mae"}
 SEASONAL_WEIGHT_RANGE = (0.25, 4.0)
 
 
@@ -84,12 +86,15 @@ def mase_weights(scale: torch.Tensor, seasonal: torch.Tensor) -> torch.Tensor:
 def batch_loss(model: ServerTemporalFusionTransformer, batch: Dict[str, np.ndarray], device: torch.device = torch.device("cpu"),
                loss_scale: str = "day-std") -> torch.Tensor:
     """Pinball loss over the batch's valid series, in scaled units ("day-std") or, per series, in
-    units of its in-sample seasonal-naive error ("seasonal-mae": what MASE divides by)."""
+    units of its in-sample seasonal-naive error ("seasonal-mae": what MASE divides by) or of the lowest
+    in-sample error of persistence and seasonal naive 1 day and 1 week ("best-naive": the model is
+    judged against the best simple forecast of each series)."""
     t = {k: torch.from_numpy(v).to(device) for k, v in batch.items()}
     valid = t["valid"].reshape(-1)  # [B*M]
     rows = torch.nonzero(valid).squeeze(1)
     q, loc, scale, *_ = model.normalised(*(t[n] for n in INPUT_NAMES), rows=rows)
-    weights = mase_weights(scale, t["seasonal_mae"].reshape(-1)[rows]) if loss_scale == "seasonal-mae" else None
+    key = LOSS_DENOMINATORS.get(loss_scale)
+    weights = None if key is None else mase_weights(scale, t[key].reshape(-1)[rows])
     return pinball(q, targets(model, t["future"], rows, loc, scale), model.spec.quantiles, model.spec.step_weights(), weights)
 
 
@@ -102,10 +107,11 @@ def targets(model: ServerTemporalFusionTransformer, future: torch.Tensor, rows: 
     return (z - loc.unsqueeze(1)) / scale.unsqueeze(1)
 
 
-def cached_last_layer_inputs(model: ServerTemporalFusionTransformer, hosts: List[Host], idx: np.ndarray, rng: Optional[np.random.Generator]):
+def cached_last_layer_inputs(model: ServerTemporalFusionTransformer, hosts: List[Host], idx: np.ndarray, rng: Optional[np.random.Generator],
+                             loss_scale: str = "seasonal-mae"):
     """What the last layers (model.quantiles_of) read for the windows idx, computed once with the rest of
     the network frozen: a tuple of [R,...] tensors, the targets [R,Td], and each row's weight in units of
-    its in-sample seasonal-naive error [R] (mase_weights; used with the seasonal-mae loss scale)."""
+    the denominator of `loss_scale` [R] (mase_weights; used unless the loss scale is day-std)."""
     spec = model.spec
     parts: List[tuple] = []
     ys: List[torch.Tensor] = []
@@ -129,7 +135,7 @@ def cached_last_layer_inputs(model: ServerTemporalFusionTransformer, hosts: List
                 _, loc, scale, *_ = model.normalised(*(t[n] for n in INPUT_NAMES), rows=rows)
                 parts.append(seen["x"])
                 ys.append(targets(model, t["future"], rows, loc, scale))
-                ws.append(mase_weights(scale, t["seasonal_mae"].reshape(-1)[rows]))
+                ws.append(mase_weights(scale, t[LOSS_DENOMINATORS.get(loss_scale, "seasonal_mae")].reshape(-1)[rows]))
     finally:
         del model.quantiles_of
     x = tuple(None if parts[0][j] is None else torch.cat([p[j] for p in parts]) for j in range(len(parts[0])))
@@ -149,7 +155,7 @@ def finetune_last_layers(model: ServerTemporalFusionTransformer, hosts: List[Hos
     mean of the validation losses in `val` ends more than PHASE2_GUARD above where it started, the first
     phase's weights are kept. `shares` (default PHASE2_WEIGHTS) sets those shares; the real sources share
     what is left equally. `loss_scale` as batch_loss's: "seasonal-mae" weighs each series row, in training
-    and in the guard's validation, by mase_weights."""
+    and in the guard's validation, by mase_weights (as does "best-naive" with its denominator)."""
     spec = model.spec
     shares = PHASE2_WEIGHTS if shares is None else shares
     rest = [s for s in by_source if s not in shares]
@@ -157,9 +163,9 @@ def finetune_last_layers(model: ServerTemporalFusionTransformer, hosts: List[Hos
     weights = {s: shares.get(s, left / max(1, len(rest))) for s in by_source}
     chosen = np.concatenate([idx[rng.choice(len(idx), size=max(1, int(weights[s] * windows)), replace=len(idx) < weights[s] * windows)] for s, idx in by_source.items()])
     t0 = time.time()
-    x, y, w = cached_last_layer_inputs(model, hosts, chosen, rng)
-    weighted = loss_scale == "seasonal-mae"
-    vals = {k: cached_last_layer_inputs(model, hosts, v, None) for k, v in val.items() if len(v)}
+    x, y, w = cached_last_layer_inputs(model, hosts, chosen, rng, loss_scale)
+    weighted = loss_scale in LOSS_DENOMINATORS
+    vals = {k: cached_last_layer_inputs(model, hosts, v, None, loss_scale) for k, v in val.items() if len(v)}
     log(f"phase 2: {len(chosen)} windows ({len(y)} series) and {sum(len(v[1]) for v in vals.values())} validation series cached in {time.time() - t0:.0f} s")
     sw = spec.step_weights()
     params = [p for mod in (model.head, model.naive_mix, model.shape_gate) if mod is not None for p in mod.parameters()]
@@ -283,7 +289,7 @@ def main(argv: List[str]) -> int:
     p.add_argument("--phase2-lr", type=float, default=3e-3)
     p.add_argument("--phase2-weights", default="{}", help='JSON of second-phase shares to change, e.g. \'{"shifts": 0.2}\' (of synthetic, simulator, shifts, ramps; recorded in model.json)')
     p.add_argument("--loss-scale", choices=LOSS_SCALES, default="day-std",
-                   help="first phase: each series' loss in units of its last day's std (day-std) or of its in-sample seasonal-naive error over the week before the origin (seasonal-mae, what MASE divides by; recorded in model.json)")
+                   help="first phase: each series' loss in units of its last day's std (day-std), of its in-sample seasonal-naive error over the week before the origin (seasonal-mae, what MASE divides by) or of the lowest in-sample error of persistence 1 h ahead and seasonal naive 1 d and 1 w there (best-naive); recorded in model.json")
     p.add_argument("--phase2-loss-scale", choices=LOSS_SCALES, default="day-std",
                    help="second phase: the same choice as --loss-scale, for the last layers' fine-tuning (recorded in model.json)")
     p.add_argument("--init-from", type=Path, default=None,

@@ -7,10 +7,10 @@ import torch
 
 from foresight_tft.data import Host
 from foresight_tft.spec import METRICS, PROFILES
-from foresight_tft2.data import SEASONAL_DAYS, make_batch, seasonal_mae
+from foresight_tft2.data import NAIVE_LAGS, SEASONAL_DAYS, best_naive_mae, lag_mae, make_batch, seasonal_mae
 from foresight_tft2.model import INPUT_NAMES, ServerTemporalFusionTransformer
-from foresight_tft2.spec import DAY_STEPS, ModelSpecV2, smoke_spec
-from foresight_tft2.train import SEASONAL_WEIGHT_RANGE, cached_last_layer_inputs, finetune_last_layers, mase_weights
+from foresight_tft2.spec import DAY_STEPS, HOUR_STEPS, ModelSpecV2, smoke_spec
+from foresight_tft2.train import SEASONAL_WEIGHT_RANGE, batch_loss, cached_last_layer_inputs, finetune_last_layers, mase_weights
 
 
 def host(values: np.ndarray) -> Host:
@@ -49,6 +49,47 @@ class SeasonalMaeTest(unittest.TestCase):
         self.assertEqual(b["seasonal_mae"].shape, (1, len(METRICS)))
         self.assertTrue(np.allclose(b["seasonal_mae"], 0.0))  # a perfectly daily series: seasonal naive is exact
 
+
+class BestNaiveTest(unittest.TestCase):
+    """`--loss-scale best-naive`: the lowest in-sample error of persistence (1 h) and seasonal naive (1 d, 1 w)."""
+
+    def test_picks_the_naive_forecast_that_fits_each_series(self):
+        rng = np.random.default_rng(3)
+        t = 16 * DAY_STEPS
+        values = np.full((t, len(METRICS)), np.nan)
+        cpu, mem, net = METRICS.index("cpu"), METRICS.index("memory"), METRICS.index("network")
+        steps = np.arange(t)
+        # cpu: on for 6 hours every Monday-like day of the week, off otherwise: only the week lag repeats it
+        values[:, cpu] = np.where((steps % (7 * DAY_STEPS)) < 72, 80.0, 5.0) + rng.normal(0, 0.5, t)
+        # memory: long plateaus that switch every 2.5 days: persistence wins
+        values[:, mem] = np.where((steps // (60 * HOUR_STEPS)) % 2 == 0, 70.0, 20.0) + rng.normal(0, 0.5, t)
+        values[:, net] = np.exp(rng.normal(8, 1, t))  # noise: all about equal
+        h = host(values)
+        origin = 15 * DAY_STEPS + 5
+        got = best_naive_mae(h, np.array([origin]))[0]
+        per_lag = np.stack([lag_mae(h, np.array([origin]), lag)[0] for lag in NAIVE_LAGS])  # [K,M]
+        for col in (cpu, mem, net):
+            self.assertAlmostEqual(float(got[col]), float(np.nanmin(per_lag[:, col])), places=6)
+        self.assertEqual(int(np.nanargmin(per_lag[:, cpu])), NAIVE_LAGS.index(7 * DAY_STEPS))
+        self.assertEqual(int(np.nanargmin(per_lag[:, mem])), NAIVE_LAGS.index(HOUR_STEPS))
+        self.assertLess(float(got[cpu]), 0.5 * float(seasonal_mae(h, np.array([origin]))[0][cpu]))
+        self.assertTrue(np.isnan(got[METRICS.index("disk")]))
+        # before a week of history, the week lag is unknown and the others still count
+        early = best_naive_mae(h, np.array([2 * DAY_STEPS]))[0]
+        self.assertAlmostEqual(float(early[mem]), float(lag_mae(h, np.array([2 * DAY_STEPS]), HOUR_STEPS)[0][mem]), places=6)
+
+    def test_the_batch_loss_weighs_rows_by_it(self):
+        spec = smoke_spec()
+        rng = np.random.default_rng(4)
+        values = np.full((10 * DAY_STEPS, len(METRICS)), np.nan)
+        values[:, METRICS.index("cpu")] = 50 + rng.normal(0, 2, len(values))
+        values[:, METRICS.index("memory")] = np.repeat([30.0, 60.0], len(values) // 2) + rng.normal(0, 0.2, len(values))
+        b = make_batch([host(values)], np.array([[0, 8 * DAY_STEPS]]), spec)
+        torch.manual_seed(0)
+        model = ServerTemporalFusionTransformer(spec).eval()
+        with torch.no_grad():
+            losses = {s: float(batch_loss(model, b, loss_scale=s)) for s in ("day-std", "seasonal-mae", "best-naive")}
+        self.assertEqual(len(set(losses.values())), 3)
 
 class MaseWeightsTest(unittest.TestCase):
     def test_weights_are_scale_over_seasonal_error_clipped(self):
