@@ -71,7 +71,7 @@ def series_valid(h: Host, origins: np.ndarray, spec: ModelSpecV2) -> np.ndarray:
     return (dec >= td) & (enc >= MIN_ENCODER_OBSERVED * te) & (o + td < h.length)
 
 
-_LAG_SUMS: Dict[Tuple[int, int], np.ndarray] = {}
+_LAG_SUMS: Dict[Tuple[int, int], Tuple[np.ndarray, np.ndarray]] = {}
 SEASONAL_DAYS = 7  # the in-sample seasonal-naive error is taken over up to a week before the origin
 # the naive forecasts whose in-sample errors best_naive_mae compares: the value an hour before
 # (persistence), a day before and a week before (seasonal naive)
@@ -90,14 +90,15 @@ def lag_mae(h: Host, origins: np.ndarray, lag: int) -> np.ndarray:
     model's transformed units over up to SEASONAL_DAYS before each origin (pairs whose both values lie
     at or before the origin); NaN where fewer than a day of pairs is observed."""
     key = (id(h.values), lag)
-    if key not in _LAG_SUMS:
+    # the cache holds the values array too: its id cannot be reused by another host's array while cached
+    if key not in _LAG_SUMS or _LAG_SUMS[key][0] is not h.values:
         z = transformed(h.values)
         d = np.abs(z[lag:] - z[:-lag])  # [T-lag,M]: pair ending at row lag + i
         ok = ~np.isnan(d)
         cs = np.concatenate([np.zeros((1 + lag, d.shape[1])), np.cumsum(np.where(ok, d, 0.0), axis=0)])
         cn = np.concatenate([np.zeros((1 + lag, d.shape[1])), np.cumsum(ok, axis=0)])
-        _LAG_SUMS[key] = np.stack([cs, cn])  # [2,T+1,M]: sums and counts of pairs ending before each row
-    cs, cn = _LAG_SUMS[key]
+        _LAG_SUMS[key] = (h.values, np.stack([cs, cn]))  # [2,T+1,M]: sums and counts of pairs ending before each row
+    cs, cn = _LAG_SUMS[key][1]
     hi = origins + 1
     lo = np.maximum(hi - SEASONAL_DAYS * DAY_STEPS, 0)
     n = cn[hi] - cn[lo]
