@@ -440,6 +440,11 @@ class ServerTemporalFusionTransformer(nn.Module):
         """[R,Td,Q] in scaled units from the decoder's output [R,Td,H]: the quantile head around the
         naive mix (the last layers, which the second training phase fine-tunes on cached inputs)."""
         q = self.head(out)  # [R,Td,Q], normalised units, non-crossing
+        if self.naive_mix is not None and self.spec.mix_median_log:
+            is_log = torch.tensor([1.0 if m in LOG_METRICS else 0.0 for m in self.spec.metrics], dtype=q.dtype)
+            row_log = (info[:, 2:] * is_log).sum(dim=1).view(-1, 1, 1)  # [R,1,1]: 1 on a log metric's row (info: one-hot metric)
+            i50 = self.spec.quantiles.index(0.5)
+            q = q - row_log * q[..., i50 : i50 + 1]
         if self.naive_mix is not None:
             q = q + self.naive_base(out, target, lag_day, lag_week, regime, info).unsqueeze(-1)  # same shift for every quantile: still ordered
         return q

@@ -210,3 +210,43 @@ class ShapeGateTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MixMedianLogTest(unittest.TestCase):
+    """spec.mix_median_log: on the log metrics' rows the p50 is the naive mix itself; other rows are unchanged."""
+
+    def test_p50_is_the_mix_on_log_rows_only(self):
+        import dataclasses
+
+        torch.manual_seed(0)
+        spec = smoke_spec()
+        on = ServerTemporalFusionTransformer(dataclasses.replace(spec, mix_median_log=True)).eval()
+        off = ServerTemporalFusionTransformer(spec).eval()
+        off.load_state_dict(on.state_dict())
+        with torch.no_grad():
+            on.head.fc.bias.add_(0.3)  # a head whose median sits clearly off the mix
+            off.head.fc.bias.add_(0.3)
+        x = climbing_server(spec)
+        got = {}
+        for name, m in (("on", on), ("off", off)):
+            inner = m.naive_base
+
+            def grab(*a, _inner=inner, _name=name):
+                got[_name + " base"] = _inner(*a)
+                return got[_name + " base"]
+
+            m.naive_base = grab
+            with torch.no_grad():
+                got[name] = m.normalised(*x)[0]  # [R,Td,Q] scaled units
+        i50 = spec.quantiles.index(0.5)
+        from foresight_tft.spec import LOG_METRICS
+
+        for r, metric in enumerate(spec.metrics):
+            with self.subTest(metric=metric):
+                if metric in LOG_METRICS:
+                    self.assertTrue(torch.allclose(got["on"][r, :, i50], got["on base"][r], atol=1e-5))
+                    self.assertFalse(torch.allclose(got["off"][r, :, i50], got["off base"][r], atol=1e-3))
+                else:
+                    self.assertTrue(torch.allclose(got["on"][r], got["off"][r], atol=1e-6))
+                qs = got["on"][r]
+                self.assertTrue(bool((qs[:, 1:] >= qs[:, :-1] - 1e-6).all()))  # still ordered
