@@ -99,7 +99,7 @@ class ModelSpecV2:
     # out; a shape both lags show (a daily on/off load, a daily cron spike) is kept. On near-idle
     # hosts with rare, unrepeated spikes the mix copied a lagged spike that did not come back.
     lag_median_candidate: bool = True
-    # for the log metrics (network, load, disk), the p50 is the naive mix itself: the quantile head's
+    # for the log metrics (network, load), the p50 is the naive mix itself: the quantile head's
     # quantiles are shifted so that its median offset is 0 (still ordered). Measured on run 24's weights
     # without retraining (VALIDATION.md): on Bitbrains the head's offset made the p50 worse on network
     # series (bbrnd-146 1.7 x its best baseline); the Azure sources have no log metric. Off until a full
