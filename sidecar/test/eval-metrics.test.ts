@@ -104,13 +104,17 @@ describe('series MASE: averaged over origins, then over series', () => {
     const b = new SeriesScores('h1 "db", 1', 'src', 1, horizons);
     b.add('model', truth, { point: [5, 6] });
     b.add('off by 3', truth, { point: [2, 3] }); // 'off by 1' has no window on this series
-    const lines = seriesCsv([a, b], 'model', ['off by 1', 'off by 3'], ['30m', '1h']).trim().split('\n');
+    const c = new SeriesScores('h3 cpu', 'src', 1, horizons);
+    c.add('model', truth, { point: [6, 7] }); // no baseline scored it: unknown, not a ratio of 0
+    const lines = seriesCsv([a, b, c], 'model', ['off by 1', 'off by 3'], ['30m', '1h']).trim().split('\n');
     expect(lines[0]).toBe('source,series,horizon,windows,mase,coverage,pinball,best_baseline,best_baseline_mase,ratio_to_best,off by 1,off by 3');
     expect(lines.slice(1)).toEqual([
       'src,"h1 ""db"", 1",30m,1,0,,,off by 3,3,0,,3',
       'src,"h1 ""db"", 1",1h,1,0,,,off by 3,3,0,,3',
       'src,h2 cpu,30m,1,2,,,off by 1,1,2,1,3',
       'src,h2 cpu,1h,1,2,,,off by 1,1,2,1,3',
+      'src,h3 cpu,30m,1,1,,,,,,,',
+      'src,h3 cpu,1h,1,1,,,,,,,',
     ]);
   });
   it('median over series differs from the mean when one series is far off', () => {

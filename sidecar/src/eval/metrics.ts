@@ -187,12 +187,23 @@ export function compare(series: readonly SeriesScores[], model: string, baseline
   let n = 0;
   for (const s of series) {
     const m = s.mase(model, k);
-    const floor = Math.min(...baselines.map((b) => s.mase(b, k)).filter(Number.isFinite));
+    const floor = lowestBaseline(s, baselines, k).mase;
     if (!Number.isFinite(m) || !Number.isFinite(floor)) continue;
     n++;
     if (m > factor * floor) worse++;
   }
   return { bestBaseline: best, meanRatio: own.meanMase / bestMean, medianRatio: own.medianMase / bestMedian, worse, series: n };
+}
+
+/** The baseline with the lowest MASE on one series at horizon index k; NaN (and no name) when none has a score. */
+export function lowestBaseline(s: SeriesScores, baselines: readonly string[], k: number): { name: string; mase: number } {
+  let name = '';
+  let mase = NaN;
+  for (const b of baselines) {
+    const x = s.mase(b, k);
+    if (Number.isFinite(x) && !(x >= mase)) [name, mase] = [b, x];
+  }
+  return { name, mase };
 }
 
 /**
@@ -213,11 +224,7 @@ export function seriesCsv(series: readonly SeriesScores[], model: string, baseli
     horizons.forEach((h, k) => {
       const m = s.mase(model, k);
       const bm = baselines.map((b) => s.mase(b, k));
-      let best = '';
-      let floor = Infinity;
-      bm.forEach((x, i) => {
-        if (Number.isFinite(x) && x < floor) [best, floor] = [baselines[i]!, x];
-      });
+      const { name: best, mase: floor } = lowestBaseline(s, baselines, k);
       rows.push(
         [
           quote(s.source),
