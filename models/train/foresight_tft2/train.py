@@ -108,10 +108,10 @@ def targets(model: ServerTemporalFusionTransformer, future: torch.Tensor, rows: 
 
 
 def cached_last_layer_inputs(model: ServerTemporalFusionTransformer, hosts: List[Host], idx: np.ndarray, rng: Optional[np.random.Generator],
-                             loss_scale: str = "seasonal-mae"):
+                             loss_scale: str = "day-std"):
     """What the last layers (model.quantiles_of) read for the windows idx, computed once with the rest of
     the network frozen: a tuple of [R,...] tensors, the targets [R,Td], and each row's weight in units of
-    the denominator of `loss_scale` [R] (mase_weights; used unless the loss scale is day-std)."""
+    the denominator of `loss_scale` [R] (mase_weights; all 1 for day-std)."""
     spec = model.spec
     parts: List[tuple] = []
     ys: List[torch.Tensor] = []
@@ -135,7 +135,8 @@ def cached_last_layer_inputs(model: ServerTemporalFusionTransformer, hosts: List
                 _, loc, scale, *_ = model.normalised(*(t[n] for n in INPUT_NAMES), rows=rows)
                 parts.append(seen["x"])
                 ys.append(targets(model, t["future"], rows, loc, scale))
-                ws.append(mase_weights(scale, t[LOSS_DENOMINATORS.get(loss_scale, "seasonal_mae")].reshape(-1)[rows]))
+                key = LOSS_DENOMINATORS.get(loss_scale)
+                ws.append(torch.ones_like(scale) if key is None else mase_weights(scale, t[key].reshape(-1)[rows]))
     finally:
         del model.quantiles_of
     x = tuple(None if parts[0][j] is None else torch.cat([p[j] for p in parts]) for j in range(len(parts[0])))

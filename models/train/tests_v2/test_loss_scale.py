@@ -121,7 +121,8 @@ class SecondPhaseTest(unittest.TestCase):
 
     def test_cached_weights_are_the_first_phase_weights_of_the_same_rows(self):
         model = ServerTemporalFusionTransformer(self.spec).eval()
-        _, y, w = cached_last_layer_inputs(model, self.hosts, self.idx, None)
+        _, y, w = cached_last_layer_inputs(model, self.hosts, self.idx, None, "seasonal-mae")
+        self.assertTrue(bool((cached_last_layer_inputs(model, self.hosts, self.idx, None)[2] == 1).all()))  # day-std: unweighted
         b = {k: torch.from_numpy(v) for k, v in make_batch(self.hosts, self.idx, self.spec).items()}
         rows = torch.nonzero(b["valid"].reshape(-1)).squeeze(1)
         with torch.no_grad():
