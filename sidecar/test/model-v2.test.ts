@@ -126,6 +126,39 @@ describeWithTorch()('v2 model: smoke training run and parity', () => {
     expect(crossings).toBe(0);
   });
 
+  test("when a model is re-exported from its weights with a spec change, then the change and the first run's training record are in its model.json and its fixture holds", async () => {
+    const again = await mkdtemp(path.join(tmpdir(), 'foresight-smoke-v2-reexport-'));
+    try {
+      const args = ['--smoke', '--init-from', out, '--phase2-windows', '0', '--spec', '{"mix_median_log": true}'];
+      const r = spawnSync('bash', [path.join(REPO, 'models', 'train', 'train_v2.sh'), ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, FORESIGHT_TRAIN_OUT: again, FORESIGHT_TRAIN_WORK: again },
+        timeout: 170_000,
+      });
+      if (r.status !== 0) throw new Error(`re-export failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+      const m = JSON.parse(await readFile(path.join(again, 'model.json'), 'utf8')) as Manifest & {
+        spec: Record<string, unknown>;
+        training: { init_from: string; best_epoch: number; init_from_training: Record<string, unknown> };
+      };
+      const first = JSON.parse(await readFile(path.join(out, 'model.json'), 'utf8')) as { training: Record<string, unknown> };
+      expect(m.spec['mix_median_log']).toBe(true);
+      expect({ from: m.training.init_from, epochs: m.training.best_epoch }).toEqual({ from: out, epochs: 0 });
+      expect(m.training.init_from_training).toEqual(first.training);
+      const f = JSON.parse(await readFile(path.join(again, 'fixture.json'), 'utf8')) as Fixture;
+      const s = await ort.InferenceSession.create(path.join(again, 'model.onnx'), { intraOpNumThreads: 1, executionProviders: ['cpu'] });
+      try {
+        const got = (await s.run(feeds(m, f)))['quantiles']!.data as Float32Array;
+        const want = f.outputs['quantiles']!.data;
+        const { atol, rtol } = f.tolerance;
+        expect(want.filter((w, i) => !(Math.abs(got[i]! - w) <= atol + rtol * Math.abs(w))).length).toBe(0);
+      } finally {
+        await s.release();
+      }
+    } finally {
+      await rm(again, { recursive: true, force: true });
+    }
+  });
+
   test('when one server is run alone, then it gets the forecast it gets inside the batch', async () => {
     const all = (await session.run(feeds(manifest, fixture)))['quantiles']!;
     const alone = (await session.run(feeds(manifest, fixture, 1, 2)))['quantiles']!;

@@ -346,11 +346,14 @@ def main(argv: List[str]) -> int:
     model = ServerTemporalFusionTransformer(spec).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     epochs = 2 if a.smoke else a.epochs
+    init_training = None  # the loaded model's own training record, kept in ours: a chain of runs keeps its history
     if a.init_from is not None:
         state = torch.load(a.init_from / "weights.pt", map_location=device)
         manifest = a.init_from / "model.json"
         if manifest.exists():  # says which naive candidates the weights were trained with
-            before = spec_from_json(json.loads(manifest.read_text())["spec"]).naive_candidates
+            loaded_manifest = json.loads(manifest.read_text())
+            init_training = loaded_manifest.get("training")
+            before = spec_from_json(loaded_manifest["spec"]).naive_candidates
             if before != spec.naive_candidates:
                 log(f"naive candidates {before} -> {spec.naive_candidates}: rows matched by name, new ones start unused")
                 state = match_candidates(state, before, spec.naive_candidates)
@@ -453,6 +456,7 @@ def main(argv: List[str]) -> int:
             "windows_seen": int(done * a.batch),
         },
         "init_from": str(a.init_from) if a.init_from else None,
+        "init_from_training": init_training,
         "continue_first_phase": bool(a.init_from and a.continue_first_phase),
         "spec_changes": changes,
         "epochs": history,
