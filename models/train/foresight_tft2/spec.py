@@ -102,8 +102,9 @@ class ModelSpecV2:
     # for the log metrics (network, load), the p50 is the naive mix itself: the quantile head's
     # quantiles are shifted so that its median offset is 0 (still ordered). Measured on run 24's weights
     # without retraining (VALIDATION.md): on Bitbrains the head's offset made the p50 worse on network
-    # series (bbrnd-146 1.7 x its best baseline); the Azure sources have no log metric. Off until a full
-    # evaluation says otherwise.
+    # series (bbrnd-146 1.7 x its best baseline); the Azure sources have no log metric. The shipped
+    # model has it on (run 24 re-exported with it); off by default so that a run from other weights
+    # trains as it was measured (its effect on training has not been measured).
     mix_median_log: bool = False
     quantiles: List[float] = field(default_factory=lambda: list(QUANTILES))
     profiles: List[str] = field(default_factory=lambda: list(PROFILES))
