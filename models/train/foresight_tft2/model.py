@@ -27,7 +27,7 @@ from foresight_tft.modules import (
     VariableSelectionNetwork,
 )
 
-from .spec import DAY_STEPS, HOUR_STEPS, LOG_METRICS, REGIME_LAGS_HOURS, SHAPE_FEATURES, SHAPE_GATE_HIDDEN, TREND_CLAMP, ModelSpecV2
+from .spec import DAY_STEPS, HOUR_STEPS, LOG_METRICS, ORIGIN_FEATURES, REGIME_LAGS_HOURS, SHAPE_FEATURES, SHAPE_GATE_HIDDEN, TREND_CLAMP, ModelSpecV2
 
 HALF_HOUR = HOUR_STEPS // 2
 
@@ -101,6 +101,29 @@ def shape_features(values: torch.Tensor, observed: torch.Tensor, bounds: torch.T
     both = oks[0] * oks[1]
     feats += [agree * both, torch.log1p(room) * oks[0], slog((recent - before) / (spread + 1e-2)) * has_step, both]
     return torch.cat(feats, dim=1)
+
+
+def origin_features(values: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:
+    """[R,ORIGIN_FEATURES] ([R,Te] in, scaled units): how far the last value and the median of the
+    last three values (15 minutes) sit from the median of the six values before the last one, as
+    sign(x) log(1 + |x|); 0 where those are not observed. A one-sample spike moves the first only; a
+    step that has held for 15 minutes moves both."""
+    base, n_base = masked_median(values[:, -7:-1], observed[:, -7:-1])
+    recent, n_recent = masked_median(values[:, -3:], observed[:, -3:])
+    has = (n_base > 0).to(values.dtype) * observed[:, -1:]
+    return torch.cat([slog(values[:, -1:] - base) * has, slog(recent - base) * has * (n_recent > 0).to(values.dtype)], dim=1)
+
+
+def widen_shape_gate(state: Dict[str, torch.Tensor], spec: ModelSpecV2) -> Dict[str, torch.Tensor]:
+    """state (weights of a model without spec.origin_features) with zero input weights for the
+    origin features inserted after the shape features, so the loaded model gates as before."""
+    key = "shape_gate.0.weight"
+    if not spec.origin_features or key not in state or state[key].shape[1] != SHAPE_FEATURES + len(spec.metrics) + spec.regime_width:
+        return state
+    w = state[key]
+    out = dict(state)
+    out[key] = torch.cat([w[:, :SHAPE_FEATURES], torch.zeros(w.shape[0], ORIGIN_FEATURES, dtype=w.dtype), w[:, SHAPE_FEATURES:]], dim=1)
+    return out
 
 
 # Input and output names, in order: the export contract (model.json repeats them).
@@ -219,7 +242,8 @@ class ServerTemporalFusionTransformer(nn.Module):
             last = nn.Linear(SHAPE_GATE_HIDDEN, 2 * n_cands)  # per candidate: a shift, and one that grows along the decoder
             nn.init.zeros_(last.weight)
             nn.init.zeros_(last.bias)
-            self.shape_gate = nn.Sequential(nn.Linear(SHAPE_FEATURES + n_metrics + spec.regime_width, SHAPE_GATE_HIDDEN), nn.ELU(), last)
+            inputs = SHAPE_FEATURES + (ORIGIN_FEATURES if spec.origin_features else 0) + n_metrics + spec.regime_width
+            self.shape_gate = nn.Sequential(nn.Linear(inputs, SHAPE_GATE_HIDDEN), nn.ELU(), last)
             self.register_buffer("decoder_fraction", torch.arange(1, td + 1, dtype=torch.float32).view(1, td, 1) / td)  # [1,Td,1]
 
     def forward(self, history, history_mask, week, week_mask, known, static_profile):
@@ -302,7 +326,8 @@ class ServerTemporalFusionTransformer(nn.Module):
         x = out if regime is None else torch.cat([out, regime.unsqueeze(1).expand(-1, td, -1)], dim=-1)  # [R,Td,H(+F)]
         logits = self.naive_mix(x)  # [R,Td,C]
         if self.shape_gate is not None:
-            g = self.shape_gate(torch.cat([shape_features(values, observed, bounds), info[:, 2:]] + ([] if regime is None else [regime]), dim=1))  # [R,2C]
+            shape = [shape_features(values, observed, bounds)] + ([origin_features(values, observed)] if self.spec.origin_features else [])
+            g = self.shape_gate(torch.cat(shape + [info[:, 2:]] + ([] if regime is None else [regime]), dim=1))  # [R,2C]
             g = 4.0 * torch.tanh(g / 4.0)  # at most 4 logits either way: an input far outside training cannot swamp the mix
             c = logits.shape[-1]
             logits = logits + g[:, :c].unsqueeze(1) + g[:, c:].unsqueeze(1) * self.decoder_fraction  # [R,Td,C]

@@ -26,6 +26,7 @@ HOUR_STEPS = 12
 REGIME_LAGS_HOURS = [1, 4, 8, 24, 168]  # lags of the hourly week whose errors describe a series' regime
 CHANGE_FEATURES = 5  # columns of the last hour's shape (spec.change_features)
 SHAPE_FEATURES = 8  # columns of the shape gate's input (spec.shape_gate), besides the metric and the regime
+ORIGIN_FEATURES = 2  # columns the shape gate's input gains with spec.origin_features
 SHAPE_GATE_HIDDEN = 16
 TREND_CLAMP = 30.0  # the trend candidate stays within this many scaled units of the line's last value
 
@@ -106,6 +107,13 @@ class ModelSpecV2:
     # model has it on (run 24 re-exported with it); off by default so that a run from other weights
     # trains as it was measured (its effect on training has not been measured).
     mix_median_log: bool = False
+    # two more shape-gate inputs that tell a one-sample excursion at the origin from a step that has
+    # held for a few samples: the last value's and the last 15 minutes' median's distance from the
+    # median of the 30 minutes before the last sample. Without them the gate, trained to hold new
+    # levels, read a single 77 x network spike at the origin as a step and held it (mix weight 0.97 on
+    # the last value). Their weights start at zero when loaded from a model without them. On in the
+    # shipped model (run 27); off by default so that a run from scratch trains as it was measured.
+    origin_features: bool = False
     quantiles: List[float] = field(default_factory=lambda: list(QUANTILES))
     profiles: List[str] = field(default_factory=lambda: list(PROFILES))
     metrics: List[str] = field(default_factory=lambda: list(METRICS))

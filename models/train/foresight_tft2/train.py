@@ -12,6 +12,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -23,11 +24,11 @@ from foresight_tft.data import REAL_SOURCES
 from foresight_tft.model import SCALE_FLOOR
 from foresight_tft.train import add_optimiser_args, log, seed_everything
 
-from .data import LOSS_KEYS, make_batch, split_names, window_index
+from .data import LOSS_KEYS, make_batch, split_names, transformed, window_index
 from .calibrate import fit_band_scale
 from .export import export
-from .model import INPUT_NAMES, ServerTemporalFusionTransformer, match_candidates
-from .spec import ModelSpecV2, smoke_spec, spec_from_json
+from .model import INPUT_NAMES, ServerTemporalFusionTransformer, match_candidates, widen_shape_gate
+from .spec import DAY_STEPS, ModelSpecV2, smoke_spec, spec_from_json
 from .synthetic import EVENTS, SHAPES, synthetic_hosts
 
 # share of every epoch per source; the synthetic failure shapes get more than one real source
@@ -42,7 +43,11 @@ SOURCE_WEIGHTS = {"synthetic": 0.10, "events": 0.06, "simulator": 0.10}
 # second only the last layers move, on top of what the first phase learnt from real hosts. Shifts had
 # 12 % up to run 14; a longer first phase on real hosts fades more up-steps (runs 15, 16: 80 %, 74 %
 # held), and 24 % bought them back at about equal MASE (runs 17, 18: 94 % held)
-PHASE2_WEIGHTS = {"synthetic": 0.10, "simulator": 0.10, "shifts": 0.24, "ramps": 0.18}
+PHASE2_WEIGHTS = {"synthetic": 0.10, "simulator": 0.10, "shifts": 0.24, "ramps": 0.18, "spikes": 0.0}
+# "spikes" (spike_origins, off unless --phase2-weights gives it a share): windows of any training host
+# whose last value jumped far from the 30 minutes before it, a one-sample excursion or the first sample
+# of a step; a few per thousand origins of a spiky host, so the gate rarely meets them otherwise
+SPIKE_JUMP = 8.0  # a jump of at least this many times the mean 5-minute change over the day before
 PHASE2_GUARD = 0.05
 
 
@@ -51,6 +56,29 @@ def event_origins(h: Host, kinds: Tuple[str, ...] = ("shift", "ramp")) -> np.nda
     each climb up to 30 min before it reaches 100 % (none for other hosts); only the events of `kinds`."""
     spans = [np.arange(e[2] + 3, e[2] + 25, 3) if e[0] == "shift" else np.arange(e[2] + 12, e[3] - 5, 6) for e in EVENTS.get(h.name, []) if e[0] in kinds]
     return np.concatenate(spans).astype(np.int64) if spans else np.zeros(0, dtype=np.int64)
+
+
+def spike_origins(h: Host) -> np.ndarray:
+    """Origins where some metric's last value (in the model's transformed units) lies more than
+    SPIKE_JUMP times its mean absolute 5-minute change over the day before from the median of the six
+    values before it."""
+    z = transformed(h.values)  # [T,M]
+    t = z.shape[0]
+    if t < DAY_STEPS + 8:
+        return np.zeros(0, dtype=np.int64)
+    d = np.abs(np.diff(z, axis=0))  # [T-1,M]: change into row i + 1
+    ok = ~np.isnan(d)
+    cs = np.concatenate([np.zeros((1, z.shape[1])), np.cumsum(np.where(ok, d, 0.0), axis=0)])
+    cn = np.concatenate([np.zeros((1, z.shape[1])), np.cumsum(ok, axis=0)])
+    o = np.arange(DAY_STEPS + 7, t)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        noise = (cs[o - 1] - cs[o - 1 - DAY_STEPS]) / (cn[o - 1] - cn[o - 1 - DAY_STEPS])  # [N,M]: the day before o
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN stretches
+            before = np.nanmedian(np.lib.stride_tricks.sliding_window_view(z, 6, axis=0)[o - 6], axis=-1)
+        jump = np.abs(z[o] - before)
+        hit = (jump > SPIKE_JUMP * noise) & (noise > 0)
+    return o[hit.any(axis=1)].astype(np.int64)
 
 
 def pinball(q: torch.Tensor, y: torch.Tensor, quantiles: List[float], step_weights: Optional[List[float]] = None,
@@ -359,6 +387,7 @@ def main(argv: List[str]) -> int:
                 state = match_candidates(state, before, spec.naive_candidates)
         else:
             log(f"no {manifest}: the weights are taken to have this spec's naive candidates")
+        state = widen_shape_gate(state, spec)
         loaded = model.load_state_dict(state, strict=False)
         log(f"starting from {a.init_from / 'weights.pt'}{'' if a.continue_first_phase else ', first phase skipped'}; "
             f"new layers: {', '.join(loaded.missing_keys) or 'none'}; dropped: {', '.join(loaded.unexpected_keys) or 'none'}")
@@ -423,6 +452,9 @@ def main(argv: List[str]) -> int:
         by_kind = {k: v for k, v in by_source.items() if k != "events"}
         for kind in ("shift", "ramp"):
             by_kind[kind + "s"] = window_index(hosts, split["train"], spec, "train", stride, lambda h: event_origins(h, (kind,)))
+        if shares.get("spikes", 0.0) > 0:
+            by_kind["spikes"] = window_index(hosts, split["train"], spec, "train", stride, spike_origins)
+            log(f"phase 2: {len(by_kind['spikes'])} spike windows (the last value far from the 30 minutes before it)")
         phase2 = finetune_last_layers(model, hosts, by_kind, {"validation": val_sample, "validation events": val_events},
                                       128 if a.smoke else a.phase2_windows, 1 if a.smoke else a.phase2_epochs, a.phase2_lr, rng, shares,
                                       a.phase2_loss_scale)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from foresight_tft.spec import METRICS
-from foresight_tft2.model import INPUT_NAMES, ServerTemporalFusionTransformer, match_candidates, shape_features
+from foresight_tft2.model import INPUT_NAMES, ServerTemporalFusionTransformer, match_candidates, origin_features, shape_features, widen_shape_gate
 from foresight_tft2.spec import ModelSpecV2, smoke_spec
 
 CPU = METRICS.index("cpu")
@@ -208,10 +208,6 @@ class ShapeGateTest(unittest.TestCase):
         self.assertIs(match_candidates(state, new, new), state)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class MixMedianLogTest(unittest.TestCase):
     """spec.mix_median_log: on the log metrics' rows the p50 is the naive mix itself; other rows are unchanged."""
 
@@ -250,3 +246,45 @@ class MixMedianLogTest(unittest.TestCase):
                     self.assertTrue(torch.allclose(got["on"][r], got["off"][r], atol=1e-6))
                 qs = got["on"][r]
                 self.assertTrue(bool((qs[:, 1:] >= qs[:, :-1] - 1e-6).all()))  # still ordered
+
+
+class OriginFeaturesTest(unittest.TestCase):
+    """spec.origin_features: the shape gate sees whether the origin's jump is one sample or has held."""
+
+    def test_a_one_sample_spike_moves_only_the_first_feature_and_a_held_step_both(self):
+        flat = [0.0] * 9
+        spike = torch.tensor([flat[:-1] + [5.0]])
+        held = torch.tensor([flat[:-3] + [5.0] * 3])
+        settled = torch.tensor([[0.0, 0.0] + [5.0] * 7])
+        got = {name: origin_features(v, torch.ones_like(v))[0].tolist() for name, v in (("spike", spike), ("held", held), ("settled", settled))}
+        self.assertGreater(got["spike"][0], 1.0)
+        self.assertAlmostEqual(got["spike"][1], 0.0)
+        self.assertGreater(got["held"][0], 1.0)
+        self.assertAlmostEqual(got["held"][1], got["held"][0], places=5)
+        self.assertEqual(got["settled"], [0.0, 0.0])  # a step 35 minutes old is the other features' business
+        unseen = spike.clone()
+        self.assertEqual(origin_features(unseen, torch.cat([torch.ones(1, 8), torch.zeros(1, 1)], dim=1))[0].tolist(), [0.0, 0.0])
+
+    def test_weights_without_them_load_with_zero_input_weights_and_forecast_as_before(self):
+        import dataclasses
+
+        torch.manual_seed(0)
+        spec = smoke_spec()
+        without = ServerTemporalFusionTransformer(spec).eval()
+        with torch.no_grad():
+            without.shape_gate[2].weight.normal_()  # a trained gate, so the features would matter
+            without.shape_gate[2].bias.normal_()
+        wide_spec = dataclasses.replace(spec, origin_features=True)
+        wide = ServerTemporalFusionTransformer(wide_spec).eval()
+        wide.load_state_dict(widen_shape_gate(without.state_dict(), wide_spec))
+        x = climbing_server(spec)
+        with torch.no_grad():
+            self.assertTrue(torch.allclose(wide(*x)[0], without(*x)[0], atol=1e-4))
+            self.assertEqual(float(wide.shape_gate[0].weight[:, 8:10].abs().sum()), 0.0)
+        narrow, wide_state = without.state_dict(), wide.state_dict()
+        self.assertIs(widen_shape_gate(narrow, spec), narrow)  # a spec without them: untouched
+        self.assertIs(widen_shape_gate(wide_state, wide_spec), wide_state)  # already wide: untouched
+
+
+if __name__ == "__main__":
+    unittest.main()

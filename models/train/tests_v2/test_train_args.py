@@ -1,8 +1,12 @@
 """`npm run train -- --spec JSON`: the spec fields a run changes, with errors that name what is wrong."""
 import unittest
 
+import numpy as np
+
+from foresight_tft.data import Host
+from foresight_tft.spec import METRICS
 from foresight_tft2.spec import ModelSpecV2
-from foresight_tft2.train import PHASE2_WEIGHTS, phase2_shares, spec_with_changes
+from foresight_tft2.train import PHASE2_WEIGHTS, phase2_shares, spec_with_changes, spike_origins
 
 
 class SpecChangesTest(unittest.TestCase):
@@ -57,6 +61,29 @@ class Phase2SharesTest(unittest.TestCase):
                 with self.assertRaises(ValueError) as cm:
                     phase2_shares(text)
                 self.assertIn(needle, str(cm.exception))
+
+
+class SpikeOriginsTest(unittest.TestCase):
+    """The second phase's "spikes" windows: origins whose last value jumped far from the 30 minutes before."""
+
+    def test_a_one_sample_spike_and_the_first_samples_of_a_step_are_found_and_nothing_else(self):
+        rng = np.random.default_rng(0)
+        values = np.full((3 * 288, len(METRICS)), np.nan, dtype=np.float32)
+        cpu = 30.0 + rng.normal(0, 0.5, 3 * 288)
+        cpu[400] = 90.0  # one sample
+        cpu[600:] += 40.0  # a step that holds
+        values[:, METRICS.index("cpu")] = cpu
+        found = set(spike_origins(Host("h", "test", "web", 0, values)).tolist())
+        self.assertIn(400, found)
+        self.assertNotIn(401, found)  # back at the level: the median of the 30 minutes before ignores the spike
+        self.assertTrue({600, 601, 602, 603} <= found)  # up to half of the 30 minutes before at the new level
+        self.assertNotIn(604, found)  # by then the step is the median
+        self.assertFalse(found - {400, 600, 601, 602, 603}, "noise alone is no spike")
+
+    def test_the_default_second_phase_has_no_spike_share(self):
+        self.assertEqual(PHASE2_WEIGHTS["spikes"], 0.0)
+        shares, _ = phase2_shares('{"spikes": 0.1}')
+        self.assertEqual(shares["spikes"], 0.1)
 
 
 if __name__ == "__main__":
