@@ -316,7 +316,7 @@ def main(argv: List[str]) -> int:
     p.add_argument("--phase2-windows", type=int, default=8000, help="windows the second phase caches and fine-tunes the last layers on (0: no second phase)")
     p.add_argument("--phase2-epochs", type=int, default=20)
     p.add_argument("--phase2-lr", type=float, default=3e-3)
-    p.add_argument("--phase2-weights", default="{}", help='JSON of second-phase shares to change, e.g. \'{"shifts": 0.2}\' (of synthetic, simulator, shifts, ramps; recorded in model.json)')
+    p.add_argument("--phase2-weights", default="{}", help='JSON of second-phase shares to change, e.g. \'{"shifts": 0.2}\' (of synthetic, simulator, shifts, ramps, spikes; recorded in model.json)')
     p.add_argument("--loss-scale", choices=LOSS_SCALES, default="day-std",
                    help="first phase: each series' loss in units of its last day's std (day-std), of its in-sample seasonal-naive error over the week before the origin (seasonal-mae, what MASE divides by) or of the lowest in-sample error of persistence 1 h ahead and seasonal naive 1 d and 1 w there (best-naive); recorded in model.json")
     p.add_argument("--phase2-loss-scale", choices=LOSS_SCALES, default="day-std",
