@@ -61,8 +61,19 @@ function maseChart(panels: readonly MasePanel[]): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${cols * w}" height="${rows * h + 44}" font-family="DejaVu Sans, sans-serif"><rect width="100%" height="100%" fill="white"/>${body.join('')}${legend}<text x="10" y="${ly + 38}" font-size="10">mean MASE over series (lower is better; 1 = the error of repeating yesterday, in-sample); values above 4 drawn at the top</text></svg>`;
 }
 
-/** Forecast cases, two per row: history, actual, the model's p50 and p10–p90 band, and one baseline. */
-function casesChart(cases: readonly PlotCase[]): string {
+/** Hours as a tick label: "−30 h", "+8 h", "0" (at the origin). */
+function hoursLabel(h: number): string {
+  if (h === 0) return '0';
+  const v = Number.isInteger(h) ? String(Math.abs(h)) : Math.abs(h).toFixed(1);
+  return `${h < 0 ? '−' : '+'}${v} h`;
+}
+
+/**
+ * Forecast cases, two per row: history, actual, the model's p50 and p10–p90 band, and one baseline,
+ * with a time axis in hours from the origin (5-minute steps). The actual is drawn last, so a
+ * baseline that follows it cannot hide it.
+ */
+export function casesChart(cases: readonly PlotCase[]): string {
   const w = 520;
   const h = 230;
   const cols = 2;
@@ -76,7 +87,8 @@ function casesChart(cases: readonly PlotCase[]): string {
     const hi = Math.max(...vals);
     const x = (i: number): number => ox + 45 + (i * (w - 65)) / (n - 1);
     const y = (v: number): number => oy + 34 + (1 - (v - lo) / (hi - lo || 1)) * (h - 66);
-    let s = `<text x="${ox + 45}" y="${oy + 16}" font-size="10.5">${esc(e.title)}</text>`;
+    const titleSize = Math.min(10.5, (10.5 * (w - 60)) / (e.title.length * 6)); // about 6 px a character at 10.5: a long title shrinks instead of running into the next panel
+    let s = `<text x="${ox + 45}" y="${oy + 16}" font-size="${titleSize.toFixed(1)}">${esc(e.title)}</text>`;
     const fut = e.actual.map((_, i) => e.history.length + i);
     if (e.band[0].length && e.band[1].length) {
       const top = fut.map((i, j) => `${x(i).toFixed(1)},${y(e.band[1][j]!).toFixed(1)}`);
@@ -89,15 +101,21 @@ function casesChart(cases: readonly PlotCase[]): string {
       '#333',
       1,
     );
-    s += polyline(fut.map(x), e.actual.map(y), '#333', 1);
     if (e.baseline.values.length) s += polyline(fut.map(x), e.baseline.values.slice(0, fut.length).map(y), '#ff7f0e', 1.5, '5 3');
     s += polyline(fut.map(x), e.p50.slice(0, fut.length).map(y), '#1f77b4', 2);
+    s += polyline(fut.map(x), e.actual.map(y), '#000', 1.2);
+    const axisY = oy + h - 28;
+    s += `<line x1="${x(0).toFixed(1)}" x2="${x(n - 1).toFixed(1)}" y1="${axisY}" y2="${axisY}" stroke="#999"/>`;
+    for (const i of [0, e.history.length - 1, n - 1]) {
+      const hours = ((i - (e.history.length - 1)) * 5) / 60;
+      s += `<text x="${x(i).toFixed(1)}" y="${axisY + 11}" font-size="9" text-anchor="${i === 0 ? 'start' : i === n - 1 ? 'end' : 'middle'}">${hoursLabel(hours)}</text>`;
+    }
     s += `<line x1="${x(e.history.length - 1)}" x2="${x(e.history.length - 1)}" y1="${oy + 28}" y2="${oy + h - 28}" stroke="#d62728" stroke-dasharray="4 3"/>`;
     s += `<text x="${ox + 40}" y="${y(hi) + 4}" font-size="9" text-anchor="end">${hi.toPrecision(3)}</text><text x="${ox + 40}" y="${y(lo) + 4}" font-size="9" text-anchor="end">${lo.toPrecision(3)}</text>`;
-    s += `<text x="${ox + w - 20}" y="${oy + h - 14}" font-size="9" text-anchor="end" fill="#ff7f0e">dashed: ${esc(e.baseline.name)}</text>`;
+    s += `<text x="${ox + w - 20}" y="${oy + 28}" font-size="9" text-anchor="end" fill="#ff7f0e">dashed: ${esc(e.baseline.name)}</text>`;
     return s;
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${cols * w}" height="${Math.max(1, rows) * h + 22}" font-family="DejaVu Sans, sans-serif"><rect width="100%" height="100%" fill="white"/>${panels.join('')}<text x="45" y="${Math.max(1, rows) * h + 14}" font-size="10">black: actual (history, then the 8 h forecast) · blue: the model's p50 with its p10–p90 band · orange dashed: baseline · red: forecast origin</text></svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${cols * w}" height="${Math.max(1, rows) * h + 22}" font-family="DejaVu Sans, sans-serif"><rect width="100%" height="100%" fill="white"/>${panels.join('')}<text x="45" y="${Math.max(1, rows) * h + 14}" font-size="10">black: actual (history, then the 8 h forecast) · blue: the model's p50 with its p10–p90 band · orange dashed: baseline · red: forecast origin · axis: hours from the origin</text></svg>`;
 }
 
 async function png(svg: string): Promise<Buffer> {

@@ -596,9 +596,13 @@ async function evaluateShapes(count: number, options: ForecastOptions, manifest:
     const r = score(shiftRaw);
     const ex = s.failed
       .slice(0, 2)
-      .map((c) => plot(c, shiftServed.get(c.name), `${c.name} (${kind}, ${c.metric}, ${c.profile}): new level ${c.level.toFixed(0)} %`));
+      .map((c) =>
+        plot(c, shiftServed.get(c.name), `failed: ${c.name} (${kind}, ${c.metric}, ${c.profile}): new level ${c.level.toFixed(0)} %, the p50 leaves ±25 %`),
+      );
     results.push({ kind, cases: cases.length, passed: s.passed, passedRaw: r.passed, detail: s.share, detailRaw: r.share, examples: ex });
   }
+  const lateText = (crossing: number | undefined, real: number): string =>
+    crossing === undefined ? 'never within 8 h' : `${(((crossing - real) * STEP) / 3600).toFixed(1)} h later`;
   const rampScore = (m: Map<string, Float32Array>): { passed: number; lateness: number; failed: ShapeCase[] } => {
     let passed = 0;
     const late: number[] = [];
@@ -622,7 +626,7 @@ async function evaluateShapes(count: number, options: ForecastOptions, manifest:
       plot(
         c,
         rampServed.get(c.name),
-        `${c.name} (ramp, ${c.metric}, ${c.profile}): crosses ${c.level} % ${((c.crossingStep! * STEP) / 3600).toFixed(1)} h ahead`,
+        `failed: ${c.name} (ramp, ${c.metric}, ${c.profile}): crosses ${c.level} % ${((c.crossingStep! * STEP) / 3600).toFixed(1)} h ahead, the p50 ${lateText(firstCrossing(p50(rampServed.get(c.name)), c.level, steps), c.crossingStep!)}`,
       ),
     );
   results.push({ kind: 'ramp', cases: ramps.length, passed: s.passed, passedRaw: r.passed, detail: s.lateness, detailRaw: r.lateness, examples: ex });
